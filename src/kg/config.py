@@ -1,0 +1,101 @@
+"""Settings of a KazKor KG installation, built once at an entry point and passed in.
+
+Nothing below the entry points (``kg.cli``, ``server.py``) reads the environment:
+every layer receives a :class:`Config`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+DEFAULT_BASE_IRI = "https://w3id.org/kazkor/"
+
+#: The named graphs of a release, by short name. Their IRIs are ``BASE/graph/<name>``.
+GRAPH_NAMES = ("ontology", "data", "links", "inferred", "meta")
+
+
+def _project_root() -> Path:
+    """The folder that holds ``ontology/``, ``data/`` and ``shapes/``.
+
+    An installed checkout finds it from this file (``src/kg/config.py``); a different
+    layout sets ``KG_ROOT``.
+    """
+    return Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Config:
+    root: Path = field(default_factory=_project_root)
+    base_iri: str = DEFAULT_BASE_IRI
+    #: where releases are written; one folder per content hash, ``current`` points to the served one
+    release_dir: Path | None = None
+    #: ``oxigraph`` (embedded, on disk), ``memory`` (rdflib Dataset) or ``remote:URL``
+    store: str = "oxigraph"
+    #: ``owlrl`` (OWL 2 RL), ``rdfs`` (RDFS only) or ``none``
+    reasoning: str = "owlrl"
+    query_timeout: float = 30.0
+    max_result_rows: int = 100_000
+    max_query_bytes: int = 100_000
+    #: bearer token that enables SPARQL Update; ``None`` keeps the endpoint read-only
+    update_token: str | None = None
+    testing: bool = False
+
+    @property
+    def ontology_dir(self) -> Path:
+        return self.root / "ontology"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.root / "data" / "ttl"
+
+    @property
+    def shapes_dir(self) -> Path:
+        return self.root / "shapes"
+
+    @property
+    def releases(self) -> Path:
+        return self.release_dir or (self.root / "build" / "releases")
+
+    def graph_iri(self, name: str) -> str:
+        if name not in GRAPH_NAMES:
+            known = ", ".join(GRAPH_NAMES)
+            raise ValueError(f"unknown named graph {name!r}; the graphs are {known}")
+        return f"{self.base_iri}graph/{name}"
+
+    @property
+    def graph_iris(self) -> dict[str, str]:
+        return {name: self.graph_iri(name) for name in GRAPH_NAMES}
+
+    def with_(self, **changes: object) -> Config:
+        return replace(self, **changes)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Config:
+        """Settings from ``KG_*`` variables; keyword overrides win (the CLI's options)."""
+        env = dict(os.environ if env is None else env)
+        values: dict[str, object] = {}
+        if "KG_ROOT" in env:
+            values["root"] = Path(env["KG_ROOT"]).resolve()
+        if "KG_BASE_IRI" in env:
+            values["base_iri"] = env["KG_BASE_IRI"]
+        if "KG_RELEASE_DIR" in env:
+            values["release_dir"] = Path(env["KG_RELEASE_DIR"]).resolve()
+        if "KG_STORE" in env:
+            values["store"] = env["KG_STORE"]
+        if "KG_REASONING" in env:
+            values["reasoning"] = env["KG_REASONING"]
+        if "KG_QUERY_TIMEOUT" in env:
+            values["query_timeout"] = float(env["KG_QUERY_TIMEOUT"])
+        if "KG_MAX_RESULT_ROWS" in env:
+            values["max_result_rows"] = int(env["KG_MAX_RESULT_ROWS"])
+        if "KG_UPDATE_TOKEN" in env:
+            values["update_token"] = env["KG_UPDATE_TOKEN"] or None
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        config = cls(**values)  # type: ignore[arg-type]
+        if not config.base_iri.endswith(("/", "#")):
+            raise ValueError(f"the base IRI must end with '/' or '#': {config.base_iri!r}")
+        if config.reasoning not in ("owlrl", "rdfs", "none"):
+            raise ValueError(f"reasoning must be owlrl, rdfs or none, not {config.reasoning!r}")
+        return config

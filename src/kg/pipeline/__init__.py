@@ -1,0 +1,4 @@
+"""The build pipeline (load, validate, reason, release).
+
+It runs without a server and knows nothing of HTTP.
+"""

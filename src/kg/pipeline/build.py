@@ -1,0 +1,128 @@
+"""Build: sources -> validation -> closure -> release, or reuse the release of the same inputs."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import Graph
+
+from kg.config import Config
+from kg.pipeline import release as rel
+from kg.pipeline.load import load_shapes, load_sources
+from kg.pipeline.meta import meta_graph
+from kg.pipeline.reason import closure
+from kg.pipeline.validate import ValidationReport, validate_graph
+
+Progress = Callable[[str], None]
+
+
+class BuildError(Exception):
+    """The sources do not make a valid release; ``report`` holds the SHACL results if any."""
+
+    def __init__(self, message: str, report: ValidationReport | None = None) -> None:
+        super().__init__(message)
+        self.report = report
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    release: rel.Release
+    reused: bool
+
+
+def _check(report: ValidationReport, stage: str) -> None:
+    if report.violations:
+        raise BuildError(
+            f"SHACL validation {stage} found {len(report.violations)} violation(s); "
+            "the build stopped and the previous release stays served:\n" + report.to_text(),
+            report,
+        )
+
+
+def _write_dataset(staging: Path, graphs: dict[str, Graph], config: Config) -> int:
+    """Index the named graphs with Oxigraph and write them as N-Quads; returns the file size."""
+    store = ox.Store(str(staging / rel.OXIGRAPH_DIR))
+    for name, graph in graphs.items():
+        store.bulk_load(
+            graph.serialize(format="nt", encoding="utf-8"),
+            format=ox.RdfFormat.N_TRIPLES,
+            to_graph=ox.NamedNode(config.graph_iri(name)),
+        )
+    store.flush()
+    store.optimize()
+    dataset = staging / rel.DATASET
+    quads = store.dump(format=ox.RdfFormat.N_QUADS)
+    lines = sorted(line for line in quads.decode("utf-8").splitlines() if line)
+    dataset.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    del store
+    return dataset.stat().st_size
+
+
+def build(config: Config, *, force: bool = False, progress: Progress | None = None) -> BuildResult:
+    say = progress or (lambda _msg: None)
+    digest = rel.input_hash(config)
+    if not force and (existing := rel.find_release(config, digest)) is not None:
+        rel.make_current(config, existing)
+        say(f"inputs unchanged (hash {digest[:16]}): reusing release {existing.path}")
+        return BuildResult(existing, reused=True)
+
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    loaded = load_sources(config)
+    shapes = load_shapes(config)
+    timings["load"] = time.perf_counter() - t0
+    say(f"loaded {len(loaded.sources)} sources "
+        f"({sum(len(g) for g in loaded.graphs.values())} triples) in {timings['load']:.2f} s")
+
+    t = time.perf_counter()
+    asserted = loaded.union()
+    before = validate_graph(asserted, shapes, loaded.graphs["ontology"], loaded.subject_files,
+                            config.root)
+    _check(before, "before reasoning")
+    timings["validate_asserted"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    inferred = closure(asserted, config.reasoning)
+    timings["reason"] = time.perf_counter() - t
+    say(f"reasoning ({config.reasoning}) inferred {len(inferred)} triples "
+        f"in {timings['reason']:.2f} s")
+
+    t = time.perf_counter()
+    after = validate_graph(asserted + inferred, shapes, None, loaded.subject_files, config.root)
+    _check(after, "after reasoning")
+    timings["validate_closure"] = time.perf_counter() - t
+    say(f"validated: {len(after.violations)} violations, {len(after.warnings)} warnings")
+
+    graphs = {**loaded.graphs, "inferred": inferred}
+    counts = {name: len(g) for name, g in graphs.items()}
+    graphs["meta"] = meta_graph(config, digest, counts)
+    counts["meta"] = len(graphs["meta"])
+
+    t = time.perf_counter()
+    staging = rel.staging_path(config, digest)
+    dataset_bytes = _write_dataset(staging, graphs, config)
+    after.graph.serialize(staging / rel.VALIDATION, format="turtle")
+    timings["write"] = time.perf_counter() - t
+    timings["total"] = time.perf_counter() - t0
+
+    rel.write_report(staging, {
+        "release": digest[:16],
+        "input_hash": digest,
+        "base_iri": config.base_iri,
+        "reasoning": config.reasoning,
+        "graphs": config.graph_iris,
+        "triples": {**counts, "total": sum(counts.values())},
+        "validation": {"before_reasoning": before.summary(), "after_reasoning": after.summary()},
+        "warnings": [r.describe() for r in after.warnings],
+        "timings_seconds": {k: round(v, 3) for k, v in timings.items()},
+        "inputs": rel.file_hashes(config),
+        "dataset_bytes": dataset_bytes,
+        "complete": True,
+    })
+    release = rel.publish(config, staging, digest)
+    say(f"release {release.id} written to {release.path} in {timings['total']:.2f} s")
+    return BuildResult(release, reused=False)

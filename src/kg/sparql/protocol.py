@@ -1,0 +1,104 @@
+"""Reading a SPARQL 1.1 Protocol request (https://www.w3.org/TR/sparql11-protocol/).
+
+:func:`parse_request` turns the method, content type, URL parameters, form and
+body of an HTTP request into a :class:`ProtocolRequest`, or raises
+:class:`ProtocolError` with the status and a message for the client.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+
+class ProtocolError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass(frozen=True)
+class ProtocolRequest:
+    query: str | None = None
+    update: str | None = None
+    default_graph_uris: list[str] = field(default_factory=list)
+    named_graph_uris: list[str] = field(default_factory=list)
+
+
+Params = Mapping[str, Sequence[str]]
+
+
+def _single(params: Params, name: str) -> str | None:
+    values = list(params.get(name, ()))
+    if len(values) > 1:
+        raise ProtocolError(400, f"the request has {len(values)} '{name}' parameters; "
+                                 "the SPARQL protocol allows exactly one")
+    return values[0] if values else None
+
+
+def parse_request(
+    method: str,
+    content_type: str | None,
+    args: Params,
+    form: Params,
+    body: bytes,
+    *,
+    max_query_bytes: int,
+) -> ProtocolRequest:
+    media = (content_type or "").split(";")[0].strip().lower()
+    if method in ("GET", "HEAD"):
+        if "update" in args:
+            raise ProtocolError(400, "SPARQL Update must be sent by POST, not GET")
+        params: Params = args
+        query = _single(args, "query")
+        update = None
+    elif method == "POST":
+        if media == "application/x-www-form-urlencoded":
+            params = form
+            for name in ("query", "update"):
+                if name in args:
+                    raise ProtocolError(400, f"with a form POST, '{name}' goes in the body, "
+                                             "not in the URL")
+            query = _single(form, "query")
+            update = _single(form, "update")
+        elif media == "application/sparql-query":
+            params = args
+            query = _decode(body)
+            update = None
+        elif media == "application/sparql-update":
+            params = args
+            query = None
+            update = _decode(body)
+        elif not media:
+            raise ProtocolError(400, "a POST needs a Content-Type: application/sparql-query, "
+                                     "application/sparql-update or "
+                                     "application/x-www-form-urlencoded")
+        else:
+            raise ProtocolError(415, f"Content-Type {media} is not supported; use "
+                                     "application/sparql-query, application/sparql-update or "
+                                     "application/x-www-form-urlencoded")
+    else:
+        raise ProtocolError(405, f"method {method} is not allowed on the SPARQL endpoint")
+
+    if query is not None and update is not None:
+        raise ProtocolError(400, "a request carries either 'query' or 'update', not both")
+    text = query if query is not None else update
+    if text is not None and len(text.encode("utf-8")) > max_query_bytes:
+        raise ProtocolError(413, f"the query is {len(text.encode('utf-8'))} bytes; "
+                                 f"the limit is {max_query_bytes} bytes")
+    if text is not None and not text.strip():
+        raise ProtocolError(400, "the query is empty")
+    return ProtocolRequest(
+        query=query,
+        update=update,
+        default_graph_uris=list(params.get("default-graph-uri", ())),
+        named_graph_uris=list(params.get("named-graph-uri", ())),
+    )
+
+
+def _decode(body: bytes) -> str:
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ProtocolError(400, f"the request body is not UTF-8: {e}") from e

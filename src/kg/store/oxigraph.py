@@ -1,0 +1,161 @@
+"""The ``oxigraph`` backend: pyoxigraph's Rust store, embedded, on disk (or in memory).
+
+Results are serialized by Oxigraph itself, without Python work per row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import BinaryIO
+
+import pyoxigraph as ox
+from rdflib import BNode, Literal, URIRef
+from rdflib.term import Node
+
+from kg.formats import by_name
+from kg.querytext import has_dataset_clause
+from kg.store import QuerySyntaxError, ResultKind, StoreError, boolean_table
+
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+_RDF_FORMATS = {
+    "turtle": ox.RdfFormat.TURTLE,
+    "ntriples": ox.RdfFormat.N_TRIPLES,
+    "nquads": ox.RdfFormat.N_QUADS,
+    "trig": ox.RdfFormat.TRIG,
+    "jsonld": ox.RdfFormat.JSON_LD,
+    "rdfxml": ox.RdfFormat.RDF_XML,
+}
+_RESULT_FORMATS = {
+    "json": ox.QueryResultsFormat.JSON,
+    "xml": ox.QueryResultsFormat.XML,
+    "csv": ox.QueryResultsFormat.CSV,
+    "tsv": ox.QueryResultsFormat.TSV,
+}
+
+
+def to_rdflib(term: object) -> Node | None:
+    if term is None:
+        return None
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        if term.datatype.value == _XSD_STRING:
+            return Literal(term.value)
+        return Literal(term.value, datatype=URIRef(term.datatype.value))
+    raise TypeError(f"unsupported term {term!r}")
+
+
+class OxigraphResult:
+    def __init__(self, raw: object) -> None:
+        self._raw = raw
+        self._consumed = False
+        if isinstance(raw, ox.QuerySolutions):
+            self.kind: ResultKind = "bindings"
+            self.variables = [v.value for v in raw.variables]
+        elif isinstance(raw, ox.QueryBoolean):
+            self.kind = "boolean"
+            self.variables = []
+        else:
+            self.kind = "graph"
+            self.variables = []
+
+    @property
+    def boolean(self) -> bool:
+        return bool(self._raw)
+
+    def _take(self) -> object:
+        if self._consumed:
+            raise StoreError("a query result can be read only once")
+        self._consumed = True
+        return self._raw
+
+    def serialize(self, format_name: str) -> bytes:
+        fmt = by_name(format_name)
+        if self.kind == "graph":
+            if fmt.name not in _RDF_FORMATS:
+                raise ValueError(f"{fmt.label} cannot carry the triples of a CONSTRUCT/DESCRIBE")
+            return self._take().serialize(format=_RDF_FORMATS[fmt.name])  # type: ignore[attr-defined]
+        if fmt.name not in _RESULT_FORMATS:
+            raise ValueError(f"{fmt.label} cannot carry SELECT/ASK results")
+        if self.kind == "boolean" and fmt.name in ("csv", "tsv"):
+            return boolean_table(self.boolean, fmt.name)
+        return self._take().serialize(format=_RESULT_FORMATS[fmt.name])  # type: ignore[attr-defined]
+
+    def rows(self) -> Iterator[tuple[Node | None, ...]]:
+        for solution in self._take():  # type: ignore[attr-defined]
+            yield tuple(to_rdflib(solution[v]) for v in self.variables)
+
+    def triples(self) -> Iterator[tuple[Node, Node, Node]]:
+        for t in self._take():  # type: ignore[attr-defined]
+            yield (to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object))  # type: ignore[misc]
+
+
+class OxigraphStore:
+    name = "oxigraph"
+
+    def __init__(self, location: Path | None = None, *, read_only: bool = False) -> None:
+        self.location = location
+        try:
+            if location is None:
+                self._store = ox.Store()
+            elif read_only:
+                self._store = ox.Store.read_only(str(location))
+            else:
+                self._store = ox.Store(str(location))
+        except OSError as e:
+            raise StoreError(f"cannot open the Oxigraph store at {location}: {e}") from e
+
+    def query(
+        self,
+        sparql: str,
+        *,
+        default_graph_uris: Sequence[str] = (),
+        named_graph_uris: Sequence[str] = (),
+    ) -> OxigraphResult:
+        kwargs: dict[str, object] = {}
+        if default_graph_uris or named_graph_uris:
+            kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graph_uris]
+            kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graph_uris]
+        elif not has_dataset_clause(sparql):
+            kwargs["use_default_graph_as_union"] = True
+        try:
+            return OxigraphResult(self._store.query(sparql, **kwargs))
+        except SyntaxError as e:
+            raise QuerySyntaxError(str(e)) from e
+
+    def update(self, sparql: str) -> None:
+        try:
+            self._store.update(sparql)
+        except SyntaxError as e:
+            raise QuerySyntaxError(str(e)) from e
+
+    def load(self, path: Path) -> None:
+        self._store.bulk_load(path=str(path), format=ox.RdfFormat.N_QUADS)
+        self._store.flush()
+
+    def graphs(self) -> list[str]:
+        return sorted(g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode))
+
+    def count(self, graph: str | None = None) -> int:
+        if graph is None:
+            return len(self._store)
+        return sum(1 for _ in self._store.quads_for_pattern(None, None, None, ox.NamedNode(graph)))
+
+    def dump(self, out: BinaryIO, format_name: str, graph: str | None = None) -> None:
+        fmt = _RDF_FORMATS[by_name(format_name).name]
+        if fmt.supports_datasets and graph is None:
+            self._store.dump(out, format=fmt)
+        elif graph is not None:
+            self._store.dump(out, format=fmt, from_graph=ox.NamedNode(graph))
+        else:
+            # a triple format for the whole dataset: the union of the named graphs
+            triples = self._store.query("CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }")
+            out.write(triples.serialize(format=fmt))
+
+    def close(self) -> None:
+        del self._store

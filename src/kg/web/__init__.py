@@ -1,0 +1,56 @@
+"""The web layer: a Flask application factory with one blueprint per concern.
+
+It serves a release through the store interface and knows nothing of how a
+backend keeps its triples.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+
+from flask import Flask
+
+from kg.config import Config
+from kg.pipeline.release import Release, current_release
+from kg.sparql.service import QueryService
+from kg.store import Store
+
+
+class ServedRelease:
+    """The release an app serves, with its store opened once per process (after a fork)."""
+
+    def __init__(self, config: Config, release: Release) -> None:
+        release.check()
+        self.config = config
+        self.release = release
+        self.report = release.report
+        self._store: Store | None = None
+        self._pid: int | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def store(self) -> Store:
+        if self._store is None or self._pid != os.getpid():
+            with self._lock:
+                if self._store is None or self._pid != os.getpid():
+                    self._store = self.release.open_store(self.config.store)
+                    self._pid = os.getpid()
+        return self._store
+
+
+def create_app(config: Config, release: Release | None = None) -> Flask:
+    release = release or current_release(config)
+    if release is None:
+        raise RuntimeError(f"there is no release in {config.releases}; run `kg build` first")
+    app = Flask(__name__)
+    app.config["TESTING"] = config.testing
+    served = ServedRelease(config, release)
+    app.extensions["kg"] = served
+    app.extensions["kg.query"] = QueryService(lambda: served.store)
+
+    from kg.web import ops, sparql
+
+    app.register_blueprint(sparql.blueprint)
+    app.register_blueprint(ops.blueprint)
+    return app

@@ -1,0 +1,43 @@
+"""Running the app under gunicorn, the production WSGI server."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+from kg.config import Config
+from kg.pipeline.release import Release
+
+
+class _Gunicorn(BaseApplication):  # type: ignore[misc]
+    def __init__(self, config: Config, release: Release, options: dict[str, Any]) -> None:
+        self.kg_config = config
+        self.kg_release = release
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self):  # type: ignore[no-untyped-def]
+        from kg.web import create_app
+
+        return create_app(self.kg_config, self.kg_release)
+
+
+def serve(config: Config, release: Release, *, host: str, port: int, workers: int) -> None:
+    url = f"http://{host}:{port}"
+    print(f"KazKor KG: serving release {release.id} ({config.store} store) at {url}/\n"
+          f"  browser:        {url}/\n"
+          f"  SPARQL clients: {url}/sparql\n"
+          f"  health:         {url}/health", flush=True)
+    _Gunicorn(config, release, {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "timeout": max(60, int(config.query_timeout * 2)),
+        "accesslog": "-",
+        "errorlog": "-",
+        "loglevel": "info",
+    }).run()

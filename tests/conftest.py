@@ -1,0 +1,123 @@
+"""Shared fixtures: the real graph built once per session, and a real gunicorn server."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from kg.config import Config
+from kg.pipeline.build import build
+from kg.pipeline.release import Release
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def kg_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "kg", *args]
+
+
+def run_kg(*args: str, input: str | None = None, env: dict[str, str] | None = None,
+           timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """Run the ``kg`` command as a user would, in a separate process."""
+    return subprocess.run(kg_command(*args), capture_output=True, text=True, input=input,
+                          timeout=timeout, env={**os.environ, **(env or {})}, cwd=ROOT)
+
+
+@pytest.fixture(scope="session")
+def release_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("releases")
+
+
+@pytest.fixture(scope="session")
+def config(release_dir: Path) -> Config:
+    return Config(root=ROOT, release_dir=release_dir, testing=True)
+
+
+@pytest.fixture(scope="session")
+def release(config: Config) -> Release:
+    return build(config).release
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A copy of the sources that a test may break without touching the real ones."""
+    for name in ("ontology", "data", "shapes"):
+        shutil.copytree(ROOT / name, tmp_path / name)
+    return tmp_path
+
+
+class Server:
+    def __init__(self, url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+        self.url = url
+        self.process = process
+        self.log = log
+
+    def get(self, path: str, **kwargs: object) -> requests.Response:
+        return requests.get(self.url + path, timeout=30, **kwargs)  # type: ignore[arg-type]
+
+    def post(self, path: str, **kwargs: object) -> requests.Response:
+        return requests.post(self.url + path, timeout=30, **kwargs)  # type: ignore[arg-type]
+
+
+def start_server(release_dir: Path, *extra: str, store: str = "oxigraph",
+                 env: dict[str, str] | None = None, log: Path) -> Server:
+    port = free_port()
+    out = log.open("wb")
+    process = subprocess.Popen(
+        kg_command("--release-dir", str(release_dir), "--store", store, "serve",
+                   "--port", str(port), "--workers", "2", *extra),
+        stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env={**os.environ, **(env or {})},
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with {process.returncode}:\n"
+                               + log.read_text(errors="replace"))
+        try:
+            if requests.get(url + "/health", timeout=2).status_code == 200:
+                return Server(url, process, log)
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.2)
+    stop_server(process)
+    raise RuntimeError("the server did not answer /health within 120 s:\n"
+                       + log.read_text(errors="replace"))
+
+
+def stop_server(process: subprocess.Popen[bytes]) -> None:
+    import signal
+
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+@pytest.fixture(scope="session")
+def server(release: Release, release_dir: Path,
+           tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The real server process (gunicorn, 2 workers) on a free port, serving the real graph."""
+    log = tmp_path_factory.mktemp("server") / "server.log"
+    srv = start_server(release_dir, log=log)
+    yield srv
+    stop_server(srv.process)
