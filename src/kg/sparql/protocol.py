@@ -24,6 +24,8 @@ class ProtocolRequest:
     update: str | None = None
     default_graph_uris: list[str] = field(default_factory=list)
     named_graph_uris: list[str] = field(default_factory=list)
+    #: ``inference=false``: the default graph holds the asserted graphs only
+    inference: bool = True
 
 
 Params = Mapping[str, Sequence[str]]
@@ -94,7 +96,16 @@ def parse_request(
         update=update,
         default_graph_uris=list(params.get("default-graph-uri", ())),
         named_graph_uris=list(params.get("named-graph-uri", ())),
+        inference=_flag(_single(args, "inference") or _single(params, "inference")),
     )
+
+
+def _flag(value: str | None) -> bool:
+    if value is None or value.lower() in ("true", "1", "yes"):
+        return True
+    if value.lower() in ("false", "0", "no"):
+        return False
+    raise ProtocolError(400, f"inference={value!r}: use true or false")
 
 
 def _decode(body: bytes) -> str:
