@@ -93,7 +93,7 @@ def _read_protocol_request() -> ProtocolRequest:
     )
 
 
-@blueprint.route("/sparql", methods=_METHODS)
+@blueprint.route("/sparql", methods=_METHODS, provide_automatic_options=False)
 def endpoint() -> Response:
     try:
         if request.method == "GET" and not ({"query", "update"} & set(request.args)):
@@ -116,7 +116,7 @@ def _query(protocol_request: ProtocolRequest) -> Response:
     service = _service()
     plan = service.plan(protocol_request, request.headers.get("Accept"),
                         request.values.get("format"))
-    if plan.etag in request.if_none_match or plan.etag.removeprefix("W/") in request.if_none_match:
+    if request.if_none_match.contains_weak(plan.etag.removeprefix("W/").strip('"')):
         return Response(status=304, headers={"ETag": plan.etag})
     answer = service.run(plan)
     response = Response(answer.body, status=answer.status, content_type=answer.media_type)
@@ -192,7 +192,7 @@ def _update(text: str) -> Response:
     return Response(summary.describe() + "\n", status=200, mimetype="text/plain")
 
 
-@blueprint.route("/update", methods=_METHODS)
+@blueprint.route("/update", methods=_METHODS, provide_automatic_options=False)
 def update_endpoint() -> Response:
     try:
         if request.method != "POST":
@@ -224,7 +224,8 @@ def _target_graph() -> str | None:
     raise ProtocolError(400, "name exactly one graph: ?graph=IRI or ?default")
 
 
-@blueprint.route("/rdf-graph-store", methods=_METHODS)
+@blueprint.route("/rdf-graph-store", methods=_METHODS,
+                 provide_automatic_options=False)
 def graph_store() -> Response:
     try:
         graph = _target_graph()
