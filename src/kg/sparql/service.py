@@ -99,6 +99,10 @@ class QueryService:
                 self.config.query_processes)
         return self._pool
 
+    def start(self) -> None:
+        """Start the first query process now, so that the first query does not wait for it."""
+        _ = self.pool
+
     def close(self) -> None:
         if self._pool is not None:
             self._pool.close()

@@ -51,6 +51,7 @@ def create_app(config: Config, release: Release | None = None) -> Flask:
     app.extensions["kg"] = served
     query_service = QueryService(config, ServedDataset.of(config, release))
     app.extensions["kg.query"] = query_service
+    query_service.start()
     atexit.register(query_service.close)
 
     from kg.web import ops, sparql
