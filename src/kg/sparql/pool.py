@@ -92,14 +92,15 @@ class QueryProcess:
 class QueryPool:
     """Up to ``size`` query processes of this web worker; one job per process at a time."""
 
-    def __init__(self, argv: Sequence[str], size: int, *, warm: int = 1) -> None:
+    def __init__(self, argv: Sequence[str], size: int) -> None:
         self._argv = list(argv)
         self._size = max(1, size)
         self._idle: queue.LifoQueue[QueryProcess] = queue.LifoQueue()
         self._started = 0
         self._lock = threading.Lock()
         self._pid = os.getpid()
-        for _ in range(min(warm, self._size)):
+        # all started at once: a process takes a moment to import and open the store
+        for _ in range(self._size):
             self._idle.put(self._start())
 
     def _start(self) -> QueryProcess:

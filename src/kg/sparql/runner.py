@@ -82,27 +82,38 @@ def _cap_lines(data: bytes, keep: int) -> tuple[bytes, int]:
     return b"\n".join(lines[:keep]) + b"\n", len(lines) - keep
 
 
+#: the fewest bytes one row (or triple) takes in a format: a smaller answer cannot be too long
+_MIN_ROW_BYTES = {"json": 3, "xml": 17, "csv": 2, "tsv": 1}
+
+
 def capped(store: Store, job: Job) -> tuple[bytes, int]:
     """The answer to ``job`` in its format, cut to ``max_rows`` rows or triples.
 
-    Counting happens on a line-based serialization (TSV for solutions, N-Triples
-    for triples, one line per row or triple), which Oxigraph parses back into the
-    wanted format only when rows were cut or another format was asked for.
+    The answer is serialized once. Only when it is long enough to hold more than
+    ``max_rows`` rows is the query run again to count them on a line-based
+    serialization (TSV for solutions, N-Triples for triples: one line per row or
+    triple), which Oxigraph parses back into the wanted format after the cut.
     """
-    result = store.query(job.query, default_graph_uris=job.default_graph_uris,
-                         named_graph_uris=job.named_graph_uris)
+    def run():  # type: ignore[no-untyped-def]
+        return store.query(job.query, default_graph_uris=job.default_graph_uris,
+                           named_graph_uris=job.named_graph_uris)
+
+    result = run()
     fmt = by_name(job.format_name)
-    if job.max_rows <= 0 or result.kind == "boolean":
-        return result.serialize(fmt.name), 0
+    body = result.serialize(fmt.name)
+    if (job.max_rows <= 0 or result.kind == "boolean"
+            or len(body) <= _MIN_ROW_BYTES.get(fmt.name, 1) * job.max_rows):
+        return body, 0
+    result = run()
     if result.kind == "bindings":
         tsv, dropped = _cap_lines(result.serialize("tsv"), job.max_rows + 1)
-        if fmt.name == "tsv":
-            return tsv, dropped
+        if not dropped:
+            return body, 0
         solutions = ox.parse_query_results(tsv, format=ox.QueryResultsFormat.TSV)
         return solutions.serialize(format=_RESULTS[fmt.name]), dropped  # type: ignore[union-attr]
     nt, dropped = _cap_lines(result.serialize("ntriples"), job.max_rows)
-    if fmt.name == "ntriples":
-        return nt, dropped
+    if not dropped:
+        return body, 0
     triples = ox.parse(nt, format=ox.RdfFormat.N_TRIPLES)
     if _RDF[fmt.name].supports_datasets:
         quads = (ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in triples)
