@@ -267,7 +267,15 @@ def test_results_are_cut_at_the_row_limit_and_say_so(endpoint):
 
 def _runner_states(server: Server) -> list[str]:
     """The process states (R running, S sleeping...) of the server's query processes."""
-    states = []
+    return [state for _, state in _runners(server)]
+
+
+def _runner_pids(server: Server) -> list[int]:
+    return [pid for pid, _ in _runners(server)]
+
+
+def _runners(server: Server) -> list[tuple[int, str]]:
+    runners = []
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
             continue
@@ -277,9 +285,10 @@ def _runner_states(server: Server) -> list[str]:
         except OSError:
             continue
         fields = stat.rsplit(")", 1)[1].split()
-        if b"kg.sparql.runner" in cmdline and int(fields[2]) == server.process.pid:
-            states.append(fields[0])
-    return states
+        if b"kg.sparql.runner" in cmdline and int(fields[3]) == server.process.pid \
+                and fields[0] != "Z":
+            runners.append((int(proc.name), fields[0]))
+    return runners
 
 
 def test_timeout_stops_the_query_and_others_are_served_meanwhile(endpoint):
@@ -298,6 +307,17 @@ def test_timeout_stops_the_query_and_others_are_served_meanwhile(endpoint):
         time.sleep(0.2)
     assert _runner_states(endpoint) and set(_runner_states(endpoint)) == {"S"}
     assert values(sparql(endpoint, COUNTRIES), "c") == answered_meanwhile[0]
+
+
+def test_a_query_process_that_dies_is_replaced(endpoint):
+    import os
+    import signal
+
+    for pid in _runner_pids(endpoint):
+        os.kill(pid, signal.SIGKILL)
+    answers = [sparql(endpoint, COUNTRIES) for _ in range(10)]
+    assert [r.status_code for r in answers] == [200] * 10
+    assert _runner_pids(endpoint)
 
 
 def test_results_json_is_the_w3c_shape(endpoint):

@@ -58,8 +58,11 @@ def test_updates_need_the_token(updatable):
 
 def test_update_is_applied_reasoned_and_survives_a_restart(updatable, tmp_path):
     server, releases = updatable
+    etag_before = server.get("/sparql", params={"query": "ASK {}"}).headers["ETag"]
     r = server.post("/sparql", data={"update": NEW_AGREEMENT}, headers=AUTH)
     assert r.status_code == 200, r.text
+    # the same request now names another state of the data
+    assert server.get("/sparql", params={"query": "ASK {}"}).headers["ETag"] != etag_before
     assert ask(server, f"ASK {{ GRAPH <{GRAPH}data> {{ kkid:test-agreement-2024 a "
                        "kko:CooperationAgreement } }")
     # the inferred graph was recomputed: the new agreement is a BilateralDocument there

@@ -19,7 +19,10 @@ import threading
 import time
 from collections.abc import Sequence
 
-from kg.sparql.runner import _HEADER, Job, Outcome
+from kg.sparql.runner import _HEADER, READY, Job, Outcome
+
+#: how long a new query process may take to import and open the store
+STARTUP_SECONDS = 120.0
 
 
 class QueryTimeout(Exception):
@@ -39,6 +42,7 @@ class QueryProcess:
         assert self.process.stdin is not None and self.process.stdout is not None
         self._in = self.process.stdin
         self._out = self.process.stdout.fileno()
+        self._ready = False
 
     def _read(self, size: int, deadline: float) -> bytes:
         chunks: list[bytes] = []
@@ -56,7 +60,23 @@ class QueryProcess:
             size -= len(chunk)
         return b"".join(chunks)
 
+    def _receive(self, deadline: float) -> object:
+        (size,) = _HEADER.unpack(self._read(_HEADER.size, deadline))
+        return pickle.loads(self._read(size, deadline))
+
+    def wait_ready(self) -> None:
+        """Wait for the process to open the store: its start-up never counts against a query."""
+        if not self._ready:
+            try:
+                ready = self._receive(time.monotonic() + STARTUP_SECONDS)
+            except QueryTimeout:
+                raise QueryProcessDied("the query process did not start in time") from None
+            if ready != READY:
+                raise QueryProcessDied(f"the query process said {ready!r} instead of ready")
+            self._ready = True
+
     def run(self, job: Job, timeout: float) -> Outcome:
+        self.wait_ready()
         deadline = time.monotonic() + timeout
         data = pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)
         try:
@@ -64,8 +84,7 @@ class QueryProcess:
             self._in.flush()
         except (BrokenPipeError, OSError) as e:
             raise QueryProcessDied from e
-        (size,) = _HEADER.unpack(self._read(_HEADER.size, deadline))
-        outcome = pickle.loads(self._read(size, deadline))
+        outcome = self._receive(deadline)
         assert isinstance(outcome, Outcome)
         return outcome
 
@@ -110,22 +129,35 @@ class QueryPool:
 
     def _take(self) -> QueryProcess:
         try:
-            return self._idle.get_nowait()
+            process = self._idle.get_nowait()
         except queue.Empty:
-            pass
-        with self._lock:
-            room = self._started < self._size
-        return self._start() if room else self._idle.get()
+            with self._lock:
+                room = self._started < self._size
+            process = self._start() if room else self._idle.get()
+        if process.process.poll() is not None:
+            # it died while idle (killed from outside, out of memory): no job was lost
+            self._replace(process)
+            return self._take()
+        return process
 
-    def run(self, job: Job, timeout: float) -> Outcome:
+    def _replace(self, process: QueryProcess) -> None:
+        process.kill()
+        with self._lock:
+            self._started -= 1
+        self._idle.put(self._start())
+
+    def run(self, job: Job, timeout: float, *, retry: bool = True) -> Outcome:
         process = self._take()
         try:
             outcome = process.run(job, timeout)
-        except (QueryTimeout, QueryProcessDied):
-            process.kill()
-            with self._lock:
-                self._started -= 1
-            self._idle.put(self._start())
+        except QueryTimeout:
+            self._replace(process)
+            raise
+        except QueryProcessDied:
+            # killed from outside just before or while it ran: once more, in a fresh process
+            self._replace(process)
+            if retry:
+                return self.run(job, timeout, retry=False)
             raise
         self._idle.put(process)
         return outcome

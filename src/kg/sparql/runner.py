@@ -29,6 +29,8 @@ from kg.sparql.dataset import Generation, ServedDataset
 from kg.store import QuerySyntaxError, Store
 
 _HEADER = struct.Struct("!Q")
+#: the first message of a query process: the store is open, jobs are welcome
+READY = "ready"
 
 
 @dataclass(frozen=True)
@@ -157,6 +159,8 @@ def main(argv: list[str]) -> None:
     outcomes = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
     reader = Reader(backend, ServedDataset(Path(releases), Release(Path(release_path))))
+    reader.current()
+    send(outcomes, READY)
     while (job := receive(jobs)) is not None:
         assert isinstance(job, Job)
         send(outcomes, reader.run(job))
