@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import Server, start_server, stop_server
 from rdflib import Dataset, Graph, Namespace, URIRef
+from tests.conftest import Server, start_server, stop_server
 
 from kg import formats
 

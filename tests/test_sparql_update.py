@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import Server, start_server, stop_server
 from rdflib import Graph, URIRef
+from tests.conftest import Server, start_server, stop_server
 
 BASE = "https://w3id.org/kazkor/"
 GRAPH = BASE + "graph/"
