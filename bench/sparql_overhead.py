@@ -26,7 +26,10 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from kg.config import Config  # noqa: E402
 from kg.pipeline.build import build  # noqa: E402
+from kg.sparql.dataset import ServedDataset  # noqa: E402
 from kg.sparql.examples import example_queries  # noqa: E402
+from kg.sparql.protocol import ProtocolRequest  # noqa: E402
+from kg.sparql.service import QueryService  # noqa: E402
 
 REPRESENTATIVE = {
     "countries": "PREFIX kko: <https://w3id.org/kazkor/ontology#> "
@@ -57,6 +60,7 @@ def start(argv: list[str], env: dict[str, str], port: int) -> subprocess.Popen[b
             return process
         except (requests.ConnectionError, requests.Timeout):
             time.sleep(0.1)
+    stop(process)
     raise RuntimeError(f"{argv} did not start")
 
 
@@ -92,6 +96,35 @@ def measure(url: str, queries: dict[str, str], n: int, clients: int) -> dict[str
     return {"latency_ms": latency, "throughput": len(jobs) / (time.perf_counter() - t)}
 
 
+def per_query_overhead(config: Config, release, queries: dict[str, str],  # type: ignore[no-untyped-def]
+                       n: int) -> dict[str, tuple[float, float]]:
+    """Median ms per query without HTTP: in the process vs through a query process."""
+    import pyoxigraph as ox
+
+    store = ox.Store.read_only(str(release.path / "oxigraph"))
+    service = QueryService(config.with_(query_processes=1), ServedDataset.of(config, release))
+    service.start()
+    out = {}
+    try:
+        for name, query in queries.items():
+            plan = service.plan(ProtocolRequest(query=query), "application/sparql-results+json")
+            service.run(plan)
+            inside, piped = [], []
+            for _ in range(n):
+                t = time.perf_counter()
+                store.query(query, use_default_graph_as_union=True).serialize(
+                    format=ox.QueryResultsFormat.JSON)
+                inside.append(time.perf_counter() - t)
+                t = time.perf_counter()
+                service.run(service.plan(ProtocolRequest(query=query),
+                                         "application/sparql-results+json"))
+                piped.append(time.perf_counter() - t)
+            out[name] = (statistics.median(inside) * 1000, statistics.median(piped) * 1000)
+    finally:
+        service.close()
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=200)
@@ -100,6 +133,10 @@ def main() -> None:
     config = Config.from_env()
     release = build(config).release
     queries = {e.title: e.query for e in example_queries(config.root)} | REPRESENTATIVE
+    print(f"{'query (no HTTP)':40} {'in-process ms':>14} {'query process ms':>17}")
+    for name, (inside, piped) in per_query_overhead(config, release, queries,
+                                                    args.requests).items():
+        print(f"{name[:40]:40} {inside:14.3f} {piped:17.3f}")
     results = {}
     port = free_port()
     bare = start([sys.executable, "-m", "gunicorn", "-w", WORKERS, "-k", "gthread",

@@ -162,6 +162,9 @@ def test_service_description(endpoint):
     assert {GRAPH + n for n in ("ontology", "data", "inferred", "meta")} <= names
     as_jsonld = endpoint.get("/sparql", headers={"Accept": "application/ld+json"})
     assert Graph().parse(data=as_jsonld.text, format="json-ld").isomorphic(g)
+    by_parameter = endpoint.get("/sparql", params={"format": "ntriples"})
+    assert by_parameter.headers["Content-Type"].startswith("application/n-triples")
+    assert endpoint.get("/sparql", params={"format": "json"}).status_code == 406
 
 
 def test_browser_gets_the_query_page(endpoint):
@@ -324,3 +327,28 @@ def test_results_json_is_the_w3c_shape(endpoint):
     body = json.loads(sparql(endpoint, COUNTRIES).text)
     assert body["head"]["vars"] == ["c"]
     assert body["results"]["bindings"][0]["c"]["type"] == "uri"
+
+
+@pytest.mark.parametrize("method,path,kwargs", [
+    ("GET", "/sparql", {"params": {"query": "SELECT"}}),
+    ("GET", "/sparql", {"params": {"query": "ASK {}", "format": "nope"}}),
+    ("GET", "/sparql", {"params": {"format": "json"}, "headers": {"Accept": "*/*"}}),
+    ("GET", "/sparql", {"params": {"query": "ASK {}"}, "headers": {"Accept": ";;,q=x/"}}),
+    ("GET", "/sparql", {"params": {"query": "ASK {}"}, "headers": {"If-None-Match": "\"x"}}),
+    ("GET", "/sparql", {"params": {"query": "SELECT * FROM <nope> { ?s ?p ?o }"}}),
+    ("GET", "/sparql", {"params": {"query": "ASK {}", "default-graph-uri": "not an iri"}}),
+    ("GET", "/sparql", {"params": {"query": "\x00\ufffe"}}),
+    ("POST", "/sparql", {"data": b"\xff", "headers": {
+        "Content-Type": "application/x-www-form-urlencoded"}}),
+    ("POST", "/sparql", {"data": "query=%ZZ", "headers": {
+        "Content-Type": "application/x-www-form-urlencoded"}}),
+    ("DELETE", "/sparql", {}),
+    ("GET", "/rdf-graph-store", {"params": {"graph": "<>"}}),
+    ("GET", "/rdf-graph-store", {"params": {"graph": "x", "default": ""}}),
+    ("PUT", "/rdf-graph-store", {"params": {"default": ""}, "data": b"x"}),
+    ("POST", "/update", {"data": {"update": "CLEAR ALL"}}),
+])
+def test_odd_requests_are_client_errors_never_500(endpoint, method, path, kwargs):
+    r = requests.request(method, endpoint.url + path, timeout=30, **kwargs)
+    assert r.status_code < 500, r.text
+    assert r.status_code in (200, 400, 401, 403, 404, 405, 406, 413, 415), r.text

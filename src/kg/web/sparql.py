@@ -131,7 +131,9 @@ def _query(protocol_request: ProtocolRequest) -> Response:
 def _bare_get() -> Response:
     offered = [*formats.rdf_formats(), HTML]
     accept = request.headers.get("Accept")
-    wanted = formats.BY_NAME.get(request.args.get("format", "")) or choose(accept, offered)
+    format_param = request.args.get("format")
+    wanted = (next((f for f in offered if f.name == format_param), None) if format_param
+              else choose(accept, offered))
     if wanted is None:
         types = ", ".join(f.media_type for f in offered)
         raise ProtocolError(406, f"the service description comes as {types}")
