@@ -67,6 +67,9 @@ def test_prefix_completion_inserts_the_declaration(page):
     value = page.locator(".qe-input").input_value()
     assert value.startswith("PREFIX kko: <https://w3id.org/kazkor/ontology#>\n")
     assert value.endswith("?c a kko:")
+    # not inside comments
+    page.locator(".qe-input").type("\n# kk")
+    assert menu.is_hidden()
 
 
 def test_run_shows_a_table_with_entity_links(page):
@@ -76,8 +79,9 @@ def test_run_shows_a_table_with_entity_links(page):
     page.click(".qe-run")
     page.wait_for_selector(".qe-results table")
     assert page.locator(".qe-results th").all_inner_texts() == ["country"]
-    link = page.locator(".qe-results a", has_text="https://w3id.org/kazkor/id/kazakhstan")
+    link = page.locator(".qe-results a[title='https://w3id.org/kazkor/id/kazakhstan']")
     assert link.get_attribute("href") == "/page/kazakhstan"
+    assert link.inner_text() == "kkid:kazakhstan"
     assert re.search(r"\d+ result\(s\)", page.locator(".qe-status").inner_text())
 
 

@@ -81,6 +81,8 @@
     // ---- prefix completion ----
     function currentWord() {
       const upto = input.value.slice(0, input.selectionStart);
+      const line = upto.slice(upto.lastIndexOf("\n") + 1).replace(/<[^<>]*>/g, "");
+      if (/#|"|'/.test(line)) return null;  // in a comment or a string
       const m = /(^|[^\w?$:<#])([A-Za-z][\w-]*)$/.exec(upto);
       return m ? m[2] : null;
     }
@@ -161,13 +163,22 @@
     function pageLink(iri) {
       return iri.startsWith(base + "id/") ? "/page/" + iri.slice(base.length + 3) : iri;
     }
+    function compact(iri) {
+      let best = null;
+      Object.entries(prefixes).forEach(([p, ns]) => {
+        if (ns && iri.startsWith(ns) && /^[\w-]*$/.test(iri.slice(ns.length)) &&
+            (!best || ns.length > prefixes[best].length)) best = p;
+      });
+      return best === null ? iri : best + ":" + iri.slice(prefixes[best].length);
+    }
     function termCell(term) {
       const td = document.createElement("td");
       if (!term) return td;
       if (term.type === "uri") {
         const a = document.createElement("a");
         a.href = pageLink(term.value);
-        a.textContent = term.value;
+        a.title = term.value;
+        a.textContent = compact(term.value);
         td.appendChild(a);
       } else if (term.type === "bnode") {
         td.textContent = "_:" + term.value;
