@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from playwright import sync_api as playwright
+from rdflib import Graph, URIRef
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -114,6 +115,16 @@ def test_download_in_every_format(page, label, check):
     with page.expect_download() as info:
         page.locator(".qe-downloads[data-kind='results'] a", has_text=label).click()
     assert check(Path(info.value.path()).read_bytes())
+
+
+def test_graph_download_as_turtle(page):
+    type_query(page, "CONSTRUCT WHERE { <https://w3id.org/kazkor/id/kazakhstan> ?p ?o }")
+    page.keyboard.press("Escape")
+    with page.expect_download() as info:
+        page.locator(".qe-downloads[data-kind='rdf'] a", has_text="Turtle").click()
+    graph = Graph().parse(Path(info.value.path()), format="turtle")
+    assert {s for s in graph.subjects()} == {URIRef("https://w3id.org/kazkor/id/kazakhstan")}
+    assert info.value.suggested_filename == "result.ttl"
 
 
 def _example_files() -> list[Path]:
