@@ -312,6 +312,13 @@ def test_timeout_stops_the_query_and_others_are_served_meanwhile(endpoint):
     assert values(sparql(endpoint, COUNTRIES), "c") == answered_meanwhile[0]
 
 
+def test_a_client_may_ask_for_a_shorter_timeout(endpoint):
+    _status(sparql(endpoint, ENDLESS, timeout="0.5"), 503, "0.5 s")
+    assert sparql(endpoint, COUNTRIES, timeout="0").status_code == 400
+    # never longer than the server allows
+    _status(sparql(endpoint, ENDLESS, timeout="1000"), 503, f"{TIMEOUT} s")
+
+
 def test_a_query_process_that_dies_is_replaced(endpoint):
     import os
     import signal

@@ -38,6 +38,8 @@ class Plan:
     job: Job
     format: Format
     etag: str
+    #: seconds the query may run
+    timeout: float
 
 
 def candidates_for(form: str | None) -> list[Format]:
@@ -121,10 +123,12 @@ class QueryService:
                   self.config.max_result_rows)
         key = "\0".join([self.served.tag(), request.query, fmt.name, " ".join(default), "|",
                          " ".join(named)])
-        return Plan(job, fmt, 'W/"' + hashlib.sha256(key.encode()).hexdigest()[:32] + '"')
+        timeout = min(request.timeout or self.config.query_timeout, self.config.query_timeout)
+        return Plan(job, fmt, 'W/"' + hashlib.sha256(key.encode()).hexdigest()[:32] + '"',
+                    timeout)
 
     def run(self, plan: Plan) -> Answer:
-        timeout = self.config.query_timeout
+        timeout = plan.timeout
         try:
             outcome = self.pool.run(plan.job, timeout)
         except QueryTimeout:

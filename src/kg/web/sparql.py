@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import gzip
 import hmac
+import re
 
 from flask import Blueprint, Response, current_app, render_template, request
 from rdflib import Graph
@@ -216,10 +217,16 @@ def update_options() -> Response:
 
 # ---- Graph Store Protocol --------------------------------------------------------------------
 
+#: an absolute IRI with none of the characters SPARQL forbids inside <...>
+_IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[^\x00-\x20<>\"{}|^`\\]*")
+
+
 def _target_graph() -> str | None:
     """The graph IRI of a Graph Store request; ``None`` is the default graph."""
     graph = request.args.getlist("graph")
     if len(graph) == 1 and "default" not in request.args:
+        if not _IRI.fullmatch(graph[0]):
+            raise ProtocolError(400, f"{graph[0]!r} is not an absolute IRI")
         return graph[0]
     if not graph and "default" in request.args:
         return None
@@ -249,8 +256,6 @@ def graph_store_options() -> Response:
 def _read_graph(graph: str | None) -> Response:
     service = _service()
     if graph is not None:
-        if not graph.startswith(("http://", "https://", "urn:")) or any(c in graph for c in "<> "):
-            raise ProtocolError(400, f"{graph!r} is not an absolute IRI")
         exists = service.run(service.plan(ProtocolRequest(
             query=f"ASK {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"), None, "tsv")).body
         if b"true" not in exists:
