@@ -182,6 +182,11 @@ def test_head_has_the_headers_of_get_and_no_body(endpoint):
     assert head.status_code == 200 and head.content == b""
     assert head.headers["Content-Type"] == get.headers["Content-Type"]
     assert head.headers["ETag"] == get.headers["ETag"]
+    bare = requests.head(endpoint.url + "/sparql", headers={"Accept": "text/turtle"}, timeout=30)
+    assert bare.status_code == 200 and bare.headers["Content-Type"].startswith("text/turtle")
+    graph = requests.head(endpoint.url + "/rdf-graph-store", params={"graph": GRAPH + "data"},
+                          headers={"Accept": "text/turtle"}, timeout=30)
+    assert graph.status_code == 200 and graph.content == b""
 
 
 def test_cors_for_any_origin_and_preflight(endpoint):

@@ -98,6 +98,9 @@ def test_update_errors(updatable):
                     headers=AUTH)
     assert r.status_code == 403 and "LOAD" in r.text
     assert server.get("/update").status_code == 405
+    r = server.post("/update", data={"update": "DROP GRAPH <https://example.org/nothing>"},
+                    headers=AUTH)
+    assert r.status_code == 400 and "does not exist" in r.text
 
 
 def test_description_lists_update_when_enabled(updatable):
@@ -139,3 +142,5 @@ def test_graph_store_writes_need_the_token(updatable):
     r = requests.delete(server.url + "/rdf-graph-store", params=target, headers=AUTH, timeout=60)
     assert r.status_code == 200
     assert server.get("/rdf-graph-store", params=target).status_code == 404
+    r = requests.delete(server.url + "/rdf-graph-store", params=target, headers=AUTH, timeout=60)
+    assert r.status_code == 404

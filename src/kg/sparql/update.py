@@ -99,6 +99,8 @@ def apply_update(config: Config, served: ServedDataset, text: str) -> UpdateSumm
             work.update(text)
         except SyntaxError as e:
             raise QuerySyntaxError(str(e)) from e
+        except (RuntimeError, OSError, ValueError) as e:
+            raise UpdateRejected(400, f"the update failed and was not applied: {e}") from e
         allowed = {config.graph_iri(name) for name in WRITABLE}
         stray = sorted(g.value for g in work.named_graphs()
                        if isinstance(g, ox.NamedNode) and g.value not in allowed)

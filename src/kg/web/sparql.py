@@ -97,7 +97,7 @@ def _read_protocol_request() -> ProtocolRequest:
 @blueprint.route("/sparql", methods=_METHODS, provide_automatic_options=False)
 def endpoint() -> Response:
     try:
-        if request.method == "GET" and not ({"query", "update"} & set(request.args)):
+        if request.method in ("GET", "HEAD") and not ({"query", "update"} & set(request.args)):
             return _bare_get()
         protocol_request = _read_protocol_request()
         if protocol_request.update is not None:
@@ -148,6 +148,8 @@ def _describe(fmt: Format) -> bytes:
     cache = current_app.extensions.setdefault("kg.description", {})
     key = (service.served.tag(), request.base_url, fmt.name)
     if key not in cache:
+        if len(cache) > 32:  # one entry per data state, address and format
+            cache.clear()
         counts = _graph_sizes(service)
         description = service_description(
             service.config, request.base_url, counts,
@@ -238,7 +240,7 @@ def _target_graph() -> str | None:
 def graph_store() -> Response:
     try:
         graph = _target_graph()
-        if request.method == "GET":
+        if request.method in ("GET", "HEAD"):
             return _read_graph(graph)
         if request.method in ("PUT", "POST", "DELETE"):
             return _write_graph(graph)
@@ -253,14 +255,18 @@ def graph_store_options() -> Response:
     return _preflight("GET, HEAD, PUT, POST, DELETE, OPTIONS")
 
 
+def _must_exist(service: QueryService, graph: str) -> None:
+    exists = service.run(service.plan(ProtocolRequest(
+        query=f"ASK {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"), None, "tsv")).body
+    if b"true" not in exists:
+        raise ProtocolError(404, f"there is no graph <{graph}> in this dataset; "
+                                 "the service description lists the named graphs")
+
+
 def _read_graph(graph: str | None) -> Response:
     service = _service()
     if graph is not None:
-        exists = service.run(service.plan(ProtocolRequest(
-            query=f"ASK {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"), None, "tsv")).body
-        if b"true" not in exists:
-            raise ProtocolError(404, f"there is no graph <{graph}> in this dataset; "
-                                     "the service description lists the named graphs")
+        _must_exist(service, graph)
         query = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"
     else:
         query = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
@@ -274,6 +280,8 @@ def _write_graph(graph: str | None) -> Response:
     inside = (lambda body: body) if target == "DEFAULT" else (
         lambda body: f"GRAPH <{graph}> {{ {body} }}")
     if request.method == "DELETE":
+        if graph is not None:
+            _must_exist(_service(), graph)
         return _update(f"DROP {target}")
     fmt = choose(request.mimetype or None, formats.rdf_formats()) if request.mimetype else None
     if fmt is None or fmt.kind != "rdf":
