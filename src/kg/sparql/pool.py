@@ -117,7 +117,7 @@ class QueryPool:
         self._idle: queue.LifoQueue[QueryProcess] = queue.LifoQueue()
         self._started = 0
         self._lock = threading.Lock()
-        self._pid = os.getpid()
+        self.pid = os.getpid()
         # all started at once: a process takes a moment to import and open the store
         for _ in range(self._size):
             self._idle.put(self._start())
@@ -163,7 +163,7 @@ class QueryPool:
         return outcome
 
     def close(self) -> None:
-        if os.getpid() != self._pid:
+        if os.getpid() != self.pid:
             return
         while True:
             try:

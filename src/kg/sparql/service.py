@@ -9,6 +9,7 @@ before any work is done), and :meth:`QueryService.run` gives an :class:`Answer`
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass, field
 
 from kg import formats
@@ -94,7 +95,8 @@ class QueryService:
 
     @property
     def pool(self) -> QueryPool:
-        if self._pool is None:
+        """This process's pool: a forked web worker (gunicorn ``--preload``) starts its own."""
+        if self._pool is None or self._pool.pid != os.getpid():
             self._pool = QueryPool(
                 [self.config.store, str(self.served.releases),
                  str(self.served.release.path)],
