@@ -40,6 +40,10 @@ class Config:
     max_query_bytes: int = 100_000
     #: bearer token that enables SPARQL Update; ``None`` keeps the endpoint read-only
     update_token: str | None = None
+    #: query processes per web worker (also its request threads): queries that can be killed
+    query_processes: int = 4
+    #: endpoints that SPARQL ``SERVICE`` may call; empty refuses every ``SERVICE`` (and ``LOAD``)
+    allowed_services: tuple[str, ...] = ()
     testing: bool = False
 
     @property
@@ -90,6 +94,12 @@ class Config:
             values["query_timeout"] = float(env["KG_QUERY_TIMEOUT"])
         if "KG_MAX_RESULT_ROWS" in env:
             values["max_result_rows"] = int(env["KG_MAX_RESULT_ROWS"])
+        if "KG_MAX_QUERY_BYTES" in env:
+            values["max_query_bytes"] = int(env["KG_MAX_QUERY_BYTES"])
+        if "KG_QUERY_PROCESSES" in env:
+            values["query_processes"] = int(env["KG_QUERY_PROCESSES"])
+        if "KG_ALLOWED_SERVICES" in env:
+            values["allowed_services"] = tuple(env["KG_ALLOWED_SERVICES"].split())
         if "KG_UPDATE_TOKEN" in env:
             values["update_token"] = env["KG_UPDATE_TOKEN"] or None
         values.update({k: v for k, v in overrides.items() if v is not None})

@@ -38,3 +38,22 @@ def query_form(query: str) -> str | None:
 def has_dataset_clause(query: str) -> bool:
     """Whether the query names its own dataset with ``FROM`` / ``FROM NAMED``."""
     return _FROM.search(strip_noise(query)) is not None
+
+
+_SERVICE = re.compile(r"(?<![\w:?$])SERVICE\s+(?:SILENT\s+)?(<[^<>\s]*>|\S+)", re.I)
+_LOAD = _keyword("LOAD")
+_STRINGS_AND_COMMENTS = re.compile(
+    r"'''.*?'''|\"\"\".*?\"\"\"|'(?:[^'\\\n]|\\.)*'|\"(?:[^\"\\\n]|\\.)*\"|#[^\n]*", re.S)
+
+
+def service_targets(query: str) -> list[str]:
+    """The endpoints a text's ``SERVICE`` clauses call: IRIs without ``<>``, else the token."""
+    # an IRI may hold '#': comments are blanked outside IRIs only
+    text = re.sub(r"<[^<>\s]*>", lambda m: m.group(0).replace("#", "\0"), query)
+    text = _STRINGS_AND_COMMENTS.sub(" ", text).replace("\0", "#")
+    return [m.group(1).strip("<>") for m in _SERVICE.finditer(text)]
+
+
+def has_load(update: str) -> bool:
+    """Whether an update text uses ``LOAD`` (which fetches a URL)."""
+    return _LOAD.search(strip_noise(update)) is not None

@@ -24,6 +24,10 @@ class ProtocolRequest:
     update: str | None = None
     default_graph_uris: list[str] = field(default_factory=list)
     named_graph_uris: list[str] = field(default_factory=list)
+    #: ``inference=false``: the default graph holds the asserted graphs only
+    inference: bool = True
+    #: ``timeout=SECONDS``: a shorter time limit than the server's for this query
+    timeout: float | None = None
 
 
 Params = Mapping[str, Sequence[str]]
@@ -94,7 +98,29 @@ def parse_request(
         update=update,
         default_graph_uris=list(params.get("default-graph-uri", ())),
         named_graph_uris=list(params.get("named-graph-uri", ())),
+        inference=_flag(_single(args, "inference") or _single(params, "inference")),
+        timeout=_seconds(_single(args, "timeout") or _single(params, "timeout")),
     )
+
+
+def _seconds(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not seconds > 0:
+        raise ProtocolError(400, f"timeout={value!r}: give a number of seconds above 0")
+    return seconds
+
+
+def _flag(value: str | None) -> bool:
+    if value is None or value.lower() in ("true", "1", "yes"):
+        return True
+    if value.lower() in ("false", "0", "no"):
+        return False
+    raise ProtocolError(400, f"inference={value!r}: use true or false")
 
 
 def _decode(body: bytes) -> str:

@@ -1,19 +1,29 @@
-"""Answering a protocol request: choose the result format, run the query, serialize.
+"""Answering a protocol request: choose the result format, check the limits, run the query.
 
-Framework-free: :meth:`QueryService.answer` takes what the web layer read off the
-request and returns an :class:`Answer` (status, media type, body).
+Framework-free: :meth:`QueryService.plan` turns what the web layer read off the
+request into a :class:`Plan` (the job for a query process and its ETag, known
+before any work is done), and :meth:`QueryService.run` gives an :class:`Answer`
+(status, media type, body, headers).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import hashlib
+import os
 from dataclasses import dataclass, field
 
 from kg import formats
+from kg.config import Config
 from kg.formats import Format
+from kg.querytext import has_dataset_clause, has_load, service_targets
+from kg.sparql.dataset import ServedDataset
 from kg.sparql.negotiate import choose, query_form, result_kind
+from kg.sparql.pool import QueryPool, QueryProcessDied, QueryTimeout
 from kg.sparql.protocol import ProtocolError, ProtocolRequest
-from kg.store import QuerySyntaxError, Store
+from kg.sparql.runner import Job
+
+#: the response header that reports a result cut at ``max_result_rows``
+TRUNCATED_HEADER = "KG-Result-Truncated"
 
 
 @dataclass
@@ -22,6 +32,15 @@ class Answer:
     media_type: str
     body: bytes
     headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Plan:
+    job: Job
+    format: Format
+    etag: str
+    #: seconds the query may run
+    timeout: float
 
 
 def candidates_for(form: str | None) -> list[Format]:
@@ -49,25 +68,84 @@ def select_format(query: str, accept: str | None, format_param: str | None) -> F
     return fmt
 
 
-class QueryService:
-    def __init__(self, store: Callable[[], Store]) -> None:
-        self._store = store
+def content_type(fmt: Format) -> str:
+    media_type = fmt.media_type
+    if media_type.startswith("text/") or media_type.endswith(("+json", "+xml", "/json")):
+        media_type += "; charset=utf-8"
+    return media_type
 
-    def answer(self, request: ProtocolRequest, accept: str | None,
-               format_param: str | None = None) -> Answer:
+
+def refuse_remote_calls(text: str, allowed: tuple[str, ...]) -> None:
+    """SERVICE and LOAD make the server fetch URLs: refused unless the endpoint is allowed."""
+    for target in service_targets(text):
+        if target not in allowed:
+            raise ProtocolError(403, f"SERVICE <{target}> is refused: federated queries make "
+                                     "this server fetch URLs. An operator may allow endpoints "
+                                     "with KG_ALLOWED_SERVICES (space-separated IRIs).")
+    if has_load(text):
+        raise ProtocolError(403, "LOAD is refused: it makes this server fetch a URL.")
+
+
+class QueryService:
+    def __init__(self, config: Config, served: ServedDataset) -> None:
+        self.config = config
+        self.served = served
+        self._pool: QueryPool | None = None
+        self._asserted = [iri for name, iri in config.graph_iris.items() if name != "inferred"]
+
+    @property
+    def pool(self) -> QueryPool:
+        """This process's pool: a forked web worker (gunicorn ``--preload``) starts its own."""
+        if self._pool is None or self._pool.pid != os.getpid():
+            self._pool = QueryPool(
+                [self.config.store, str(self.served.releases),
+                 str(self.served.release.path)],
+                self.config.query_processes)
+        return self._pool
+
+    def start(self) -> None:
+        """Start the first query process now, so that the first query does not wait for it."""
+        _ = self.pool
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+
+    def plan(self, request: ProtocolRequest, accept: str | None,
+             format_param: str | None = None) -> Plan:
         if request.query is None:
             raise ProtocolError(400, "the request has no 'query' parameter")
+        refuse_remote_calls(request.query, self.config.allowed_services)
         fmt = select_format(request.query, accept, format_param)
+        default, named = request.default_graph_uris, request.named_graph_uris
+        if not request.inference and not (default or named
+                                          or has_dataset_clause(request.query)):
+            default, named = self._asserted, self._asserted
+        job = Job(request.query, fmt.name, list(default), list(named),
+                  self.config.max_result_rows)
+        key = "\0".join([self.served.tag(), request.query, fmt.name, " ".join(default), "|",
+                         " ".join(named)])
+        timeout = min(request.timeout or self.config.query_timeout, self.config.query_timeout)
+        return Plan(job, fmt, 'W/"' + hashlib.sha256(key.encode()).hexdigest()[:32] + '"',
+                    timeout)
+
+    def run(self, plan: Plan) -> Answer:
+        timeout = plan.timeout
         try:
-            result = self._store().query(
-                request.query,
-                default_graph_uris=request.default_graph_uris,
-                named_graph_uris=request.named_graph_uris,
-            )
-            body = result.serialize(fmt.name)
-        except QuerySyntaxError as e:
-            raise ProtocolError(400, f"malformed query: {e}") from e
-        media_type = fmt.media_type
-        if media_type.startswith("text/") or media_type.endswith(("+json", "+xml", "/json")):
-            media_type += "; charset=utf-8"
-        return Answer(200, media_type, body)
+            outcome = self.pool.run(plan.job, timeout)
+        except QueryTimeout:
+            raise ProtocolError(503, f"the query ran longer than the {timeout:g} s limit and "
+                                     "was stopped; narrow it (a LIMIT, more specific "
+                                     "patterns) and try again") from None
+        except QueryProcessDied:
+            raise ProtocolError(503, "the query process ended before answering (out of "
+                                     "memory?); the query was stopped") from None
+        if outcome.status == "syntax":
+            raise ProtocolError(400, f"malformed query: {outcome.message}")
+        if outcome.status != "ok":
+            raise ProtocolError(400, f"the query failed: {outcome.message}")
+        headers = {}
+        if outcome.truncated:
+            headers[TRUNCATED_HEADER] = (f"max-rows={self.config.max_result_rows}; "
+                                         f"dropped={outcome.truncated}")
+        return Answer(200, content_type(plan.format), outcome.body, headers)

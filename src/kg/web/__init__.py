@@ -6,6 +6,7 @@ backend keeps its triples.
 
 from __future__ import annotations
 
+import atexit
 import os
 import threading
 
@@ -13,6 +14,7 @@ from flask import Flask
 
 from kg.config import Config
 from kg.pipeline.release import Release, current_release
+from kg.sparql.dataset import ServedDataset
 from kg.sparql.service import QueryService
 from kg.store import Store
 
@@ -47,7 +49,10 @@ def create_app(config: Config, release: Release | None = None) -> Flask:
     app.config["TESTING"] = config.testing
     served = ServedRelease(config, release)
     app.extensions["kg"] = served
-    app.extensions["kg.query"] = QueryService(lambda: served.store)
+    query_service = QueryService(config, ServedDataset.of(config, release))
+    app.extensions["kg.query"] = query_service
+    query_service.start()
+    atexit.register(query_service.close)
 
     from kg.web import ops, sparql
 

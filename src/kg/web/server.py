@@ -36,6 +36,9 @@ def serve(config: Config, release: Release, *, host: str, port: int, workers: in
     _Gunicorn(config, release, {
         "bind": f"{host}:{port}",
         "workers": workers,
+        # threads wait on query processes (kg.sparql.pool); one per query process
+        "worker_class": "gthread",
+        "threads": config.query_processes,
         "timeout": max(60, int(config.query_timeout * 2)),
         "accesslog": "-",
         "errorlog": "-",

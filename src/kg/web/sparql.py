@@ -1,39 +1,318 @@
-"""The SPARQL 1.1 Protocol endpoint at ``/sparql``."""
+"""The SPARQL 1.1 Protocol endpoint (``/sparql``, ``/update``), Graph Store reads and the query UI.
+
+- ``/sparql``: queries by GET, POST form and POST ``application/sparql-query``;
+  a bare GET gives the Service Description (RDF Accept) or the query UI (HTML);
+  updates by POST when ``KG_UPDATE_TOKEN`` is set (``Authorization: Bearer``).
+- ``/update``: the same updates, by POST only.
+- ``/rdf-graph-store``: SPARQL 1.1 Graph Store HTTP Protocol, ``?graph=IRI`` or
+  ``?default``; GET and HEAD for everyone, PUT/POST/DELETE with the token.
+
+Every answer carries CORS headers for any origin; answers are gzipped when the
+client accepts it; query answers have an ETag tied to the served data and the
+request, and ``If-None-Match`` gives a 304 without running the query.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, request
+import gzip
+import hmac
+import re
 
-from kg.sparql.protocol import ProtocolError, parse_request
+from flask import Blueprint, Response, current_app, render_template, request
+from rdflib import Graph
+
+from kg import formats
+from kg.formats import Format
+from kg.sparql.description import service_description
+from kg.sparql.examples import example_queries, graph_prefixes
+from kg.sparql.negotiate import choose
+from kg.sparql.protocol import ProtocolError, ProtocolRequest, parse_request
+from kg.sparql.service import TRUNCATED_HEADER, QueryService, content_type, refuse_remote_calls
+from kg.sparql.update import UpdateRejected, apply_update
+from kg.store import QuerySyntaxError
 
 blueprint = Blueprint("sparql", __name__)
 
+HTML = Format("html", "text/html", "HTML page", "page", "html", ("application/xhtml+xml",))
+_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH"]
+#: answers smaller than this are not worth compressing
+GZIP_MIN_BYTES = 512
 
-def _error(status: int, message: str) -> Response:
-    return Response(message + "\n", status=status, mimetype="text/plain")
+
+def _service() -> QueryService:
+    return current_app.extensions["kg.query"]  # type: ignore[no-any-return]
 
 
-@blueprint.route("/sparql", methods=["GET", "POST"])
-def endpoint() -> Response:
-    config = current_app.extensions["kg"].config
-    try:
-        protocol_request = parse_request(
-            request.method,
-            request.content_type,
-            request.args.to_dict(flat=False),
-            request.form.to_dict(flat=False)
-            if request.mimetype == "application/x-www-form-urlencoded" else {},
-            request.get_data(cache=False)
-            if request.mimetype != "application/x-www-form-urlencoded" else b"",
-            max_query_bytes=config.max_query_bytes,
-        )
-        if protocol_request.update is not None:
-            raise ProtocolError(403, "SPARQL Update is not enabled on this endpoint")
-        answer = current_app.extensions["kg.query"].answer(
-            protocol_request, request.headers.get("Accept"), request.args.get("format"))
-    except ProtocolError as e:
-        return _error(e.status, e.message)
-    response = Response(answer.body, status=answer.status, content_type=answer.media_type)
-    response.headers["Vary"] = "Accept"
-    response.headers.update(answer.headers)
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    return Response(message + "\n", status=status, mimetype="text/plain", headers=headers)
+
+
+@blueprint.after_app_request
+def _protocol_headers(response: Response) -> Response:
+    if request.path not in ("/sparql", "/update", "/rdf-graph-store"):
+        return response
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Access-Control-Expose-Headers"] = f"ETag, {TRUNCATED_HEADER}"
+    response.vary.update(("Accept", "Accept-Encoding"))
+    if (response.status_code == 200 and not response.direct_passthrough
+            and "gzip" in _accepted_encodings()
+            and response.content_length and response.content_length >= GZIP_MIN_BYTES):
+        response.set_data(gzip.compress(response.get_data(), compresslevel=5, mtime=0))
+        response.headers["Content-Encoding"] = "gzip"
     return response
+
+
+def _accepted_encodings() -> set[str]:
+    accepted = set()
+    for part in request.headers.get("Accept-Encoding", "").split(","):
+        name, _, params = part.strip().partition(";")
+        if params.replace(" ", "") not in ("q=0", "q=0.0", "q=0.00", "q=0.000"):
+            accepted.add(name.strip().lower())
+    return accepted
+
+
+def _preflight(methods: str) -> Response:
+    response = Response(status=204)
+    response.headers["Allow"] = methods
+    response.headers["Access-Control-Allow-Methods"] = methods
+    response.headers["Access-Control-Allow-Headers"] = (
+        request.headers.get("Access-Control-Request-Headers")
+        or "Accept, Content-Type, Authorization, If-None-Match")
+    response.headers["Access-Control-Max-Age"] = "86400"
+    return response
+
+
+def _read_protocol_request() -> ProtocolRequest:
+    form_post = request.mimetype == "application/x-www-form-urlencoded"
+    return parse_request(
+        request.method,
+        request.content_type,
+        request.args.to_dict(flat=False),
+        request.form.to_dict(flat=False) if form_post else {},
+        b"" if form_post else request.get_data(cache=False),
+        max_query_bytes=current_app.extensions["kg"].config.max_query_bytes,
+    )
+
+
+@blueprint.route("/sparql", methods=_METHODS, provide_automatic_options=False)
+def endpoint() -> Response:
+    try:
+        if request.method in ("GET", "HEAD") and not ({"query", "update"} & set(request.args)):
+            return _bare_get()
+        protocol_request = _read_protocol_request()
+        if protocol_request.update is not None:
+            return _update(protocol_request.update)
+        return _query(protocol_request)
+    except ProtocolError as e:
+        headers = {"Allow": "GET, HEAD, POST, OPTIONS"} if e.status == 405 else None
+        return _error(e.status, e.message, headers)
+
+
+@blueprint.route("/sparql", methods=["OPTIONS"])
+def endpoint_options() -> Response:
+    return _preflight("GET, HEAD, POST, OPTIONS")
+
+
+def _query(protocol_request: ProtocolRequest) -> Response:
+    service = _service()
+    plan = service.plan(protocol_request, request.headers.get("Accept"),
+                        request.values.get("format"))
+    if request.if_none_match.contains_weak(plan.etag.removeprefix("W/").strip('"')):
+        return Response(status=304, headers={"ETag": plan.etag})
+    answer = service.run(plan)
+    response = Response(answer.body, status=answer.status, content_type=answer.media_type)
+    response.headers.update(answer.headers)
+    response.headers["ETag"] = plan.etag
+    if "format" in request.values:
+        response.headers["Content-Disposition"] = (
+            f'inline; filename="result.{plan.format.extension}"')
+    return response
+
+
+def _bare_get() -> Response:
+    offered = [*formats.rdf_formats(), HTML]
+    accept = request.headers.get("Accept")
+    format_param = request.args.get("format")
+    wanted = (next((f for f in offered if f.name == format_param), None) if format_param
+              else choose(accept, offered))
+    if wanted is None:
+        types = ", ".join(f.media_type for f in offered)
+        raise ProtocolError(406, f"the service description comes as {types}")
+    if wanted is HTML:
+        return Response(render_template("sparql.html"), mimetype="text/html")
+    return Response(_describe(wanted), content_type=content_type(wanted))
+
+
+def _describe(fmt: Format) -> bytes:
+    service = _service()
+    cache = current_app.extensions.setdefault("kg.description", {})
+    key = (service.served.tag(), request.base_url, fmt.name)
+    if key not in cache:
+        if len(cache) > 32:  # one entry per data state, address and format
+            cache.clear()
+        counts = _graph_sizes(service)
+        description = service_description(
+            service.config, request.base_url, counts,
+            updates=service.config.update_token is not None)
+        rdflib_name = {"ntriples": "nt", "rdfxml": "xml", "jsonld": "json-ld"}
+        cache[key] = description.serialize(format=rdflib_name.get(fmt.name, fmt.name),
+                                           encoding="utf-8")
+    return cache[key]  # type: ignore[no-any-return]
+
+
+def _graph_sizes(service: QueryService) -> dict[str, int]:
+    plan = service.plan(ProtocolRequest(
+        query="SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"),
+        None, "tsv")
+    lines = service.run(plan).body.decode("utf-8").splitlines()[1:]
+    return {g.strip("<>"): int(n.split("^^")[0].strip('"'))
+            for g, n in (line.split("\t") for line in lines)}
+
+
+# ---- updates -------------------------------------------------------------------------------
+
+def _authorize() -> None:
+    token = current_app.extensions["kg"].config.update_token
+    if token is None:
+        raise ProtocolError(403, "SPARQL Update is not enabled on this endpoint (read-only). "
+                                 "An operator enables it by setting KG_UPDATE_TOKEN; clients "
+                                 "then send 'Authorization: Bearer <token>'.")
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(),
+                                                             token.encode()):
+        raise ProtocolError(401, "updates need 'Authorization: Bearer <token>' with the "
+                                 "token the operator configured")
+
+
+def _update(text: str) -> Response:
+    _authorize()
+    service = _service()
+    refuse_remote_calls(text, service.config.allowed_services)
+    try:
+        summary = apply_update(service.config, service.served, text)
+    except QuerySyntaxError as e:
+        raise ProtocolError(400, f"malformed update: {e}") from e
+    except UpdateRejected as e:
+        raise ProtocolError(e.status, e.message) from e
+    return Response(summary.describe() + "\n", status=200, mimetype="text/plain")
+
+
+@blueprint.route("/update", methods=_METHODS, provide_automatic_options=False)
+def update_endpoint() -> Response:
+    try:
+        if request.method != "POST":
+            raise ProtocolError(405, "SPARQL Update is sent by POST")
+        protocol_request = _read_protocol_request()
+        if protocol_request.update is None:
+            raise ProtocolError(400, "send an update: POST 'update' as a form field or the "
+                                     "text as application/sparql-update")
+        return _update(protocol_request.update)
+    except ProtocolError as e:
+        headers = {"Allow": "POST, OPTIONS"} if e.status == 405 else None
+        return _error(e.status, e.message, headers)
+
+
+@blueprint.route("/update", methods=["OPTIONS"])
+def update_options() -> Response:
+    return _preflight("POST, OPTIONS")
+
+
+# ---- Graph Store Protocol --------------------------------------------------------------------
+
+#: an absolute IRI with none of the characters SPARQL forbids inside <...>
+_IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[^\x00-\x20<>\"{}|^`\\]*")
+
+
+def _target_graph() -> str | None:
+    """The graph IRI of a Graph Store request; ``None`` is the default graph."""
+    graph = request.args.getlist("graph")
+    if len(graph) == 1 and "default" not in request.args:
+        if not _IRI.fullmatch(graph[0]):
+            raise ProtocolError(400, f"{graph[0]!r} is not an absolute IRI")
+        return graph[0]
+    if not graph and "default" in request.args:
+        return None
+    raise ProtocolError(400, "name exactly one graph: ?graph=IRI or ?default")
+
+
+@blueprint.route("/rdf-graph-store", methods=_METHODS,
+                 provide_automatic_options=False)
+def graph_store() -> Response:
+    try:
+        graph = _target_graph()
+        if request.method in ("GET", "HEAD"):
+            return _read_graph(graph)
+        if request.method in ("PUT", "POST", "DELETE"):
+            return _write_graph(graph)
+        raise ProtocolError(405, f"method {request.method} is not allowed on the graph store")
+    except ProtocolError as e:
+        headers = {"Allow": "GET, HEAD, PUT, POST, DELETE, OPTIONS"} if e.status == 405 else None
+        return _error(e.status, e.message, headers)
+
+
+@blueprint.route("/rdf-graph-store", methods=["OPTIONS"])
+def graph_store_options() -> Response:
+    return _preflight("GET, HEAD, PUT, POST, DELETE, OPTIONS")
+
+
+def _must_exist(service: QueryService, graph: str) -> None:
+    exists = service.run(service.plan(ProtocolRequest(
+        query=f"ASK {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"), None, "tsv")).body
+    if b"true" not in exists:
+        raise ProtocolError(404, f"there is no graph <{graph}> in this dataset; "
+                                 "the service description lists the named graphs")
+
+
+def _read_graph(graph: str | None) -> Response:
+    service = _service()
+    if graph is not None:
+        _must_exist(service, graph)
+        query = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"
+    else:
+        query = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
+    return _query(ProtocolRequest(query=query))
+
+
+def _write_graph(graph: str | None) -> Response:
+    _authorize()
+    config = _service().config
+    target = ("DEFAULT" if graph in (None, config.graph_iri("data")) else f"GRAPH <{graph}>")
+    inside = (lambda body: body) if target == "DEFAULT" else (
+        lambda body: f"GRAPH <{graph}> {{ {body} }}")
+    if request.method == "DELETE":
+        if graph is not None:
+            _must_exist(_service(), graph)
+        return _update(f"DROP {target}")
+    fmt = choose(request.mimetype or None, formats.rdf_formats()) if request.mimetype else None
+    if fmt is None or fmt.kind != "rdf":
+        names = ", ".join(f.media_type for f in formats.for_kind("rdf"))
+        raise ProtocolError(415, f"send the graph as one of {names}")
+    parsed = Graph()
+    try:
+        parsed.parse(data=request.get_data(), format={
+            "ntriples": "nt", "rdfxml": "xml", "jsonld": "json-ld"}.get(fmt.name, fmt.name))
+    except Exception as e:  # rdflib raises many parser types
+        raise ProtocolError(400, f"the {fmt.label} body does not parse: {e}") from e
+    triples = parsed.serialize(format="nt", encoding="utf-8").decode("utf-8")
+    clear = f"DROP SILENT {target} ;\n" if request.method == "PUT" else ""
+    return _update(f"{clear}INSERT DATA {{ {inside(triples)} }}")
+
+
+# ---- the query UI ----------------------------------------------------------------------------
+
+@blueprint.app_context_processor
+def _query_editor_context() -> dict[str, object]:
+    """What ``_query_editor.html`` needs; any page that includes the editor gets it."""
+    config = current_app.extensions["kg"].config
+
+    def editor() -> dict[str, object]:
+        return {
+            "endpoint": "/sparql",
+            "base_iri": config.base_iri,
+            "examples": example_queries(config.root),
+            "prefixes": graph_prefixes(config),
+            "result_formats": formats.for_kind("results"),
+            "graph_formats": formats.rdf_formats(),
+        }
+
+    return {"query_editor": editor}

@@ -1,0 +1,69 @@
+"""Where the served dataset lives: the release as built, or the newest generation of updates.
+
+A release is immutable (its folder is named by the hash of its inputs). SPARQL
+Update, when enabled, never changes it: each accepted update writes a complete new
+*generation* (``dataset.nq`` and, for Oxigraph, its index) under
+``RELEASES/live/<release id>/gen-<n>/`` and then swaps the ``current`` symlink
+there atomically. Readers (the query processes) look at that symlink before each
+query and reopen their store when it moved: one writer, many read-only readers,
+and an acknowledged update survives a restart because it is on disk before the
+answer goes out.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from kg.config import Config
+from kg.pipeline.release import DATASET, OXIGRAPH_DIR, Release
+from kg.store import Store, open_store
+
+
+@dataclass(frozen=True)
+class Generation:
+    """One immutable state of the served dataset."""
+
+    #: ``0`` is the release as built; updates count up
+    number: int
+    path: Path
+
+    @property
+    def dataset(self) -> Path:
+        return self.path / DATASET
+
+    def open_store(self, backend: str) -> Store:
+        if backend == "oxigraph":
+            return open_store("oxigraph", self.path / OXIGRAPH_DIR, read_only=True)
+        store = open_store(backend)
+        store.load(self.dataset)
+        return store
+
+
+class ServedDataset:
+    """The release and the generations of updates made on top of it."""
+
+    def __init__(self, releases: Path, release: Release) -> None:
+        self.releases = releases
+        self.release = release
+        self.live_dir = releases / "live" / release.id
+
+    @classmethod
+    def of(cls, config: Config, release: Release) -> ServedDataset:
+        return cls(config.releases, release)
+
+    @property
+    def pointer(self) -> Path:
+        return self.live_dir / "current"
+
+    def current(self) -> Generation:
+        try:
+            target = os.readlink(self.pointer)
+        except OSError:
+            return Generation(0, self.release.path)
+        return Generation(int(target.removeprefix("gen-")), self.live_dir / target)
+
+    def tag(self) -> str:
+        """Names the current state: changes whenever the served triples do."""
+        return f"{self.release.id}.{self.current().number}"

@@ -1,0 +1,172 @@
+"""A small pool of query processes per web worker, with a timeout that really stops the work.
+
+Processes are started ahead of need (never one per request) and reused. A job
+that runs past its deadline gets its process killed (SIGKILL: the engine stops
+at once, its memory is freed) and a fresh process takes its place; the caller
+gets :class:`QueryTimeout`. Other requests keep being served by the other
+processes of the pool meanwhile.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import queue
+import select
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Sequence
+
+from kg.sparql.runner import _HEADER, READY, Job, Outcome
+
+#: how long a new query process may take to import and open the store
+STARTUP_SECONDS = 120.0
+
+
+class QueryTimeout(Exception):
+    """The job ran past its deadline; its process was killed."""
+
+
+class QueryProcessDied(Exception):
+    """The query process ended without answering (crashed or was killed from outside)."""
+
+
+class QueryProcess:
+    def __init__(self, argv: Sequence[str]) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "kg.sparql.runner", *argv],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=True,
+        )
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self._in = self.process.stdin
+        self._out = self.process.stdout.fileno()
+        self._ready = False
+
+    def _read(self, size: int, deadline: float) -> bytes:
+        chunks: list[bytes] = []
+        while size:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise QueryTimeout
+            ready, _, _ = select.select([self._out], [], [], remaining)
+            if not ready:
+                raise QueryTimeout
+            chunk = os.read(self._out, min(size, 1 << 20))
+            if not chunk:
+                raise QueryProcessDied
+            chunks.append(chunk)
+            size -= len(chunk)
+        return b"".join(chunks)
+
+    def _receive(self, deadline: float) -> object:
+        (size,) = _HEADER.unpack(self._read(_HEADER.size, deadline))
+        return pickle.loads(self._read(size, deadline))
+
+    def wait_ready(self) -> None:
+        """Wait for the process to open the store: its start-up never counts against a query."""
+        if not self._ready:
+            try:
+                ready = self._receive(time.monotonic() + STARTUP_SECONDS)
+            except QueryTimeout:
+                raise QueryProcessDied("the query process did not start in time") from None
+            if ready != READY:
+                raise QueryProcessDied(f"the query process said {ready!r} instead of ready")
+            self._ready = True
+
+    def run(self, job: Job, timeout: float) -> Outcome:
+        self.wait_ready()
+        deadline = time.monotonic() + timeout
+        data = pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)
+        try:
+            self._in.write(_HEADER.pack(len(data)) + data)
+            self._in.flush()
+        except (BrokenPipeError, OSError) as e:
+            raise QueryProcessDied from e
+        outcome = self._receive(deadline)
+        assert isinstance(outcome, Outcome)
+        return outcome
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        self._in.close()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+
+    def stop(self) -> None:
+        """End the process gently: it exits when its job pipe closes."""
+        try:
+            self._in.close()
+        except OSError:
+            pass
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+
+class QueryPool:
+    """Up to ``size`` query processes of this web worker; one job per process at a time."""
+
+    def __init__(self, argv: Sequence[str], size: int) -> None:
+        self._argv = list(argv)
+        self._size = max(1, size)
+        self._idle: queue.LifoQueue[QueryProcess] = queue.LifoQueue()
+        self._started = 0
+        self._lock = threading.Lock()
+        self.pid = os.getpid()
+        # all started at once: a process takes a moment to import and open the store
+        for _ in range(self._size):
+            self._idle.put(self._start())
+
+    def _start(self) -> QueryProcess:
+        with self._lock:
+            self._started += 1
+        return QueryProcess(self._argv)
+
+    def _take(self) -> QueryProcess:
+        try:
+            process = self._idle.get_nowait()
+        except queue.Empty:
+            with self._lock:
+                room = self._started < self._size
+            process = self._start() if room else self._idle.get()
+        if process.process.poll() is not None:
+            # it died while idle (killed from outside, out of memory): no job was lost
+            self._replace(process)
+            return self._take()
+        return process
+
+    def _replace(self, process: QueryProcess) -> None:
+        process.kill()
+        with self._lock:
+            self._started -= 1
+        self._idle.put(self._start())
+
+    def run(self, job: Job, timeout: float, *, retry: bool = True) -> Outcome:
+        process = self._take()
+        try:
+            outcome = process.run(job, timeout)
+        except QueryTimeout:
+            self._replace(process)
+            raise
+        except QueryProcessDied:
+            # killed from outside just before or while it ran: once more, in a fresh process
+            self._replace(process)
+            if retry:
+                return self.run(job, timeout, retry=False)
+            raise
+        self._idle.put(process)
+        return outcome
+
+    def close(self) -> None:
+        if os.getpid() != self.pid:
+            return
+        while True:
+            try:
+                self._idle.get_nowait().stop()
+            except queue.Empty:
+                return

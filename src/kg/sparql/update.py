@@ -1,0 +1,160 @@
+"""SPARQL 1.1 Update on top of a release: validated, reasoned, written as a new generation.
+
+An update is applied to a copy of the asserted graphs, in memory:
+
+- the *default graph* of the update is the data graph (``BASE/graph/data``);
+  ``GRAPH <BASE/graph/ontology>`` and ``GRAPH <BASE/graph/links>`` reach those
+  graphs; the inferred and meta graphs are computed and cannot be written;
+- the result is checked against the SHACL shapes (before and after reasoning,
+  as a build does) and rejected with the report when it breaks them;
+- the OWL 2 RL (or RDFS) closure is recomputed over the asserted graphs;
+- the new dataset is written as a complete generation and made current
+  (:mod:`kg.sparql.dataset`), under an exclusive file lock: one writer at a time.
+
+The graph is small (one paper), so recomputing everything keeps this simple and
+always consistent.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+from rdflib import Graph
+
+from kg.config import Config
+from kg.pipeline.load import load_shapes
+from kg.pipeline.meta import meta_graph
+from kg.pipeline.reason import closure
+from kg.pipeline.release import DATASET, OXIGRAPH_DIR
+from kg.pipeline.validate import ValidationReport, validate_graph
+from kg.sparql.dataset import ServedDataset
+from kg.store import QuerySyntaxError
+
+#: graphs an update may write besides the default graph (the data graph)
+WRITABLE = ("ontology", "links")
+#: generations kept on disk (readers that still have an older one open keep working)
+KEEP_GENERATIONS = 3
+
+
+class UpdateRejected(Exception):
+    def __init__(self, status: int, message: str, report: ValidationReport | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.report = report
+
+
+@dataclass(frozen=True)
+class UpdateSummary:
+    generation: int
+    asserted_before: int
+    asserted_after: int
+    inferred: int
+
+    def describe(self) -> str:
+        return (f"update applied: generation {self.generation}; asserted triples "
+                f"{self.asserted_before} -> {self.asserted_after}; "
+                f"inferred graph recomputed ({self.inferred} triples)")
+
+
+def _to_rdflib(store: ox.Store, graph: ox.NamedNode | ox.DefaultGraph) -> Graph:
+    g = Graph()
+    g.parse(data=store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=graph).decode("utf-8"),
+            format="nt")
+    return g
+
+
+def _working_copy(config: Config, dataset: ox.Store) -> ox.Store:
+    work = ox.Store()
+    data = ox.NamedNode(config.graph_iri("data"))
+    for quad in dataset.quads_for_pattern(None, None, None, data):
+        work.add(ox.Quad(quad.subject, quad.predicate, quad.object, ox.DefaultGraph()))
+    for name in WRITABLE:
+        graph = ox.NamedNode(config.graph_iri(name))
+        work.extend(dataset.quads_for_pattern(None, None, None, graph))
+    return work
+
+
+def _check(report: ValidationReport, stage: str) -> None:
+    if report.violations:
+        raise UpdateRejected(422, f"the update was not applied: SHACL validation {stage} found "
+                                  f"{len(report.violations)} violation(s)\n" + report.to_text(),
+                             report)
+
+
+def apply_update(config: Config, served: ServedDataset, text: str) -> UpdateSummary:
+    served.live_dir.mkdir(parents=True, exist_ok=True)
+    with (served.live_dir / "lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        current = served.current()
+        dataset = ox.Store()
+        dataset.bulk_load(path=str(current.dataset), format=ox.RdfFormat.N_QUADS)
+        work = _working_copy(config, dataset)
+        before = len(work)
+        try:
+            work.update(text)
+        except SyntaxError as e:
+            raise QuerySyntaxError(str(e)) from e
+        except (RuntimeError, OSError, ValueError) as e:
+            raise UpdateRejected(400, f"the update failed and was not applied: {e}") from e
+        allowed = {config.graph_iri(name) for name in WRITABLE}
+        stray = sorted(g.value for g in work.named_graphs()
+                       if isinstance(g, ox.NamedNode) and g.value not in allowed)
+        if stray:
+            raise UpdateRejected(400, "the update was not applied: it writes to "
+                                      f"{', '.join(stray)}; an update may change the default "
+                                      "graph (the data graph) and the graphs "
+                                      f"{', '.join(sorted(allowed))}")
+        graphs = {"data": _to_rdflib(work, ox.DefaultGraph())}
+        for name in WRITABLE:
+            graphs[name] = _to_rdflib(work, ox.NamedNode(config.graph_iri(name)))
+        asserted = graphs["ontology"] + graphs["data"] + graphs["links"]
+        shapes = load_shapes(config)
+        _check(validate_graph(asserted, shapes, graphs["ontology"]), "of the asserted graphs")
+        inferred = closure(asserted, config.reasoning)
+        _check(validate_graph(asserted + inferred, shapes, None), "after reasoning")
+        graphs["inferred"] = inferred
+        counts = {name: len(g) for name, g in graphs.items()}
+        digest = str(served.release.report.get("input_hash", served.release.id))
+        graphs["meta"] = meta_graph(config, digest, counts)
+        number = current.number + 1
+        _write_generation(config, served, number, graphs)
+        return UpdateSummary(number, before, len(work), len(inferred))
+
+
+def _write_generation(config: Config, served: ServedDataset, number: int,
+                      graphs: dict[str, Graph]) -> None:
+    folder = served.live_dir / f"gen-{number}"
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir()
+    store = ox.Store(str(folder / OXIGRAPH_DIR))
+    for name, graph in graphs.items():
+        store.bulk_load(graph.serialize(format="nt", encoding="utf-8"),
+                        format=ox.RdfFormat.N_TRIPLES,
+                        to_graph=ox.NamedNode(config.graph_iri(name)))
+    store.flush()
+    quads = store.dump(format=ox.RdfFormat.N_QUADS).decode("utf-8")
+    del store
+    with (folder / DATASET).open("w", encoding="utf-8") as out:
+        out.write("\n".join(sorted(line for line in quads.splitlines() if line)) + "\n")
+        out.flush()
+        os.fsync(out.fileno())
+    pointer = served.pointer
+    tmp = served.live_dir / f".current-{os.getpid()}"
+    if tmp.is_symlink():
+        tmp.unlink()
+    tmp.symlink_to(folder.name)
+    os.replace(tmp, pointer)
+    directory = os.open(served.live_dir, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+    for old in served.live_dir.glob("gen-*"):
+        if int(old.name.removeprefix("gen-")) <= number - KEEP_GENERATIONS:
+            shutil.rmtree(old, ignore_errors=True)
