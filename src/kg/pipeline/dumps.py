@@ -70,7 +70,8 @@ def _statement_count(store: ox.Store, format_name: str) -> int:
     if formats.by_name(format_name).kind == "dataset":
         query = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
     else:
-        query = "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o { GRAPH ?g { ?s ?p ?o } } }"
+        query = ("SELECT (COUNT(*) AS ?n) "
+                 "WHERE { SELECT DISTINCT ?s ?p ?o { GRAPH ?g { ?s ?p ?o } } }")
     return int(next(iter(store.query(query)))["n"].value)
 
 

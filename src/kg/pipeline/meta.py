@@ -11,7 +11,21 @@ from collections import Counter, defaultdict
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from rdflib import DCAT, DCTERMS, FOAF, OWL, PROV, RDF, RDFS, SKOS, VOID, XSD, Graph, Literal, URIRef
+from rdflib import (
+    DCAT,
+    DCTERMS,
+    FOAF,
+    OWL,
+    PROV,
+    RDF,
+    RDFS,
+    SKOS,
+    VOID,
+    XSD,
+    Graph,
+    Literal,
+    URIRef,
+)
 from rdflib.term import Node
 
 from kg import __version__, formats
