@@ -122,13 +122,13 @@ class Cube:
                     key += (URIRef(measure),)
                 series = by_key.setdefault(key, Series(key))
                 series.points[obs.values[x]] = (number, obs.iri)
+        series = sorted(by_key.values(), key=lambda s: tuple(_sort_key(k) for k in s.key))
         categories = self.distinct(x)
         if kind == "line":
             categories.sort(key=_sort_key)
-        else:
-            first = next(iter(by_key.values()), None)
-            categories.sort(key=lambda c: -(first.points.get(c, (0.0, ""))[0] if first else 0))
-        series = sorted(by_key.values(), key=lambda s: tuple(_sort_key(k) for k in s.key))
+        elif series:
+            # the largest first in the first series: the order a reader compares them in
+            categories.sort(key=lambda c: -series[0].points.get(c, (0.0, ""))[0])
         return Chart(kind, x, series_properties, categories, series, constants, measures)
 
 

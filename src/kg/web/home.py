@@ -30,6 +30,9 @@ class Site:
     classes: list[tuple[str, int]]
     #: every entity IRI under ``BASE/id/`` that is the subject of a triple, sorted
     entities: list[str]
+    #: the entities without an asserted class, listed on the browse page so that every
+    #: entity is reachable by following links
+    unclassified: list[str]
 
 
 def _served():  # type: ignore[no-untyped-def]
@@ -53,7 +56,10 @@ def site() -> Site:
     classes = [(str(c), int(n)) for c, n in store.query(
         f"SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE {{ GRAPH ?g {{ ?s a ?c }} {_asserted(base)} "
         f"FILTER (STRSTARTS(STR(?s), '{space}') && isIRI(?c)) }} GROUP BY ?c").rows()]
-    built = Site(SearchIndex.build(store), classes, entities)
+    typed = {str(s) for (s,) in store.query(
+        f"SELECT DISTINCT ?s WHERE {{ GRAPH ?g {{ ?s a ?c }} {_asserted(base)} }}").rows()}
+    built = Site(SearchIndex.build(store, base), classes, entities,
+                 [e for e in entities if e not in typed])
     current_app.extensions["kg.site"] = (os.getpid(), built)
     return built
 
@@ -123,10 +129,12 @@ def browse() -> Response:
     chosen = request.args.get("class")
     base = _served().config.base_iri
     if chosen is None:
-        labels = _labels({c for c, _ in the_site.classes})
+        labels = _labels({*(c for c, _ in the_site.classes), *the_site.unclassified})
         classes = sorted(((view(URIRef(c), labels), n, url_for("home.browse", **{"class": c}))
                           for c, n in the_site.classes), key=lambda c: c[0].text.casefold())
-        return page("browse.html", classes=classes, members=None, chosen=None)
+        unclassified = sorted(_views(the_site.unclassified, labels),
+                              key=lambda v: v.text.casefold())
+        return page("browse.html", classes=classes, members=unclassified, chosen=None)
     if chosen not in {c for c, _ in the_site.classes}:
         from kg.web.html import not_found
 

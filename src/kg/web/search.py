@@ -56,12 +56,14 @@ class SearchIndex:
         self.types = types
 
     @classmethod
-    def build(cls, store: Store) -> SearchIndex:
+    def build(cls, store: Store, base: str) -> SearchIndex:
+        """Index the labels of the resources under ``base`` (not those copied to other
+        datasets' IRIs by ``owl:sameAs`` reasoning)."""
         props = " ".join(f"<{p}>" for p in LABEL_PROPERTIES)
         entries = []
         for subject, label in store.query(
                 f"SELECT DISTINCT ?s ?l WHERE {{ VALUES ?p {{ {props} }} ?s ?p ?l "
-                "FILTER (isIRI(?s) && isLiteral(?l)) }").rows():
+                f"FILTER (isLiteral(?l) && STRSTARTS(STR(?s), '{base}')) }}").rows():
             assert isinstance(subject, URIRef) and isinstance(label, Literal)
             entries.append(Entry(str(subject), str(label), label.language or "",
                                  normalize(str(label))))
