@@ -4,9 +4,8 @@ what a description holds, and 404 pages that offer a search."""
 from __future__ import annotations
 
 import pytest
-from rdflib import DCTERMS, RDF, RDFS, Dataset, Graph, Literal, URIRef
-
 from conftest import Server
+from rdflib import DCTERMS, RDF, RDFS, Dataset, Graph, Literal, URIRef
 
 BASE = "https://w3id.org/kazkor/"
 KKO = BASE + "ontology#"

@@ -11,9 +11,8 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 import requests
-from rdflib import Graph
-
 from conftest import Server
+from rdflib import Graph
 
 BASE = "https://w3id.org/kazkor/"
 

@@ -1,8 +1,8 @@
 """Dumps: the release in every RDF format of the registry, gzip-compressed, with checksums.
 
 Written into ``RELEASE/dumps/`` at build time so that serving a dump is sending a file.
-Dataset formats (N-Quads, TriG) keep the named graphs; triple formats (Turtle,
-N-Triples, JSON-LD, RDF/XML) hold the union of the graphs, which is the
+Formats that can carry named graphs (N-Quads, TriG, JSON-LD) keep them; the
+others (Turtle, N-Triples, RDF/XML) hold the union of the graphs, which is the
 endpoint's default graph. The gzip stream carries no time stamp, so the same
 release always gives the same bytes and the same checksums.
 """
@@ -60,14 +60,18 @@ class Dump:
 def serialize(store: ox.Store, format_name: str) -> bytes:
     """The store's content in one format: the named graphs, or their union for triple formats."""
     fmt = _OX_FORMATS[formats.by_name(format_name).name]
-    if fmt.supports_datasets:
+    if keeps_named_graphs(format_name):
         return store.dump(format=fmt)
     union = store.query("CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }")
     return union.serialize(format=fmt)
 
 
+def keeps_named_graphs(format_name: str) -> bool:
+    return _OX_FORMATS[formats.by_name(format_name).name].supports_datasets
+
+
 def _statement_count(store: ox.Store, format_name: str) -> int:
-    if formats.by_name(format_name).kind == "dataset":
+    if keeps_named_graphs(format_name):
         query = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
     else:
         query = ("SELECT (COUNT(*) AS ?n) "
@@ -86,7 +90,7 @@ def write_dumps(release_path: Path, store: ox.Store, version: str) -> list[Dump]
         file = dump_file_name(version, name)
         (folder / file).write_bytes(data)
         dumps.append(Dump(file, name, fmt.label, fmt.media_type, _statement_count(store, name),
-                          fmt.kind == "dataset", len(data), hashlib.sha256(data).hexdigest()))
+                          keeps_named_graphs(name), len(data), hashlib.sha256(data).hexdigest()))
     (folder / checksum_file_name(version)).write_text(
         "".join(f"{d.sha256}  {d.file}\n" for d in dumps), encoding="utf-8")
     (folder / MANIFEST).write_text(json.dumps(

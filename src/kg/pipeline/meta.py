@@ -196,5 +196,12 @@ def meta_graph(config: Config, digest: str, graphs: dict[str, Graph]) -> Graph:
     g.add((build, RDF.type, PROV.Activity))
     g.add((build, PROV.endedAtTime, now))
     g.add((build, PROV.wasAssociatedWith, URIRef(f"{base}software/kg/{__version__}")))
+    # the meta graph describes itself too; its count includes the triple that states it
+    meta = URIRef(config.graph_iri("meta"))
+    g.add((dataset, VOID.subset, meta))
+    g.add((meta, RDF.type, VOID.Dataset))
+    g.add((meta, SD_NAME, meta))
+    g.add((meta, DCTERMS.title, Literal("the meta graph", lang="en")))
+    g.add((meta, VOID.triples, _int(len(g) + 1)))
     return g
 
