@@ -271,3 +271,12 @@ def test_sitemap_lists_every_entity(ld_server: Server) -> None:
     assert f"<loc>{ld_server.url}/page/kazakhstan</loc>" in xml
     assert f"<loc>{ld_server.url}/page/dataset/test-census/obs/1989-koreans</loc>" in xml
     assert "/sitemap.xml" in ld_server.get("/robots.txt").text
+
+
+def test_observation_page_is_named_by_its_dataset_and_values(ld_server: Server) -> None:
+    html = ld_server.get("/page/dataset/test-census/obs/1989-koreans").text
+    title = h1(html)
+    assert title.startswith("Fixture census: population by year:")
+    assert "census year 1989" in title and "ethnic group Koreans (fixture)" in title
+    assert "population 103315" in title
+    assert 'href="/page/dataset/test-census"' in html

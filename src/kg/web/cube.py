@@ -157,7 +157,8 @@ def is_dataset(store: Store, iri: str) -> bool:
     return store.query(f"ASK {{ <{iri}> a <{QB}DataSet> }}").boolean
 
 
-def read_cube(store: Store, iri: str) -> Cube:
+def read_cube(store: Store, iri: str, inferred_graph: str) -> Cube:
+    """The cube as asserted: reasoning (``owl:sameAs`` above all) would add copies of values."""
     components: dict[str, Component] = {}
     query = (
         f"SELECT DISTINCT ?kind ?prop ?order WHERE {{ <{iri}> <{QB}structure> ?dsd . "
@@ -171,7 +172,8 @@ def read_cube(store: Store, iri: str) -> Cube:
         components[str(prop)] = Component(str(prop), str(kind), position)
     values: defaultdict[str, dict[str, Node]] = defaultdict(dict)
     for obs, prop, value in store.query(
-            f"SELECT DISTINCT ?obs ?p ?v WHERE {{ ?obs <{QB}dataSet> <{iri}> ; ?p ?v }}").rows():
+            f"SELECT DISTINCT ?obs ?p ?v WHERE {{ GRAPH ?g {{ ?obs <{QB}dataSet> <{iri}> }} "
+            f"GRAPH ?h {{ ?obs ?p ?v }} FILTER (?h != <{inferred_graph}>) }}").rows():
         if str(prop) not in _SKIP:
             values[str(obs)].setdefault(str(prop), value)  # type: ignore[arg-type]
     observations = [Observation(o, v) for o, v in sorted(values.items())]

@@ -116,17 +116,20 @@ def _values(iris: Iterable[str]) -> str:
     return " ".join(_iri(i) for i in sorted(iris) if ">" not in i and " " not in i)
 
 
-def labels_of(store: Store, iris: Iterable[str]) -> list[tuple[URIRef, URIRef, Literal]]:
+def labels_of(store: Store, iris: Iterable[str],
+              inferred_graph: str) -> list[tuple[URIRef, URIRef, Literal]]:
+    """The asserted labels of ``iris``: reasoning over ``owl:sameAs`` copies our labels onto
+    other datasets' IRIs, and a link to Wikidata must not read as our own name."""
     values = _values(iris)
     if not values:
         return []
     props = " ".join(_iri(p) for p in LABEL_PROPERTIES)
     query = (f"SELECT DISTINCT ?x ?p ?l WHERE {{ VALUES ?x {{ {values} }} VALUES ?p {{ {props} }} "
-             "?x ?p ?l FILTER isLiteral(?l) }")
+             f"GRAPH ?g {{ ?x ?p ?l }} FILTER (isLiteral(?l) && ?g != <{inferred_graph}>) }}")
     return [(x, p, lit) for x, p, lit in store.query(query).rows()]  # type: ignore[misc]
 
 
-def describe(store: Store, iri: str) -> Description:
+def describe(store: Store, iri: str, inferred_graph: str) -> Description:
     subject = _iri(iri)
     description = Description(URIRef(iri))
     outgoing = f"SELECT ?g ?p ?o WHERE {{ GRAPH ?g {{ {subject} ?p ?o }} }}"
@@ -151,5 +154,5 @@ def describe(store: Store, iri: str) -> Description:
                 f"SELECT ?src ?work WHERE {{ VALUES ?src {{ {source_values} }} "
                 f"?src {_iri(IS_PART_OF)} ?work FILTER isIRI(?work) }}").rows():
             description.source_parts[str(src)] = work  # type: ignore[assignment]
-    description.labels = labels_of(store, description.mentioned())
+    description.labels = labels_of(store, description.mentioned(), inferred_graph)
     return description

@@ -39,9 +39,9 @@ def _served():  # type: ignore[no-untyped-def]
     return current_app.extensions["kg"]
 
 
-def _asserted(base: str) -> str:
+def _asserted() -> str:
     """A filter that keeps the asserted graphs (not the inferred one) bound to ``?g``."""
-    return f"FILTER (?g != <{base}graph/inferred>)"
+    return f"FILTER (?g != <{_served().config.graph_iri('inferred')}>)"
 
 
 def site() -> Site:
@@ -54,11 +54,12 @@ def site() -> Site:
     entities = sorted(str(s) for (s,) in store.query(
         f"SELECT DISTINCT ?s WHERE {{ ?s ?p ?o FILTER STRSTARTS(STR(?s), '{space}') }}").rows())
     classes = [(str(c), int(n)) for c, n in store.query(
-        f"SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE {{ GRAPH ?g {{ ?s a ?c }} {_asserted(base)} "
+        f"SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE {{ GRAPH ?g {{ ?s a ?c }} {_asserted()} "
         f"FILTER (STRSTARTS(STR(?s), '{space}') && isIRI(?c)) }} GROUP BY ?c").rows()]
     typed = {str(s) for (s,) in store.query(
-        f"SELECT DISTINCT ?s WHERE {{ GRAPH ?g {{ ?s a ?c }} {_asserted(base)} }}").rows()}
-    built = Site(SearchIndex.build(store, base), classes, entities,
+        f"SELECT DISTINCT ?s WHERE {{ GRAPH ?g {{ ?s a ?c }} {_asserted()} }}").rows()}
+    built = Site(SearchIndex.build(store, base, _served().config.graph_iri("inferred")),
+                 classes, entities,
                  [e for e in entities if e not in typed])
     current_app.extensions["kg.site"] = (os.getpid(), built)
     return built
@@ -66,7 +67,8 @@ def site() -> Site:
 
 def _labels(iris: set[str]) -> Labels:
     labels = Labels(_served().config.base_iri, choose_language(request))
-    for subject, _p, label in labels_of(_served().store, iris):
+    for subject, _p, label in labels_of(_served().store, iris,
+                                        _served().config.graph_iri("inferred")):
         labels.add(str(subject), label)
     return labels
 
@@ -86,7 +88,7 @@ def home() -> Response:
         f"SELECT DISTINCT ?d WHERE {{ ?d a <{QB}DataSet> }} ORDER BY ?d").rows()]
     connected = [(str(e), int(n)) for e, n in store.query(
         f"SELECT ?e (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ {{ ?e ?p ?o }} UNION {{ ?s ?p ?e }} }} "
-        f"{_asserted(base)} FILTER (isIRI(?e) && STRSTARTS(STR(?e), '{space}') "
+        f"{_asserted()} FILTER (isIRI(?e) && STRSTARTS(STR(?e), '{space}') "
         f"&& !CONTAINS(STR(?e), '/obs/')) }} GROUP BY ?e ORDER BY DESC(?n) ?e LIMIT 12").rows()]
     description = next((str(d) for (d,) in store.query(
         f"SELECT ?d WHERE {{ GRAPH <{base}graph/meta> {{ <{base}> <{DCTERMS_DESCRIPTION}> ?d }} }}"
@@ -140,7 +142,7 @@ def browse() -> Response:
 
         return not_found(f"No entity of this graph has the class {chosen}.", "")
     members = sorted(str(s) for (s,) in _served().store.query(
-        f"SELECT DISTINCT ?s WHERE {{ GRAPH ?g {{ ?s a <{chosen}> }} {_asserted(base)} "
+        f"SELECT DISTINCT ?s WHERE {{ GRAPH ?g {{ ?s a <{chosen}> }} {_asserted()} "
         f"FILTER STRSTARTS(STR(?s), '{base}id/') }}").rows())
     labels = _labels({*members, chosen})
     entries = sorted(_views(members, labels), key=lambda v: v.text.casefold())

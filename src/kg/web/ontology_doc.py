@@ -151,7 +151,8 @@ def ontology(extension: str | None = None) -> Response:
         return _rdf(graph, chosen)
     labels = Labels(_served().config.base_iri, choose_language(request))
     mentioned = {str(t) for triple in graph for t in triple if isinstance(t, URIRef)}
-    for subject, _p, label in labels_of(_served().store, mentioned):
+    for subject, _p, label in labels_of(_served().store, mentioned,
+                                        _served().config.graph_iri("inferred")):
         labels.add(str(subject), label)
     response = page("ontology.html", downloads=[(f.label, f"/ontology.{f.extension}")
                                                 for f in rdf_formats],

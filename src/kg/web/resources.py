@@ -10,12 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from flask import Blueprint, Response, current_app, redirect, request
-from rdflib import RDF, URIRef
+from rdflib import RDF, Literal, URIRef
 
 from kg import formats
 from kg.sparql.negotiate import choose
 from kg.web import cube as qb
-from kg.web.description import SOURCE_PROPERTIES, Description, describe
+from kg.web.description import SOURCE_PROPERTIES, Description, describe, labels_of
 from kg.web.html import not_found, page, secure
 from kg.web.plot import SeriesData, draw, format_number
 from kg.web.terms import (
@@ -38,6 +38,10 @@ PREFIXES = {"kko": "ontology#", "kkid": "id/"}
 
 def _served():  # type: ignore[no-untyped-def]
     return current_app.extensions["kg"]
+
+
+def _inferred_graph() -> str:
+    return str(_served().config.graph_iri(INFERRED))
 
 
 def entity_iri(path: str) -> str:
@@ -117,7 +121,7 @@ def data(path: str) -> Response:
         fmt = choose(request.headers.get("Accept"), formats.rdf_formats())
         if fmt is None:
             return _not_acceptable()
-    description = describe(_served().store, iri)
+    description = describe(_served().store, iri, _inferred_graph())
     if not description.exists:
         return not_found(f"There is nothing at {iri} in this graph.", stem)
     return rdf_response(description, fmt)
@@ -143,6 +147,38 @@ def _groups(statements, labels: Labels, *, incoming: bool) -> list[FactGroup]:  
 _HEADER_PROPERTIES = {str(RDF.type), *LABEL_PROPERTIES[:1]}
 
 
+#: properties whose text describes a resource in a sentence or two
+SUMMARY_PROPERTIES = ("http://www.w3.org/2000/01/rdf-schema#comment",
+                      "http://purl.org/dc/terms/description",
+                      "http://www.w3.org/2004/02/skos/core#definition")
+
+
+def _summary(description: Description, language: str) -> tuple[str, str | None] | None:
+    texts = {(s.object.language or ""): str(s.object) for s in description.outgoing
+             if str(s.predicate) in SUMMARY_PROPERTIES and isinstance(s.object, Literal)}
+    for lang in (language, "en", ""):
+        if lang in texts:
+            return texts[lang], lang or None
+    return None
+
+
+def _title(description: Description, labels: Labels) -> tuple[str, str | None]:
+    """Its label; an observation without one is named by its dataset and its values."""
+    iri = str(description.iri)
+    if labels.known(iri):
+        return labels.pick(iri)
+    dataset = next((s.object for s in description.outgoing
+                    if str(s.predicate) == qb.QB + "dataSet"), None)
+    if dataset is None:
+        return labels.pick(iri)
+    values = sorted((view(s.predicate, labels).text, view(s.object, labels).text)
+                    for s in description.outgoing
+                    if s.predicate != RDF.type and s.object != dataset
+                    and graph_name(s.graph) != INFERRED)
+    return (f"{view(dataset, labels).text}: "
+            + "; ".join(f"{p} {v}" for p, v in values), None)
+
+
 def entity_context(description: Description, labels: Labels) -> dict[str, object]:
     outgoing = [s for s in description.outgoing if str(s.predicate) not in _HEADER_PROPERTIES]
     asserted = [s for s in outgoing if graph_name(s.graph) != INFERRED
@@ -153,7 +189,8 @@ def entity_context(description: Description, labels: Labels) -> dict[str, object
     iri = str(description.iri)
     return {
         "iri": iri,
-        "title": labels.pick(iri),
+        "title": _title(description, labels),
+        "summary": _summary(description, labels.language),
         "names": sorted(labels.all(iri).items()),
         "types": [view(t, labels) for t in description.types if t not in inferred_types],
         "inferred_types": [view(t, labels) for t in sorted(inferred_types)],
@@ -172,12 +209,11 @@ def entity_context(description: Description, labels: Labels) -> dict[str, object
 def dataset_context(iri: str, labels: Labels) -> dict[str, object]:
     """The table and the chart of a statistical dataset, drawn from its observations."""
     store = _served().store
-    cube = qb.read_cube(store, iri)
+    cube = qb.read_cube(store, iri, _inferred_graph())
     names = {str(t) for o in cube.observations for t in o.values.values()
              if isinstance(t, URIRef)} | {c.property for c in cube.components}
-    from kg.web.description import labels_of
-
-    for subject, _p, label in labels_of(store, names - {k for k in names if labels.known(k)}):
+    for subject, _p, label in labels_of(store, names - {k for k in names if labels.known(k)},
+                                         _inferred_graph()):
         labels.add(str(subject), label)
     chart = cube.chart()
     context: dict[str, object] = {
@@ -222,7 +258,7 @@ def entity_page(path: str) -> Response:
     if not _valid_path(path):
         return not_found(f"{path!r} is not a valid name of an entity.", path)
     store = _served().store
-    description = describe(store, iri)
+    description = describe(store, iri, _inferred_graph())
     if not description.exists:
         return not_found(f"There is nothing at {iri} in this graph.", path.rsplit("/", 1)[-1])
     labels = description.label_index(_served().config.base_iri, choose_language(request))

@@ -56,7 +56,7 @@ class SearchIndex:
         self.types = types
 
     @classmethod
-    def build(cls, store: Store, base: str) -> SearchIndex:
+    def build(cls, store: Store, base: str, inferred_graph: str) -> SearchIndex:
         """Index the labels of the resources under ``base`` (not those copied to other
         datasets' IRIs by ``owl:sameAs`` reasoning)."""
         props = " ".join(f"<{p}>" for p in LABEL_PROPERTIES)
@@ -70,7 +70,7 @@ class SearchIndex:
         types: dict[str, list[str]] = {}
         for subject, cls_ in store.query(
                 "SELECT DISTINCT ?s ?c WHERE { GRAPH ?g { ?s a ?c } "
-                "FILTER (isIRI(?s) && isIRI(?c) && !STRENDS(STR(?g), '/inferred')) }").rows():
+                f"FILTER (isIRI(?s) && isIRI(?c) && ?g != <{inferred_graph}>) }}").rows():
             types.setdefault(str(subject), []).append(str(cls_))
         return cls(entries, {k: tuple(sorted(v)) for k, v in types.items()})
 

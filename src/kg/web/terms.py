@@ -43,6 +43,12 @@ COMMON_PREFIXES = {
     "http://www.w3.org/ns/dcat#": "dcat",
     "http://schema.org/": "schema",
     "https://schema.org/": "schema",
+    "http://www.wikidata.org/entity/": "wikidata",
+    "https://sws.geonames.org/": "geonames",
+    "http://sws.geonames.org/": "geonames",
+    "http://dbpedia.org/resource/": "dbpedia",
+    "https://ror.org/": "ror",
+    "http://viaf.org/viaf/": "viaf",
 }
 
 
