@@ -118,8 +118,11 @@ def test_census_dataset_page_has_a_line_chart_over_years(ld_server: Server) -> N
         assert f">{year}</text>" in chart
     assert "Koreans (fixture), 1989: 103\u202f315" in chart
     assert "Germans (fixture)" in chart  # legend
-    # the table reads the same observations, each linked to its page
+    # totals stay out of the chart, where they would dwarf their parts
+    assert "All groups" not in chart
+    # the table reads the same observations, totals included, each linked to its page
     assert 'href="/page/dataset/test-census/obs/1999-germans">353\u202f441</a>' in html
+    assert 'href="/page/dataset/test-census/obs/1999-total">453\u202f106</a>' in html
 
 
 def test_survey_dataset_page_has_a_bar_chart(ld_server: Server) -> None:

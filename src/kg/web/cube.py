@@ -6,7 +6,8 @@ definition (``qb:structure``); without one, the properties of the observations a
 used (numbers are measures, the rest dimensions). A dimension whose values are
 years or dates becomes the x axis of a line chart; otherwise the dimension with the
 most values becomes the categories of a bar chart. Other dimensions that vary make
-the series.
+the series. Totals (an observation whose attribute named like "total" is true) are
+left out of the chart, where they would dwarf their parts, and kept in the table.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from rdflib import XSD, Literal, URIRef
 from rdflib.term import Node
 
 from kg.store import Store
+from kg.web.terms import local_name
 
 QB = "http://purl.org/linked-data/cube#"
 MEASURE_TYPE = QB + "measureType"
@@ -87,13 +89,18 @@ class Cube:
                 seen.setdefault(obs.values[prop])
         return list(seen)
 
+    def is_total(self, obs: Observation) -> bool:
+        return any("total" in local_name(a).lower() and obs.values.get(a) == Literal(True)
+                   for a in self.attributes)
+
     def is_time(self, prop: str) -> bool:
         values = self.distinct(prop)
         return bool(values) and (prop in TIME_PROPERTIES or all(
             isinstance(v, Literal) and v.datatype in TIME_DATATYPES for v in values))
 
-    def chart(self) -> Chart | None:
-        """The chart that shows the cube best, or ``None`` when it has no numbers to draw."""
+    def chart(self, *, with_totals: bool = False) -> Chart | None:
+        """The chart that shows the cube best, or ``None`` when it has no numbers to draw;
+        ``with_totals`` keeps the totals (for a table of the same layout)."""
         measures = [m for m in self.measures
                     if any(_number(o.values.get(m)) is not None for o in self.observations)]
         dimensions = [d for d in self.dimensions if d != MEASURE_TYPE]
@@ -111,7 +118,7 @@ class Cube:
         series_properties = [d for d in varying if d != x]
         by_key: dict[tuple[Node, ...], Series] = {}
         for obs in self.observations:
-            if x not in obs.values:
+            if x not in obs.values or (self.is_total(obs) and not with_totals):
                 continue
             for measure in measures:
                 number = _number(obs.values.get(measure))
@@ -120,10 +127,11 @@ class Cube:
                 key = tuple(obs.values.get(d, Literal("")) for d in series_properties)
                 if len(measures) > 1:
                     key += (URIRef(measure),)
-                series = by_key.setdefault(key, Series(key))
-                series.points[obs.values[x]] = (number, obs.iri)
+                line = by_key.setdefault(key, Series(key))
+                line.points[obs.values[x]] = (number, obs.iri)
         series = sorted(by_key.values(), key=lambda s: tuple(_sort_key(k) for k in s.key))
-        categories = self.distinct(x)
+        categories = [c for c in self.distinct(x)
+                      if any(c in line.points for line in series)]
         if kind == "line":
             categories.sort(key=_sort_key)
         elif series:

@@ -216,13 +216,14 @@ def dataset_context(iri: str, labels: Labels) -> dict[str, object]:
                                          _inferred_graph()):
         labels.add(str(subject), label)
     chart = cube.chart()
+    table = cube.chart(with_totals=True)
     context: dict[str, object] = {
         "columns": [view(URIRef(c.property), labels) for c in cube.components],
         "rows": [(o.iri, [view(o.values[c.property], labels) if c.property in o.values else None
                           for c in cube.components]) for o in cube.observations],
         "observation_count": len(cube.observations),
     }
-    if chart is None:
+    if chart is None or table is None:
         return context
     measure_names = ", ".join(view(URIRef(m), labels).text for m in chart.measures)
 
@@ -243,11 +244,11 @@ def dataset_context(iri: str, labels: Labels) -> dict[str, object]:
                       title=title, y_label=measure_names),
         "chart_kind": chart.kind,
         "constants": constants,
-        "pivot_columns": [s.name for s in series],
-        "pivot_axis": view(URIRef(chart.x), labels),
-        "pivot_rows": [(category_names[c], [
-            (s.points[c][0], s.points[c][1]) if c in s.points else None for s in chart.series])
-            for c in chart.categories],
+        "pivot_columns": [series_name(s.key) for s in table.series],
+        "pivot_axis": view(URIRef(table.x), labels),
+        "pivot_rows": [(view(c, labels).text, [
+            (s.points[c][0], s.points[c][1]) if c in s.points else None for s in table.series])
+            for c in table.categories],
     })
     return context
 
