@@ -86,10 +86,15 @@ def home() -> Response:
     the_site = site()
     datasets = [str(d) for (d,) in store.query(
         f"SELECT DISTINCT ?d WHERE {{ ?d a <{QB}DataSet> }} ORDER BY ?d").rows()]
+    # statistical resources have their own list: datasets, and the links of observations,
+    # would crowd out the people, places and documents
+    statistical = f"?x a <{QB}Observation> }} UNION {{ ?x a <{QB}DataSet> "
     connected = [(str(e), int(n)) for e, n in store.query(
-        f"SELECT ?e (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ {{ ?e ?p ?o }} UNION {{ ?s ?p ?e }} }} "
-        f"{_asserted()} FILTER (isIRI(?e) && STRSTARTS(STR(?e), '{space}') "
-        f"&& !CONTAINS(STR(?e), '/obs/')) }} GROUP BY ?e ORDER BY DESC(?n) ?e LIMIT 12").rows()]
+        f"SELECT ?e (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ {{ ?e ?p ?x }} UNION {{ ?x ?p ?e }} }} "
+        f"{_asserted()} FILTER (isIRI(?e) && STRSTARTS(STR(?e), '{space}')) "
+        f"FILTER NOT EXISTS {{ {{ {statistical.replace('?x', '?e')} }} }} "
+        f"FILTER NOT EXISTS {{ {{ {statistical} }} }} }} "
+        "GROUP BY ?e ORDER BY DESC(?n) ?e LIMIT 12").rows()]
     description = next((str(d) for (d,) in store.query(
         f"SELECT ?d WHERE {{ GRAPH <{base}graph/meta> {{ <{base}> <{DCTERMS_DESCRIPTION}> ?d }} }}"
     ).rows()), "")

@@ -57,13 +57,31 @@ def ontology_graph() -> Graph:
     return graph
 
 
-def _examples(term: str, is_class: bool) -> list[tuple[Node, Node, Node]]:
+def _examples(classes: list[URIRef], properties: list[URIRef]
+              ) -> dict[URIRef, list[tuple[Node, Node, Node]]]:
+    """Up to ``EXAMPLES`` asserted uses of each term: instances of a class, triples of a
+    property; two queries for the whole ontology."""
     base = _served().config.base_iri
-    pattern = f"?s a <{term}> BIND(<{RDF.type}> AS ?p) BIND(<{term}> AS ?o)" if is_class \
-        else f"?s <{term}> ?o BIND(<{term}> AS ?p)"
-    query = (f"SELECT ?s ?p ?o WHERE {{ GRAPH <{base}graph/data> {{ {pattern} }} }} "
-             f"ORDER BY ?s LIMIT {EXAMPLES}")
-    return list(_served().store.query(query).rows())  # type: ignore[arg-type]
+    store = _served().store
+    found: dict[URIRef, list[tuple[Node, Node, Node]]] = {}
+
+    def keep(term: Node, triple: tuple[Node, Node, Node]) -> None:
+        examples = found.setdefault(term, [])  # type: ignore[arg-type]
+        if len(examples) < EXAMPLES:
+            examples.append(triple)
+
+    if classes:
+        values = " ".join(f"<{c}>" for c in classes)
+        for s, c in store.query(f"SELECT DISTINCT ?s ?c WHERE {{ VALUES ?c {{ {values} }} "
+                                f"GRAPH <{base}graph/data> {{ ?s a ?c }} }} ORDER BY ?s").rows():
+            keep(c, (s, RDF.type, c))  # type: ignore[arg-type]
+    if properties:
+        values = " ".join(f"<{p}>" for p in properties)
+        for s, p, o in store.query(f"SELECT ?s ?p ?o WHERE {{ VALUES ?p {{ {values} }} "
+                                   f"GRAPH <{base}graph/data> {{ ?s ?p ?o }} }} "
+                                   "ORDER BY ?s").rows():
+            keep(p, (s, p, o))  # type: ignore[arg-type]
+    return found
 
 
 def documentation(graph: Graph, labels: Labels) -> dict[str, object]:
@@ -73,6 +91,7 @@ def documentation(graph: Graph, labels: Labels) -> dict[str, object]:
     classes = [s for s in ours if (s, RDF.type, OWL.Class) in graph
                or (s, RDF.type, RDFS.Class) in graph]
     properties = [s for s in ours if any((s, RDF.type, t) in graph for t in PROPERTY_TYPES)]
+    examples = _examples(classes, properties)
 
     def views(nodes) -> list[TermView]:  # type: ignore[no-untyped-def]
         return sorted((view(n, labels) for n in set(nodes) if isinstance(n, URIRef)),
@@ -98,7 +117,7 @@ def documentation(graph: Graph, labels: Labels) -> dict[str, object]:
             d.inverse = views([*graph.objects(term, OWL.inverseOf),
                                *graph.subjects(OWL.inverseOf, term)])
         d.examples = [(view(s, labels), view(p, labels), view(o, labels))
-                      for s, p, o in _examples(str(term), is_class)]
+                      for s, p, o in examples.get(term, [])]
         return d
 
     def tree(parent: URIRef | None) -> list[tuple[TermView, list]]:  # type: ignore[type-arg]
