@@ -283,3 +283,19 @@ def test_observation_page_is_named_by_its_dataset_and_values(ld_server: Server) 
     assert "census year 1989" in title and "ethnic group Koreans (fixture)" in title
     assert "population 103315" in title
     assert 'href="/page/dataset/test-census"' in html
+
+
+def test_search_answers_json_for_programs(ld_server: Server) -> None:
+    r = ld_server.get("/search", params={"q": "Korea"}, headers={"Accept": "application/json"})
+    assert r.headers["Content-Type"].startswith("application/json")
+    hits = r.json()["hits"]
+    south_korea = next(h for h in hits if h["iri"] == BASE + "id/south-korea")
+    assert south_korea["page"] == "/page/south-korea"
+    assert BASE + "ontology#Country" in south_korea["types"]
+    assert [h["score"] for h in hits] == sorted((h["score"] for h in hits), reverse=True)
+
+
+def test_iris_the_server_does_not_serve_keep_their_own_link(ld_server: Server) -> None:
+    html = ld_server.get("/page/kazakhstan").text
+    assert 'href="https://sws.geonames.org/1522867/"' in html
+    assert 'href="/graph/' not in html and 'href="/void/' not in html

@@ -15,13 +15,9 @@ from flask import (
 
 from kg.pipeline.dumps import DUMPS_DIR, read_manifest
 from kg.sparql.negotiate import choose
-from kg.web.html import not_found, page
-from kg.web.resources import HTML
+from kg.web.html import HTML, JSON, not_found, page
 
 blueprint = Blueprint("dumps", __name__)
-
-JSON = HTML.__class__("json", "application/json", "JSON", "page", "json")
-
 
 def _manifest() -> dict | None:  # type: ignore[type-arg]
     return read_manifest(current_app.extensions["kg"].release.path)

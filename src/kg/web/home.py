@@ -6,13 +6,14 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from flask import Blueprint, Response, current_app, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from rdflib import URIRef
 
 from kg.pipeline.dumps import read_manifest
+from kg.sparql.negotiate import choose
 from kg.web.cube import QB
 from kg.web.description import labels_of
-from kg.web.html import page
+from kg.web.html import HTML, JSON, page
 from kg.web.search import SearchIndex
 from kg.web.terms import Labels, TermView, choose_language, local_path, view
 
@@ -124,6 +125,10 @@ def search() -> Response:
     hits = the_site.search.search(text[:200], language) if text else []
     labels = _labels({t for h in hits for t in h.types})
     base = _served().config.base_iri
+    if choose(request.headers.get("Accept"), [HTML, JSON]) is JSON:
+        return jsonify(query=text, hits=[
+            {"iri": h.iri, "label": h.label, "lang": h.lang, "score": h.score,
+             "page": local_path(h.iri, base), "types": list(h.types)} for h in hits])
     results = [(h, local_path(h.iri, base) or h.iri, _views(list(h.types), labels))
                for h in hits]
     return page("search.html", query=text, results=results)

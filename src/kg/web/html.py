@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from flask import Response, current_app, render_template, request, url_for
 
+from kg.formats import Format
 from kg.web.terms import LANGUAGE_NAMES, LANGUAGES, choose_language
+
+#: the media types of pages, for content negotiation beside the RDF formats of the registry
+HTML = Format("html", "text/html", "HTML", "page", "html", ("application/xhtml+xml",))
+JSON = Format("json", "application/json", "JSON", "page", "json")
 
 #: pages load only their own style sheet and scripts; inline SVG needs no exception
 CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self' data:; style-src 'self'; "
@@ -38,3 +43,10 @@ def page(template: str, status: int = 200, **context: object) -> Response:
 def not_found(message: str, query: str = "") -> Response:
     """A 404 page that says what was not found and offers a search."""
     return page("not_found.html", status=404, message=message, query=query)
+
+
+def not_acceptable(offered: list[Format]) -> Response:
+    """406, naming the media types on offer."""
+    names = ", ".join(f.media_type for f in offered)
+    return Response(f"None of the media types in your Accept header is available here; "
+                    f"this resource is offered as {names}.\n", status=406, mimetype="text/plain")

@@ -12,8 +12,8 @@ from rdflib.term import Node
 from kg import formats
 from kg.sparql.negotiate import choose
 from kg.web.description import labels_of
-from kg.web.html import page
-from kg.web.resources import HTML, RDFLIB_FORMATS, _not_acceptable
+from kg.web.html import HTML, not_acceptable, page
+from kg.web.resources import RDFLIB_FORMATS
 from kg.web.terms import Labels, TermView, choose_language, view
 
 blueprint = Blueprint("ontology_doc", __name__)
@@ -165,7 +165,7 @@ def ontology(extension: str | None = None) -> Response:
         return _rdf(graph, fmt)
     chosen = choose(request.headers.get("Accept"), [HTML, *rdf_formats])
     if chosen is None:
-        return _not_acceptable()
+        return not_acceptable([HTML, *rdf_formats])
     if chosen is not HTML:
         return _rdf(graph, chosen)
     labels = Labels(_served().config.base_iri, choose_language(request))

@@ -16,7 +16,7 @@ from kg import formats
 from kg.sparql.negotiate import choose
 from kg.web import cube as qb
 from kg.web.description import SOURCE_PROPERTIES, Description, describe, labels_of
-from kg.web.html import not_found, page, secure
+from kg.web.html import HTML, not_acceptable, not_found, page, secure
 from kg.web.plot import SeriesData, draw, format_number
 from kg.web.terms import (
     LABEL_PROPERTIES,
@@ -29,7 +29,6 @@ from kg.web.terms import (
 
 blueprint = Blueprint("resources", __name__)
 
-HTML = formats.Format("html", "text/html", "HTML", "page", "html", ("application/xhtml+xml",))
 RDFLIB_FORMATS = {"turtle": "turtle", "ntriples": "nt", "jsonld": "json-ld", "rdfxml": "xml",
                   "trig": "trig", "nquads": "nquads"}
 INFERRED = "inferred"
@@ -69,20 +68,13 @@ def identifier(path: str) -> Response:
         return not_found(f"There is nothing at {entity_iri(path)} in this graph.", path)
     chosen = choose(request.headers.get("Accept"), [HTML, *formats.rdf_formats()])
     if chosen is None:
-        return _not_acceptable()
+        return not_acceptable([HTML, *formats.rdf_formats()])
     target = f"/page/{path}" if chosen is HTML else f"/data/{path}"
     if request.query_string:
         target += "?" + request.query_string.decode("latin-1")
     response = redirect(target, code=303)
     response.vary.add("Accept")
     return response
-
-
-def _not_acceptable() -> Response:
-    offered = ", ".join(f.media_type for f in [HTML, *formats.rdf_formats()])
-    return Response(f"None of the media types in your Accept header is available here; "
-                    f"this resource is offered as {offered}.\n", status=406,
-                    mimetype="text/plain")
 
 
 def _split_suffix(path: str) -> tuple[str, formats.Format | None]:
@@ -120,7 +112,7 @@ def data(path: str) -> Response:
     if fmt is None:
         fmt = choose(request.headers.get("Accept"), formats.rdf_formats())
         if fmt is None:
-            return _not_acceptable()
+            return not_acceptable(formats.rdf_formats())
     description = describe(_served().store, iri, _inferred_graph())
     if not description.exists:
         return not_found(f"There is nothing at {iri} in this graph.", stem)

@@ -116,7 +116,10 @@ def local_path(iri: str, base: str) -> str | None:
         return "/page/" + rest[3:]
     if rest == "ontology" or rest.startswith(("ontology#", "ontology/")):
         return "/ontology" + (("#" + rest.split("#", 1)[1]) if "#" in rest else "")
-    return "/" + rest
+    if rest in ("", "sparql", "dumps/") or rest.startswith("dumps/"):
+        return "/" + rest
+    # named graphs, shapes, partitions: not pages of this server; their IRI is their link
+    return None
 
 
 @dataclass(frozen=True)

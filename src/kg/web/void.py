@@ -13,8 +13,8 @@ from rdflib import DCAT, DCTERMS, VOID, Graph, URIRef
 
 from kg import formats
 from kg.sparql.negotiate import choose
-from kg.web.html import page
-from kg.web.resources import HTML, RDFLIB_FORMATS, _not_acceptable
+from kg.web.html import HTML, not_acceptable, page
+from kg.web.resources import RDFLIB_FORMATS
 
 blueprint = Blueprint("void", __name__)
 
@@ -44,7 +44,7 @@ def void() -> Response:
     rdf_formats = [f for f in formats.rdf_formats() if f.kind == "rdf"]
     chosen = choose(request.headers.get("Accept"), [*rdf_formats, HTML])
     if chosen is None:
-        return _not_acceptable()
+        return not_acceptable([*rdf_formats, HTML])
     if chosen is HTML:
         base = current_app.extensions["kg"].config.base_iri
         dataset = URIRef(base)
