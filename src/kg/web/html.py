@@ -35,7 +35,6 @@ def page(template: str, status: int = 200, **context: object) -> Response:
     body = render_template(f"ld/{template}", language=language, languages=switch,
                            release=served.release.id, **context)
     response = Response(body, status=status, mimetype="text/html")
-    response.headers["Content-Language"] = language
     response.vary.add("Accept-Language")
     return secure(response)
 
