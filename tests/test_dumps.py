@@ -129,3 +129,19 @@ def test_kg_dump_one_graph_to_stdout(ld_config: Config) -> None:
     assert all(str(s).startswith(("https://w3id.org/kazkor/ontology", "http://xmlns", "_:",
                                   "http://www.w3.org"))
                for s in graph.subjects())
+
+
+def test_a_release_without_dumps_is_built_again(tmp_path: Path) -> None:
+    """A release written by an older kg (no dumps) is not reused: it would serve no /dumps/."""
+    import shutil
+
+    from kg.pipeline.build import build
+    from kg.pipeline.dumps import read_manifest
+
+    config = Config(root=Path(__file__).resolve().parents[1], release_dir=tmp_path)
+    first = build(config).release
+    shutil.rmtree(first.path / "dumps")
+    again = build(config)
+    assert not again.reused
+    assert read_manifest(again.release.path) is not None
+    assert build(config).reused

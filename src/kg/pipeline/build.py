@@ -12,7 +12,7 @@ from rdflib import Graph
 
 from kg.config import Config
 from kg.pipeline import release as rel
-from kg.pipeline.dumps import write_dumps
+from kg.pipeline.dumps import read_manifest, write_dumps
 from kg.pipeline.load import load_shapes, load_sources
 from kg.pipeline.meta import meta_graph
 from kg.pipeline.reason import closure
@@ -69,7 +69,11 @@ def _write_dataset(staging: Path, graphs: dict[str, Graph], config: Config,
 def build(config: Config, *, force: bool = False, progress: Progress | None = None) -> BuildResult:
     say = progress or (lambda _msg: None)
     digest = rel.input_hash(config)
-    if not force and (existing := rel.find_release(config, digest)) is not None:
+    existing = None if force else rel.find_release(config, digest)
+    if existing is not None and read_manifest(existing.path) is None:
+        say(f"release {existing.id} has no dumps (built by an older kg): building it again")
+        existing = None
+    if existing is not None:
         rel.make_current(config, existing)
         say(f"inputs unchanged (hash {digest[:16]}): reusing release {existing.path}")
         return BuildResult(existing, reused=True)
