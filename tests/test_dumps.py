@@ -7,6 +7,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,8 @@ from conftest import Server, run_kg
 from rdflib import Dataset, Graph
 
 from kg.config import Config
+from kg.pipeline.build import build
+from kg.pipeline.dumps import read_manifest
 
 PARSERS = {"nquads": "nquads", "trig": "trig", "turtle": "turtle", "ntriples": "nt",
            "jsonld": "json-ld", "rdfxml": "xml"}
@@ -133,11 +136,6 @@ def test_kg_dump_one_graph_to_stdout(ld_config: Config) -> None:
 
 def test_a_release_without_dumps_is_built_again(tmp_path: Path) -> None:
     """A release written by an older kg (no dumps) is not reused: it would serve no /dumps/."""
-    import shutil
-
-    from kg.pipeline.build import build
-    from kg.pipeline.dumps import read_manifest
-
     config = Config(root=Path(__file__).resolve().parents[1], release_dir=tmp_path)
     first = build(config).release
     shutil.rmtree(first.path / "dumps")

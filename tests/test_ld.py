@@ -106,3 +106,10 @@ def test_pages_link_locally_whatever_the_host(ld_server: Server) -> None:
     assert 'href="/page/declaration-1995"' in html
     assert 'href="/ontology#Country"' in html
     assert 'href="https://w3id.org/kazkor/id/' not in html
+
+
+def test_id_keeps_the_language_switch(ld_server: Server) -> None:
+    r = ld_server.get("/id/kazakhstan?lang=ru", headers={"Accept": "text/html"},
+                      allow_redirects=False)
+    assert r.headers["Location"].endswith("/page/kazakhstan?lang=ru")
+    assert ld_server.get("/id/kazakhstan?lang=ru").text.count("Республика Казахстан") >= 2

@@ -24,7 +24,6 @@ from kg.web.terms import local_name
 
 QB = "http://purl.org/linked-data/cube#"
 MEASURE_TYPE = QB + "measureType"
-UNIT_MEASURE = "http://purl.org/linked-data/sdmx/2009/attribute#unitMeasure"
 TIME_DATATYPES = {XSD.gYear, XSD.date, XSD.dateTime, XSD.gYearMonth}
 TIME_PROPERTIES = {"http://purl.org/linked-data/sdmx/2009/dimension#refPeriod",
                    "http://purl.org/linked-data/sdmx/2009/dimension#refTime"}

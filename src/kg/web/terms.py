@@ -6,7 +6,7 @@ base is linked by its local path (``BASE/id/x`` -> ``/page/x``); other IRIs link
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from flask import Request
@@ -152,6 +152,3 @@ def view(term: Node, labels: Labels) -> TermView:
         return TermView("bnode", "(a nested description)")
     return TermView("literal", str(term))
 
-
-def iris(terms: Iterable[Node | None]) -> set[str]:
-    return {str(t) for t in terms if isinstance(t, URIRef)}
