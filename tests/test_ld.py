@@ -113,3 +113,9 @@ def test_id_keeps_the_language_switch(ld_server: Server) -> None:
                       allow_redirects=False)
     assert r.headers["Location"].endswith("/page/kazakhstan?lang=ru")
     assert ld_server.get("/id/kazakhstan?lang=ru").text.count("Республика Казахстан") >= 2
+
+
+def test_the_iri_folders_lead_to_the_browse_page(ld_server: Server) -> None:
+    for folder in ("/id/", "/page/", "/data/"):
+        r = ld_server.get(folder, allow_redirects=False)
+        assert r.status_code == 303 and r.headers["Location"].endswith("/browse")

@@ -61,6 +61,14 @@ def _valid_path(path: str) -> bool:
     return bool(path) and not any(c in path for c in '<>"{}|\\^` \n\t')
 
 
+@blueprint.get("/id/")
+@blueprint.get("/page/")
+@blueprint.get("/data/")
+def index() -> Response:
+    """The folders of the IRIs list nothing themselves: everything is on the browse page."""
+    return redirect("/browse", code=303)
+
+
 @blueprint.get("/id/<path:path>")
 def identifier(path: str) -> Response:
     """303 See Other to the page or the data, whichever the Accept header prefers."""
