@@ -226,7 +226,7 @@ def test_search_ranks_exact_matches_first_and_shows_types(ld_server: Server) -> 
     first = html.split('<ol class="results">')[1].split("</li>")[0]
     assert 'href="/page/kazakhstan"' in first
     assert 'href="/ontology#Country"' in first
-    assert "0 results" in ld_server.get("/search", params={"q": "zzzzqx"}).text
+    assert "Results: 0" in ld_server.get("/search", params={"q": "zzzzqx"}).text
 
 
 def crawl(server: Server) -> tuple[set[str], set[str]]:
@@ -299,3 +299,17 @@ def test_iris_the_server_does_not_serve_keep_their_own_link(ld_server: Server) -
     html = ld_server.get("/page/kazakhstan").text
     assert 'href="https://sws.geonames.org/1522867/"' in html
     assert 'href="/graph/' not in html and 'href="/void/' not in html
+
+
+@pytest.mark.parametrize(("language", "sources", "facts"), [
+    ("ru", "Источники", "Ссылаются сюда"),
+    ("kk", "Дереккөздер", "Сілтеме жасайтындар"),
+    ("ko", "출처", "이 항목을 참조하는 항목"),
+    ("en", "Sources", "Referred to by"),
+])
+def test_page_words_in_the_readers_language(ld_server: Server, language: str, sources: str,
+                                            facts: str) -> None:
+    r = ld_server.get(f"/page/kazakhstan?lang={language}")
+    assert f'<html lang="{language}">' in r.text
+    assert r.headers["Content-Language"] == language
+    assert f"<h2>{sources}</h2>" in r.text and f"<h2>{facts}</h2>" in r.text

@@ -5,11 +5,15 @@ from __future__ import annotations
 from flask import Response, current_app, render_template, request, url_for
 
 from kg.formats import Format
+from kg.web.messages import translate
 from kg.web.terms import LANGUAGE_NAMES, LANGUAGES, choose_language
 
 #: the media types of pages, for content negotiation beside the RDF formats of the registry
 HTML = Format("html", "text/html", "HTML", "page", "html", ("application/xhtml+xml",))
 JSON = Format("json", "application/json", "JSON", "page", "json")
+
+#: pages whose words are translated (see kg.web.messages); the others are in English
+TRANSLATED = {"entity.html", "search.html", "browse.html", "not_found.html"}
 
 #: pages load only their own style sheet and scripts; inline SVG needs no exception
 CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self' data:; style-src 'self'; "
@@ -32,9 +36,13 @@ def page(template: str, status: int = 200, **context: object) -> Response:
                                                    **{**(request.view_args or {}),
                                                       **request.args.to_dict(), "lang": code}))
               for code in LANGUAGES]
+    ui_language = language if template in TRANSLATED else "en"
     body = render_template(f"ld/{template}", language=language, languages=switch,
+                           ui_language=ui_language,
+                           t=lambda text: translate(text, ui_language),
                            release=served.release.id, **context)
     response = Response(body, status=status, mimetype="text/html")
+    response.headers["Content-Language"] = ui_language
     response.vary.add("Accept-Language")
     return secure(response)
 
