@@ -121,3 +121,35 @@ def server(release: Release, release_dir: Path,
     srv = start_server(release_dir, log=log)
     yield srv
     stop_server(srv.process)
+
+
+@pytest.fixture(scope="session")
+def ld_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real sources plus the Linked Data fixtures (small data cubes, links, a label with
+    a script) from tests/fixtures/ld/, copied into a project folder of their own."""
+    root = tmp_path_factory.mktemp("ld-project")
+    for name in ("ontology", "data", "shapes"):
+        shutil.copytree(ROOT / name, root / name)
+    for fixture in sorted((ROOT / "tests" / "fixtures" / "ld").glob("*.ttl")):
+        shutil.copy(fixture, root / "data" / "ttl" / fixture.name)
+    return root
+
+
+@pytest.fixture(scope="session")
+def ld_config(ld_project: Path) -> Config:
+    return Config(root=ld_project, release_dir=ld_project / "releases", testing=True)
+
+
+@pytest.fixture(scope="session")
+def ld_release(ld_config: Config) -> Release:
+    return build(ld_config).release
+
+
+@pytest.fixture(scope="session")
+def ld_server(ld_release: Release, ld_config: Config,
+              tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The real server process serving the real graph plus the Linked Data fixtures."""
+    log = tmp_path_factory.mktemp("ld-server") / "server.log"
+    srv = start_server(ld_config.releases, env={"KG_ROOT": str(ld_config.root)}, log=log)
+    yield srv
+    stop_server(srv.process)

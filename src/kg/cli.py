@@ -12,7 +12,7 @@ from rdflib import Literal, URIRef
 from rdflib.term import Node
 
 from kg import formats
-from kg.config import Config
+from kg.config import GRAPH_NAMES, Config
 from kg.pipeline.build import BuildError, build
 from kg.pipeline.load import SourceError
 from kg.pipeline.release import ReleaseError, current_release
@@ -196,3 +196,42 @@ def info_command(ctx: click.Context) -> None:
     v = report["validation"]["after_reasoning"]
     click.echo(f"validation {v['violations']} violation(s), {v['warnings']} warning(s)")
     click.echo(f"build time {report['timings_seconds']['total']} s")
+
+
+@main.command("dump")
+@click.option("--format", "format_name", default="nquads", show_default=True,
+              type=click.Choice([f.name for f in formats.rdf_formats()]),
+              help="RDF format; N-Quads and TriG keep the named graphs, the others hold their "
+                   "union.")
+@click.option("--out", "out_path", default="-", show_default=True,
+              help="File to write ('-' for standard output); a name ending in .gz is "
+                   "gzip-compressed.")
+@click.option("--graph", "graph_name", type=click.Choice(list(GRAPH_NAMES)),
+              help="Only this named graph.")
+@click.pass_context
+def dump_command(ctx: click.Context, format_name: str, out_path: str,
+                 graph_name: str | None) -> None:
+    """Write the current release (or one of its named graphs) in an RDF format."""
+    import gzip
+
+    config = _config(ctx)
+    release = current_release(config) or _build_or_exit(config).release
+    graph = config.graph_iri(graph_name) if graph_name else None
+    try:
+        store = release.open_store(config.store)
+        if out_path == "-":
+            store.dump(sys.stdout.buffer, format_name, graph)
+            return
+        with open(out_path, "wb") as file:
+            if out_path.endswith(".gz"):
+                with gzip.GzipFile(fileobj=file, mode="wb", mtime=0) as compressed:
+                    store.dump(compressed, format_name, graph)  # type: ignore[arg-type]
+            else:
+                store.dump(file, format_name, graph)
+    except ReleaseError as e:
+        _say(f"error: {e}")
+        sys.exit(1)
+    except OSError as e:
+        _say(f"error: cannot write {out_path}: {e.strerror}")
+        sys.exit(1)
+    _say(f"wrote release {release.id} as {formats.by_name(format_name).label} to {out_path}")

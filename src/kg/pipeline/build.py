@@ -12,6 +12,7 @@ from rdflib import Graph
 
 from kg.config import Config
 from kg.pipeline import release as rel
+from kg.pipeline.dumps import read_manifest, write_dumps
 from kg.pipeline.load import load_shapes, load_sources
 from kg.pipeline.meta import meta_graph
 from kg.pipeline.reason import closure
@@ -43,8 +44,10 @@ def _check(report: ValidationReport, stage: str) -> None:
         )
 
 
-def _write_dataset(staging: Path, graphs: dict[str, Graph], config: Config) -> int:
-    """Index the named graphs with Oxigraph and write them as N-Quads; returns the file size."""
+def _write_dataset(staging: Path, graphs: dict[str, Graph], config: Config,
+                   version: str) -> int:
+    """Index the named graphs with Oxigraph, write them as N-Quads and as the dumps;
+    returns the size of the N-Quads file."""
     store = ox.Store(str(staging / rel.OXIGRAPH_DIR))
     for name, graph in graphs.items():
         store.bulk_load(
@@ -58,6 +61,7 @@ def _write_dataset(staging: Path, graphs: dict[str, Graph], config: Config) -> i
     quads = store.dump(format=ox.RdfFormat.N_QUADS)
     lines = sorted(line for line in quads.decode("utf-8").splitlines() if line)
     dataset.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_dumps(staging, store, version)
     del store
     return dataset.stat().st_size
 
@@ -65,7 +69,11 @@ def _write_dataset(staging: Path, graphs: dict[str, Graph], config: Config) -> i
 def build(config: Config, *, force: bool = False, progress: Progress | None = None) -> BuildResult:
     say = progress or (lambda _msg: None)
     digest = rel.input_hash(config)
-    if not force and (existing := rel.find_release(config, digest)) is not None:
+    existing = None if force else rel.find_release(config, digest)
+    if existing is not None and read_manifest(existing.path) is None:
+        say(f"release {existing.id} has no dumps (built by an older kg): building it again")
+        existing = None
+    if existing is not None:
         rel.make_current(config, existing)
         say(f"inputs unchanged (hash {digest[:16]}): reusing release {existing.path}")
         return BuildResult(existing, reused=True)
@@ -99,12 +107,12 @@ def build(config: Config, *, force: bool = False, progress: Progress | None = No
 
     graphs = {**loaded.graphs, "inferred": inferred}
     counts = {name: len(g) for name, g in graphs.items()}
-    graphs["meta"] = meta_graph(config, digest, counts)
+    graphs["meta"] = meta_graph(config, digest, graphs)
     counts["meta"] = len(graphs["meta"])
 
     t = time.perf_counter()
     staging = rel.staging_path(config, digest)
-    dataset_bytes = _write_dataset(staging, graphs, config)
+    dataset_bytes = _write_dataset(staging, graphs, config, digest[:16])
     after.graph.serialize(staging / rel.VALIDATION, format="turtle")
     timings["write"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - t0

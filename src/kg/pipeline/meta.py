@@ -1,26 +1,143 @@
-"""The meta graph: what the release is (VoID/DCAT) and how it was built (PROV)."""
+"""The meta graph: what the release is (VoID/DCAT), its statistics, and how it was built (PROV).
+
+Computed at build time from the other named graphs. Its IRIs use the base IRI;
+the web layer maps them to the serving host when it renders.
+"""
 
 from __future__ import annotations
 
+import hashlib
+from collections import Counter, defaultdict
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
-from rdflib import DCAT, DCTERMS, PROV, RDF, VOID, XSD, Graph, Literal, URIRef
+from rdflib import (
+    DCAT,
+    DCTERMS,
+    FOAF,
+    OWL,
+    PROV,
+    RDF,
+    RDFS,
+    SKOS,
+    VOID,
+    XSD,
+    Graph,
+    Literal,
+    URIRef,
+)
+from rdflib.term import Node
 
-from kg import __version__
+from kg import __version__, formats
 from kg.config import Config
+from kg.pipeline.dumps import DUMP_FORMATS, checksum_file_name, dump_file_name
 
 CC_BY = URIRef("https://creativecommons.org/licenses/by/4.0/")
+DCAT_VERSION = URIRef("http://www.w3.org/ns/dcat#version")
+SD_NAME = URIRef("http://www.w3.org/ns/sparql-service-description#name")
+
+#: predicates whose objects link to another dataset
+LINK_PREDICATES = (OWL.sameAs, SKOS.exactMatch, SKOS.closeMatch, SKOS.broadMatch,
+                   SKOS.narrowMatch, SKOS.relatedMatch)
+
+#: well-known target datasets: (host suffix, title, dataset IRI, URI space)
+KNOWN_TARGETS = (
+    ("wikidata.org", "Wikidata", "http://www.wikidata.org/", "http://www.wikidata.org/entity/"),
+    ("geonames.org", "GeoNames", "https://www.geonames.org/", "https://sws.geonames.org/"),
+    ("ror.org", "ROR", "https://ror.org/", "https://ror.org/"),
+    ("dbpedia.org", "DBpedia", "http://dbpedia.org/", "http://dbpedia.org/resource/"),
+    ("viaf.org", "VIAF", "http://viaf.org/", "http://viaf.org/viaf/"),
+)
+
+#: example resources a visitor should look at first (slugs of docs/iris.md)
+EXAMPLE_SLUGS = ("kazakhstan", "south-korea", "declaration-1995", "dataset/table-1")
 
 
-def meta_graph(config: Config, digest: str, counts: dict[str, int]) -> Graph:
+def _int(n: int) -> Literal:
+    return Literal(n, datatype=XSD.integer)
+
+
+def target_dataset(iri: str) -> tuple[str, str, str]:
+    """(title, dataset IRI, URI space) of the dataset an external IRI belongs to."""
+    parts = urlsplit(iri)
+    host = parts.hostname or ""
+    for suffix, title, dataset, space in KNOWN_TARGETS:
+        if host == suffix or host.endswith("." + suffix):
+            return title, dataset, space
+    root = f"{parts.scheme}://{parts.netloc}/"
+    return host, root, root
+
+
+def _statistics(g: Graph, subject: URIRef, union: Graph, uri_space: str) -> None:
+    subjects = {s for s in union.subjects()}
+    objects = {o for o in union.objects()}
+    entities = {s for s in subjects if isinstance(s, URIRef) and s.startswith(uri_space)}
+    classes = Counter(o for s, o in union.subject_objects(RDF.type) if s in entities)
+    properties = Counter(p for p in union.predicates())
+    g.add((subject, VOID.triples, _int(len(union))))
+    g.add((subject, VOID.entities, _int(len(entities))))
+    g.add((subject, VOID.distinctSubjects, _int(len(subjects))))
+    g.add((subject, VOID.distinctObjects, _int(len(objects))))
+    g.add((subject, VOID.classes, _int(len(classes))))
+    g.add((subject, VOID.properties, _int(len(properties))))
+    base = str(subject)
+    for cls, n in sorted(classes.items()):
+        part = URIRef(f"{base}void/class/{_key(cls)}")
+        g.add((subject, VOID.classPartition, part))
+        g.add((part, VOID["class"], cls))
+        g.add((part, VOID.entities, _int(n)))
+    for prop, n in sorted(properties.items()):
+        part = URIRef(f"{base}void/property/{_key(prop)}")
+        g.add((subject, VOID.propertyPartition, part))
+        g.add((part, VOID.property, prop))
+        g.add((part, VOID.triples, _int(n)))
+
+
+def _key(term: Node) -> str:
+    """A stable IRI-safe key for a class or property partition."""
+    return hashlib.sha256(str(term).encode()).hexdigest()[:12]
+
+
+def _linksets(g: Graph, dataset: URIRef, links: Graph) -> None:
+    targets: dict[str, tuple[str, str]] = {}
+    counts: Counter[str] = Counter()
+    predicates: defaultdict[str, set[URIRef]] = defaultdict(set)
+    for predicate in LINK_PREDICATES:
+        for _s, o in links.subject_objects(predicate):
+            if not isinstance(o, URIRef):
+                continue
+            title, target, space = target_dataset(str(o))
+            targets[target] = (title, space)
+            counts[target] += 1
+            predicates[target].add(predicate)
+    for target, (title, space) in sorted(targets.items()):
+        slug = "".join(c if c.isalnum() else "-" for c in title.lower()).strip("-")
+        linkset = URIRef(f"{dataset}void/linkset/{slug}")
+        g.add((dataset, VOID.subset, linkset))
+        g.add((linkset, RDF.type, VOID.Linkset))
+        g.add((linkset, DCTERMS.title, Literal(f"Links to {title}", lang="en")))
+        g.add((linkset, VOID.subjectsTarget, dataset))
+        g.add((linkset, VOID.objectsTarget, URIRef(target)))
+        g.add((linkset, VOID.triples, _int(counts[target])))
+        for predicate in sorted(predicates[target]):
+            g.add((linkset, VOID.linkPredicate, predicate))
+        g.add((URIRef(target), RDF.type, VOID.Dataset))
+        g.add((URIRef(target), DCTERMS.title, Literal(title)))
+        g.add((URIRef(target), VOID.uriSpace, Literal(space)))
+
+
+def meta_graph(config: Config, digest: str, graphs: dict[str, Graph]) -> Graph:
+    """VoID/DCAT description and PROV of the release whose named graphs are ``graphs``."""
     base = config.base_iri
+    version = digest[:16]
     dataset = URIRef(base)
-    build = URIRef(f"{base}build/{digest[:16]}")
+    build = URIRef(f"{base}build/{version}")
+    project = URIRef(f"{base}id/kazkor-kg-project")
+    now = Literal(datetime.now(UTC).replace(microsecond=0), datatype=XSD.dateTime)
     g = Graph()
-    g.bind("void", VOID)
-    g.bind("dcat", DCAT)
-    g.bind("dcterms", DCTERMS)
-    g.bind("prov", PROV)
+    for prefix, ns in (("void", VOID), ("dcat", DCAT), ("dcterms", DCTERMS), ("prov", PROV),
+                       ("foaf", FOAF)):
+        g.bind(prefix, ns)
     g.add((dataset, RDF.type, VOID.Dataset))
     g.add((dataset, RDF.type, DCAT.Dataset))
     g.add((dataset, DCTERMS.title, Literal("KazKor KG", lang="en")))
@@ -28,18 +145,63 @@ def meta_graph(config: Config, digest: str, counts: dict[str, int]) -> Graph:
         "A knowledge graph of the cultural and humanitarian cooperation between the Republic "
         "of Kazakhstan and the Republic of Korea, built from one research paper.", lang="en")))
     g.add((dataset, DCTERMS.license, CC_BY))
+    g.add((dataset, DCTERMS.creator, project))
+    g.add((dataset, DCTERMS.publisher, project))
+    g.add((project, RDF.type, FOAF.Organization))
+    g.add((project, FOAF.name, Literal("KazKor KG project", lang="en")))
+    g.add((project, FOAF.homepage, dataset))
+    g.add((dataset, DCTERMS.source, URIRef(f"{base}id/paper")))
+    g.add((dataset, DCTERMS.issued, now))
+    g.add((dataset, DCTERMS.modified, now))
+    g.add((dataset, DCTERMS.hasVersion, Literal(version)))
+    g.add((dataset, DCAT_VERSION, Literal(version)))
+    g.add((dataset, OWL.versionInfo, Literal(version)))
+    g.add((dataset, FOAF.homepage, dataset))
     g.add((dataset, VOID.uriSpace, Literal(f"{base}id/")))
     g.add((dataset, VOID.sparqlEndpoint, URIRef(f"{base}sparql")))
-    g.add((dataset, DCTERMS.hasVersion, Literal(digest[:16])))
-    g.add((dataset, VOID.triples, Literal(sum(counts.values()), datatype=XSD.integer)))
-    for name, count in counts.items():
-        graph = URIRef(config.graph_iri(name))
-        g.add((dataset, VOID.subset, graph))
-        g.add((graph, RDF.type, VOID.Dataset))
-        g.add((graph, VOID.triples, Literal(count, datatype=XSD.integer)))
+    g.add((dataset, VOID.vocabulary, URIRef(f"{base}ontology#")))
+    for slug in EXAMPLE_SLUGS:
+        example = URIRef(f"{base}id/{slug}")
+        if any((example, None, None) in graph for graph in graphs.values()):
+            g.add((dataset, VOID.exampleResource, example))
+    for name in DUMP_FORMATS:
+        fmt = formats.by_name(name)
+        url = URIRef(f"{base}dumps/{dump_file_name(version, name)}")
+        g.add((dataset, VOID.dataDump, url))
+        g.add((dataset, DCAT.distribution, url))
+        g.add((url, RDF.type, DCAT.Distribution))
+        g.add((url, DCTERMS.title, Literal(f"KazKor KG {version} as {fmt.label}", lang="en")))
+        g.add((url, DCAT.downloadURL, url))
+        g.add((url, DCAT.mediaType, URIRef(f"https://www.iana.org/assignments/media-types/"
+                                             f"{fmt.media_type}")))
+        g.add((url, DCAT.compressFormat,
+               URIRef("https://www.iana.org/assignments/media-types/application/gzip")))
+        g.add((url, DCTERMS.license, CC_BY))
+    g.add((dataset, RDFS.seeAlso, URIRef(f"{base}dumps/{checksum_file_name(version)}")))
+
+    union = Graph()
+    for graph in graphs.values():
+        union += graph
+    _statistics(g, dataset, union, f"{base}id/")
+    for name, graph in graphs.items():
+        named = URIRef(config.graph_iri(name))
+        g.add((dataset, VOID.subset, named))
+        g.add((named, RDF.type, VOID.Dataset))
+        g.add((named, SD_NAME, named))
+        g.add((named, DCTERMS.title, Literal(f"the {name} graph", lang="en")))
+        g.add((named, VOID.triples, _int(len(graph))))
+    _linksets(g, dataset, graphs.get("links", Graph()))
+
     g.add((dataset, PROV.wasGeneratedBy, build))
     g.add((build, RDF.type, PROV.Activity))
-    g.add((build, PROV.endedAtTime, Literal(datetime.now(UTC).replace(microsecond=0),
-                                            datatype=XSD.dateTime)))
+    g.add((build, PROV.endedAtTime, now))
     g.add((build, PROV.wasAssociatedWith, URIRef(f"{base}software/kg/{__version__}")))
+    # the meta graph describes itself too; its count includes the triple that states it
+    meta = URIRef(config.graph_iri("meta"))
+    g.add((dataset, VOID.subset, meta))
+    g.add((meta, RDF.type, VOID.Dataset))
+    g.add((meta, SD_NAME, meta))
+    g.add((meta, DCTERMS.title, Literal("the meta graph", lang="en")))
+    g.add((meta, VOID.triples, _int(len(g) + 1)))
     return g
+

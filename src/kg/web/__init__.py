@@ -58,4 +58,9 @@ def create_app(config: Config, release: Release | None = None) -> Flask:
 
     app.register_blueprint(sparql.blueprint)
     app.register_blueprint(ops.blueprint)
+
+    from kg.web import dumps, home, ontology_doc, resources, void
+
+    for linked_data in (resources, ontology_doc, home, dumps, void):
+        app.register_blueprint(linked_data.blueprint)
     return app

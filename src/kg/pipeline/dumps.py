@@ -1,0 +1,107 @@
+"""Dumps: the release in every RDF format of the registry, gzip-compressed, with checksums.
+
+Written into ``RELEASE/dumps/`` at build time so that serving a dump is sending a file.
+Formats that can carry named graphs (N-Quads, TriG, JSON-LD) keep them; the
+others (Turtle, N-Triples, RDF/XML) hold the union of the graphs, which is the
+endpoint's default graph. The gzip stream carries no time stamp, so the same
+release always gives the same bytes and the same checksums.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+from kg import formats
+
+DUMPS_DIR = "dumps"
+MANIFEST = "dumps.json"
+#: the dumps of a release, by format name of :mod:`kg.formats`, in the order they are listed
+DUMP_FORMATS = ("nquads", "trig", "turtle", "ntriples", "jsonld", "rdfxml")
+
+_OX_FORMATS = {
+    "turtle": ox.RdfFormat.TURTLE,
+    "ntriples": ox.RdfFormat.N_TRIPLES,
+    "nquads": ox.RdfFormat.N_QUADS,
+    "trig": ox.RdfFormat.TRIG,
+    "jsonld": ox.RdfFormat.JSON_LD,
+    "rdfxml": ox.RdfFormat.RDF_XML,
+}
+
+
+def dump_file_name(version: str, format_name: str) -> str:
+    """``kazkor-kg-{version}.{ext}.gz``: the version is the release id."""
+    return f"kazkor-kg-{version}.{formats.by_name(format_name).extension}.gz"
+
+
+def checksum_file_name(version: str) -> str:
+    return f"kazkor-kg-{version}.sha256"
+
+
+@dataclass(frozen=True)
+class Dump:
+    file: str
+    format: str
+    label: str
+    media_type: str
+    #: quads for dataset formats, distinct triples of the union for triple formats
+    statements: int
+    named_graphs: bool
+    bytes: int
+    sha256: str
+
+
+def serialize(store: ox.Store, format_name: str) -> bytes:
+    """The store's content in one format: the named graphs, or their union for triple formats."""
+    fmt = _OX_FORMATS[formats.by_name(format_name).name]
+    if keeps_named_graphs(format_name):
+        return store.dump(format=fmt)
+    union = store.query("CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }")
+    return union.serialize(format=fmt)
+
+
+def keeps_named_graphs(format_name: str) -> bool:
+    return _OX_FORMATS[formats.by_name(format_name).name].supports_datasets
+
+
+def _statement_count(store: ox.Store, format_name: str) -> int:
+    if keeps_named_graphs(format_name):
+        query = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
+    else:
+        query = ("SELECT (COUNT(*) AS ?n) "
+                 "WHERE { SELECT DISTINCT ?s ?p ?o { GRAPH ?g { ?s ?p ?o } } }")
+    return int(next(iter(store.query(query)))["n"].value)
+
+
+def write_dumps(release_path: Path, store: ox.Store, version: str) -> list[Dump]:
+    """Write every dump, the checksum file and a manifest into ``release_path/dumps``."""
+    folder = release_path / DUMPS_DIR
+    folder.mkdir(exist_ok=True)
+    dumps = []
+    for name in DUMP_FORMATS:
+        fmt = formats.by_name(name)
+        data = gzip.compress(serialize(store, name), compresslevel=9, mtime=0)
+        file = dump_file_name(version, name)
+        (folder / file).write_bytes(data)
+        dumps.append(Dump(file, name, fmt.label, fmt.media_type, _statement_count(store, name),
+                          keeps_named_graphs(name), len(data), hashlib.sha256(data).hexdigest()))
+    (folder / checksum_file_name(version)).write_text(
+        "".join(f"{d.sha256}  {d.file}\n" for d in dumps), encoding="utf-8")
+    (folder / MANIFEST).write_text(json.dumps(
+        {"version": version, "checksums": checksum_file_name(version),
+         "dumps": [asdict(d) for d in dumps]}, indent=2) + "\n", encoding="utf-8")
+    return dumps
+
+
+def read_manifest(release_path: Path) -> dict[str, Any] | None:
+    """The manifest of a release's dumps, or ``None`` for a release built without them."""
+    path = release_path / DUMPS_DIR / MANIFEST
+    if not path.is_file():
+        return None
+    return json.loads(path.read_text(encoding="utf-8"))

@@ -1,0 +1,158 @@
+"""The description of one resource, read from the store through its query interface.
+
+Its own triples (with the named graph each comes from, so asserted and inferred
+facts stay apart), the triples that point to it, labels of everything it
+mentions, and the provenance of its facts (``dcterms:source``, PROV, and sources
+given to single statements by reification).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from rdflib import RDF, BNode, Dataset, Graph, Literal, URIRef
+from rdflib.term import Node
+
+from kg.store import Store
+from kg.web.terms import LABEL_PROPERTIES, Labels
+
+#: properties that name where a fact comes from
+SOURCE_PROPERTIES = (
+    "http://purl.org/dc/terms/source",
+    "http://www.w3.org/ns/prov#wasDerivedFrom",
+    "http://www.w3.org/ns/prov#hadPrimarySource",
+    "http://www.w3.org/ns/prov#wasQuotedFrom",
+)
+IS_PART_OF = "http://purl.org/dc/terms/isPartOf"
+MAX_INCOMING = 2000
+
+
+@dataclass(frozen=True)
+class Statement:
+    subject: Node
+    predicate: URIRef
+    object: Node
+    graph: str
+
+
+@dataclass
+class Description:
+    iri: URIRef
+    outgoing: list[Statement] = field(default_factory=list)
+    incoming: list[Statement] = field(default_factory=list)
+    #: triples about blank nodes the resource points to (one level)
+    nested: list[Statement] = field(default_factory=list)
+    #: (predicate, object, source) of statements given a source by reification
+    statement_sources: list[tuple[URIRef, Node, URIRef]] = field(default_factory=list)
+    #: source -> the work it is part of
+    source_parts: dict[str, URIRef] = field(default_factory=dict)
+    labels: list[tuple[URIRef, URIRef, Literal]] = field(default_factory=list)
+
+    @property
+    def exists(self) -> bool:
+        return bool(self.outgoing or self.incoming)
+
+    @property
+    def types(self) -> list[URIRef]:
+        return sorted({s.object for s in self.outgoing
+                       if s.predicate == RDF.type and isinstance(s.object, URIRef)})
+
+    @property
+    def sources(self) -> list[URIRef]:
+        found = {s.object for s in self.outgoing
+                 if str(s.predicate) in SOURCE_PROPERTIES and isinstance(s.object, URIRef)}
+        found |= {src for _p, _o, src in self.statement_sources}
+        return sorted(found)
+
+    def mentioned(self) -> set[str]:
+        terms: list[Node] = [self.iri]
+        for s in (*self.outgoing, *self.incoming, *self.nested):
+            terms += [s.subject, s.predicate, s.object]
+        terms += [src for _p, _o, src in self.statement_sources]
+        terms += list(self.source_parts.values())
+        return {str(t) for t in terms if isinstance(t, URIRef)}
+
+    def label_index(self, base: str, language: str) -> Labels:
+        labels = Labels(base, language)
+        for subject, _p, label in sorted(self.labels, key=lambda t: LABEL_PROPERTIES.index(
+                str(t[1])) if str(t[1]) in LABEL_PROPERTIES else 99):
+            labels.add(str(subject), label)
+        return labels
+
+    def to_dataset(self, graph_iris: Iterable[str]) -> Dataset:
+        """The description as RDF, every triple in the named graph it comes from."""
+        dataset = Dataset()
+        known = set(graph_iris)
+        for s in (*self.outgoing, *self.incoming, *self.nested):
+            graph = dataset.graph(URIRef(s.graph)) if s.graph in known else dataset.default_graph
+            graph.add((s.subject, s.predicate, s.object))
+        context = dataset.default_graph
+        for subject, predicate, label in self.labels:
+            context.add((subject, predicate, label))
+        for source, work in self.source_parts.items():
+            context.add((URIRef(source), URIRef(IS_PART_OF), work))
+        for predicate, obj, source in self.statement_sources:
+            statement = BNode()
+            context.add((statement, RDF.type, RDF.Statement))
+            context.add((statement, RDF.subject, self.iri))
+            context.add((statement, RDF.predicate, predicate))
+            context.add((statement, RDF.object, obj))
+            context.add((statement, URIRef(SOURCE_PROPERTIES[0]), source))
+        return dataset
+
+    def to_graph(self, graph_iris: Iterable[str]) -> Graph:
+        union = Graph()
+        for quad in self.to_dataset(graph_iris).quads((None, None, None, None)):
+            union.add(quad[:3])
+        return union
+
+
+def _iri(term: object) -> str:
+    return f"<{term}>"
+
+
+def _values(iris: Iterable[str]) -> str:
+    return " ".join(_iri(i) for i in sorted(iris) if ">" not in i and " " not in i)
+
+
+def labels_of(store: Store, iris: Iterable[str],
+              inferred_graph: str) -> list[tuple[URIRef, URIRef, Literal]]:
+    """The asserted labels of ``iris``: reasoning over ``owl:sameAs`` copies our labels onto
+    other datasets' IRIs, and a link to Wikidata must not read as our own name."""
+    values = _values(iris)
+    if not values:
+        return []
+    props = " ".join(_iri(p) for p in LABEL_PROPERTIES)
+    query = (f"SELECT DISTINCT ?x ?p ?l WHERE {{ VALUES ?x {{ {values} }} VALUES ?p {{ {props} }} "
+             f"GRAPH ?g {{ ?x ?p ?l }} FILTER (isLiteral(?l) && ?g != <{inferred_graph}>) }}")
+    return [(x, p, lit) for x, p, lit in store.query(query).rows()]  # type: ignore[misc]
+
+
+def describe(store: Store, iri: str, inferred_graph: str) -> Description:
+    subject = _iri(iri)
+    description = Description(URIRef(iri))
+    outgoing = f"SELECT ?g ?p ?o WHERE {{ GRAPH ?g {{ {subject} ?p ?o }} }}"
+    for g, p, o in store.query(outgoing).rows():
+        description.outgoing.append(Statement(URIRef(iri), p, o, str(g)))  # type: ignore[arg-type]
+    for g, s, p in store.query(f"SELECT ?g ?s ?p WHERE {{ GRAPH ?g {{ ?s ?p {subject} }} }} "
+                               f"LIMIT {MAX_INCOMING}").rows():
+        description.incoming.append(Statement(s, p, URIRef(iri), str(g)))  # type: ignore[arg-type]
+    for g, b, p, o in store.query(
+            f"SELECT ?g ?b ?p ?o WHERE {{ {subject} ?x ?b FILTER isBlank(?b) "
+            f"GRAPH ?g {{ ?b ?p ?o }} }}").rows():
+        description.nested.append(Statement(b, p, o, str(g)))  # type: ignore[arg-type]
+    sources = " ".join(_iri(p) for p in SOURCE_PROPERTIES)
+    for p, o, src in store.query(
+            f"SELECT DISTINCT ?p ?o ?src WHERE {{ ?st {_iri(RDF.subject)} {subject} ; "
+            f"{_iri(RDF.predicate)} ?p ; {_iri(RDF.object)} ?o ; ?sp ?src "
+            f"VALUES ?sp {{ {sources} }} FILTER isIRI(?src) }}").rows():
+        description.statement_sources.append((p, o, src))  # type: ignore[arg-type]
+    source_values = _values(str(s) for s in description.sources)
+    if source_values:
+        for src, work in store.query(
+                f"SELECT ?src ?work WHERE {{ VALUES ?src {{ {source_values} }} "
+                f"?src {_iri(IS_PART_OF)} ?work FILTER isIRI(?work) }}").rows():
+            description.source_parts[str(src)] = work  # type: ignore[assignment]
+    description.labels = labels_of(store, description.mentioned(), inferred_graph)
+    return description

@@ -1,0 +1,79 @@
+"""The words of the entity, search, browse and not-found pages in the four page languages.
+
+Documentation pages (home, ontology, dumps, VoID) are in English. A missing
+translation shows the English text.
+"""
+
+from __future__ import annotations
+
+#: English text -> {language: translation}
+MESSAGES: dict[str, dict[str, str]] = {
+    "Browse": {"ru": "Обзор", "kk": "Шолу", "ko": "둘러보기"},
+    "Ontology": {"ru": "Онтология", "kk": "Онтология", "ko": "온톨로지"},
+    "Dumps": {"ru": "Дампы", "kk": "Дамптар", "ko": "덤프"},
+    "Search": {"ru": "Поиск", "kk": "Іздеу", "ko": "검색"},
+    "Search names in any language": {"ru": "Поиск по названиям на любом языке",
+                                     "kk": "Кез келген тілдегі атаулар бойынша іздеу",
+                                     "ko": "모든 언어로 이름 검색"},
+    "Names in English, Russian, Kazakh or Korean": {
+        "ru": "Названия на английском, русском, казахском или корейском",
+        "kk": "Ағылшын, орыс, қазақ немесе корей тіліндегі атаулар",
+        "ko": "영어, 러시아어, 카자흐어 또는 한국어 이름"},
+    "Results": {"ru": "Результаты", "kk": "Нәтижелер", "ko": "결과"},
+    "Names": {"ru": "Названия", "kk": "Атаулары", "ko": "이름"},
+    "Data": {"ru": "Данные", "kk": "Деректер", "ko": "데이터"},
+    "Facts": {"ru": "Факты", "kk": "Фактілер", "ko": "사실"},
+    "No further facts are asserted about it.": {
+        "ru": "Других фактов о нём не утверждается.",
+        "kk": "Ол туралы басқа фактілер көрсетілмеген.",
+        "ko": "이에 대해 명시된 다른 사실은 없습니다."},
+    "Nested descriptions": {"ru": "Вложенные описания", "kk": "Ішкі сипаттамалар",
+                            "ko": "중첩된 설명"},
+    "Inferred facts": {"ru": "Выведенные факты", "kk": "Шығарылған фактілер",
+                       "ko": "추론된 사실"},
+    "Derived by OWL 2 RL reasoning from the asserted facts and the ontology; they are not "
+    "stated in the sources.": {
+        "ru": "Выведены рассуждением OWL 2 RL из утверждённых фактов и онтологии; "
+              "в источниках они не высказаны.",
+        "kk": "OWL 2 RL қорытындысы бойынша бекітілген фактілер мен онтологиядан шығарылған; "
+              "дереккөздерде айтылмаған.",
+        "ko": "OWL 2 RL 추론으로 명시된 사실과 온톨로지에서 도출되었으며, "
+              "출처에 직접 나오지는 않습니다."},
+    "inferred": {"ru": "выведено", "kk": "шығарылған", "ko": "추론됨"},
+    "Referred to by": {"ru": "Ссылаются сюда", "kk": "Сілтеме жасайтындар",
+                       "ko": "이 항목을 참조하는 항목"},
+    "Sources": {"ru": "Источники", "kk": "Дереккөздер", "ko": "출처"},
+    "No source is recorded for these facts.": {
+        "ru": "Источник этих фактов не указан.",
+        "kk": "Бұл фактілердің дереккөзі көрсетілмеген.",
+        "ko": "이 사실들의 출처가 기록되어 있지 않습니다."},
+    "Sources of single statements": {"ru": "Источники отдельных утверждений",
+                                     "kk": "Жекелеген тұжырымдардың дереккөздері",
+                                     "ko": "개별 진술의 출처"},
+    "This description as data": {"ru": "Это описание в виде данных",
+                                 "kk": "Бұл сипаттама деректер түрінде",
+                                 "ko": "이 설명의 데이터"},
+    "Chart drawn from the observations of this dataset": {
+        "ru": "График построен по наблюдениям этого набора данных",
+        "kk": "График осы деректер жиынының бақылауларынан салынған",
+        "ko": "이 데이터셋의 관측값으로 그린 차트"},
+    "All observations": {"ru": "Все наблюдения", "kk": "Барлық бақылаулар",
+                         "ko": "모든 관측값"},
+    "observation": {"ru": "наблюдение", "kk": "бақылау", "ko": "관측값"},
+    "values": {"ru": "значения", "kk": "мәндер", "ko": "값"},
+    "Not found": {"ru": "Не найдено", "kk": "Табылмады", "ko": "찾을 수 없음"},
+    "Search the graph for": {"ru": "Искать в графе", "kk": "Графтан іздеу",
+                             "ko": "그래프에서 검색"},
+    "Browse everything by class": {"ru": "Обзор всего по классам",
+                                   "kk": "Барлығын сыныптар бойынша шолу",
+                                   "ko": "클래스별로 전체 둘러보기"},
+    "Home": {"ru": "Главная", "kk": "Басты бет", "ko": "홈"},
+    "Browse by class": {"ru": "Обзор по классам", "kk": "Сыныптар бойынша шолу",
+                        "ko": "클래스별 둘러보기"},
+    "Without a class": {"ru": "Без класса", "kk": "Сыныпсыз", "ko": "클래스 없음"},
+    "All classes": {"ru": "Все классы", "kk": "Барлық сыныптар", "ko": "모든 클래스"},
+}
+
+
+def translate(text: str, language: str) -> str:
+    return MESSAGES.get(text, {}).get(language, text)

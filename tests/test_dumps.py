@@ -1,0 +1,145 @@
+"""Dumps against the real server: every format, gzip, checksums, versioned names,
+ETag/Last-Modified with conditional GET, a listing with sizes and counts, and the
+same statements as the endpoint serves; ``kg dump`` from the command line."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import Server, run_kg
+from rdflib import Dataset, Graph
+
+from kg.config import Config
+from kg.pipeline.build import build
+from kg.pipeline.dumps import read_manifest
+
+PARSERS = {"nquads": "nquads", "trig": "trig", "turtle": "turtle", "ntriples": "nt",
+           "jsonld": "json-ld", "rdfxml": "xml"}
+
+
+def manifest(server: Server) -> dict:  # type: ignore[type-arg]
+    r = server.get("/dumps/", headers={"Accept": "application/json"})
+    assert r.status_code == 200
+    return r.json()
+
+
+def count(server: Server, query: str) -> int:
+    r = server.get("/sparql", params={"query": query},
+                   headers={"Accept": "application/sparql-results+json"})
+    return int(r.json()["results"]["bindings"][0]["n"]["value"])
+
+
+def test_every_format_is_dumped_with_a_version_in_its_name(ld_server: Server) -> None:
+    listed = manifest(ld_server)
+    release = ld_server.get("/health").json()["release"]
+    assert listed["version"] == release
+    assert {d["format"] for d in listed["dumps"]} == set(PARSERS)
+    for d in listed["dumps"]:
+        assert re.fullmatch(rf"kazkor-kg-{release}\.[a-z]+\.gz", d["file"])
+
+
+def test_dumps_parse_and_hold_what_the_endpoint_serves(ld_server: Server) -> None:
+    quads = count(ld_server, "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
+    triples = count(ld_server, "SELECT (COUNT(*) AS ?n) WHERE "
+                               "{ SELECT DISTINCT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } } }")
+    assert quads == ld_server.get("/health").json()["triples"]
+    for d in manifest(ld_server)["dumps"]:
+        r = ld_server.get("/dumps/" + d["file"])
+        assert r.status_code == 200
+        assert r.headers["Content-Type"] == "application/gzip"
+        data = gzip.decompress(r.content)
+        if d["named_graphs"]:
+            parsed = Dataset()
+            parsed.parse(data=data, format=PARSERS[d["format"]])
+            statements = len(list(parsed.quads((None, None, None, None))))
+            assert statements == quads == d["statements"], d["file"]
+            assert len({g for *_, g in parsed.quads((None, None, None, None))}) >= 5
+        else:
+            statements = len(Graph().parse(data=data, format=PARSERS[d["format"]]))
+            assert statements == triples == d["statements"], d["file"]
+
+
+def test_checksums_match_the_files(ld_server: Server) -> None:
+    listed = manifest(ld_server)
+    sums = ld_server.get("/dumps/" + listed["checksums"]).text
+    lines = dict(reversed(line.split("  ")) for line in sums.splitlines())
+    assert set(lines) == {d["file"] for d in listed["dumps"]}
+    for d in listed["dumps"]:
+        body = ld_server.get("/dumps/" + d["file"]).content
+        assert hashlib.sha256(body).hexdigest() == lines[d["file"]] == d["sha256"]
+        assert len(body) == d["bytes"]
+
+
+def test_conditional_get(ld_server: Server) -> None:
+    d = manifest(ld_server)["dumps"][0]
+    r = ld_server.get("/dumps/" + d["file"])
+    assert r.headers["ETag"] == f'"{d["sha256"]}"'
+    assert r.headers["Last-Modified"]
+    again = ld_server.get("/dumps/" + d["file"], headers={"If-None-Match": r.headers["ETag"]})
+    assert again.status_code == 304 and again.content == b""
+    since = ld_server.get("/dumps/" + d["file"],
+                          headers={"If-Modified-Since": r.headers["Last-Modified"]})
+    assert since.status_code == 304
+    changed = ld_server.get("/dumps/" + d["file"], headers={"If-None-Match": '"other"'})
+    assert changed.status_code == 200
+
+
+def test_listing_page(ld_server: Server) -> None:
+    r = ld_server.get("/dumps/", headers={"Accept": "text/html"})
+    assert r.status_code == 200
+    for d in manifest(ld_server)["dumps"]:
+        assert f'href="/dumps/{d["file"]}"' in r.text
+        assert f'{d["statements"]:,}' in r.text
+        assert d["sha256"] in r.text
+    assert "KiB" in r.text
+
+
+def test_unknown_dump_is_404(ld_server: Server) -> None:
+    r = ld_server.get("/dumps/kazkor-kg-0000.ttl.gz")
+    assert r.status_code == 404
+    assert "/dumps/" in r.text
+    assert ld_server.get("/dumps/../report.json").status_code == 404
+
+
+@pytest.mark.parametrize("format_name", ["turtle", "nquads"])
+def test_kg_dump_writes_the_release(ld_server: Server, ld_config: Config, tmp_path: Path,
+                                    format_name: str) -> None:
+    out = tmp_path / f"graph.{format_name}.gz"
+    result = run_kg("--root", str(ld_config.root), "--release-dir", str(ld_config.releases),
+                    "dump", "--format", format_name, "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    dumped = next(d for d in manifest(ld_server)["dumps"] if d["format"] == format_name)
+    if format_name == "nquads":
+        parsed = Dataset()
+        parsed.parse(data=gzip.decompress(out.read_bytes()), format="nquads")
+        assert len(list(parsed.quads((None, None, None, None)))) == dumped["statements"]
+    else:
+        graph = Graph().parse(data=gzip.decompress(out.read_bytes()), format="turtle")
+        assert len(graph) == dumped["statements"]
+
+
+def test_kg_dump_one_graph_to_stdout(ld_config: Config) -> None:
+    result = run_kg("--root", str(ld_config.root), "--release-dir", str(ld_config.releases),
+                    "dump", "--format", "ntriples", "--graph", "ontology")
+    assert result.returncode == 0, result.stderr
+    graph = Graph().parse(data=result.stdout, format="nt")
+    assert len(graph) > 10
+    assert all(str(s).startswith(("https://w3id.org/kazkor/ontology", "http://xmlns", "_:",
+                                  "http://www.w3.org"))
+               for s in graph.subjects())
+
+
+def test_a_release_without_dumps_is_built_again(tmp_path: Path) -> None:
+    """A release written by an older kg (no dumps) is not reused: it would serve no /dumps/."""
+    config = Config(root=Path(__file__).resolve().parents[1], release_dir=tmp_path)
+    first = build(config).release
+    shutil.rmtree(first.path / "dumps")
+    again = build(config)
+    assert not again.reused
+    assert read_manifest(again.release.path) is not None
+    assert build(config).reused

@@ -1,0 +1,104 @@
+"""The VoID/DCAT description at /.well-known/void against the real server."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import Server
+from rdflib import DCAT, DCTERMS, OWL, RDF, SKOS, VOID, Graph, Literal, URIRef
+
+BASE = "https://w3id.org/kazkor/"
+DATASET = URIRef(BASE)
+
+
+@pytest.fixture(scope="module")
+def void(ld_server: Server) -> Graph:
+    r = ld_server.get("/.well-known/void", headers={"Accept": "text/turtle"})
+    assert r.status_code == 200
+    assert r.headers["Content-Type"].startswith("text/turtle")
+    return Graph().parse(data=r.text, format="turtle")
+
+
+def test_describes_the_dataset(void: Graph) -> None:
+    assert (DATASET, RDF.type, VOID.Dataset) in void
+    assert (DATASET, RDF.type, DCAT.Dataset) in void
+    for prop in (DCTERMS.title, DCTERMS.description, DCTERMS.creator, DCTERMS.publisher,
+                 DCTERMS.issued, DCTERMS.modified, DCTERMS.hasVersion):
+        assert void.value(DATASET, prop) is not None, prop
+    assert (DATASET, DCTERMS.license, URIRef("https://creativecommons.org/licenses/by/4.0/")) \
+        in void
+    assert (DATASET, VOID.uriSpace, Literal(BASE + "id/")) in void
+    assert (DATASET, VOID.exampleResource, URIRef(BASE + "id/kazakhstan")) in void
+
+
+def test_service_locations_are_on_the_serving_host(void: Graph, ld_server: Server) -> None:
+    endpoint = void.value(DATASET, VOID.sparqlEndpoint)
+    assert str(endpoint) == ld_server.url + "/sparql"
+    dumps = sorted(str(d) for d in void.objects(DATASET, VOID.dataDump))
+    assert len(dumps) == 6
+    for url in dumps:
+        assert url.startswith(ld_server.url + "/dumps/kazkor-kg-")
+        r = ld_server.get(url[len(ld_server.url):])
+        assert r.status_code == 200
+    distribution = next(void.objects(DATASET, DCAT.distribution))
+    assert void.value(distribution, DCAT.mediaType) is not None
+
+
+def test_statistics_agree_with_the_endpoint(void: Graph, ld_server: Server) -> None:
+    def ask(query: str) -> int:
+        r = ld_server.get("/sparql", params={"query": query},
+                          headers={"Accept": "application/sparql-results+json"})
+        return int(r.json()["results"]["bindings"][0]["n"]["value"])
+
+    graphs = "FILTER (?g != <https://w3id.org/kazkor/graph/meta>)"
+    triples = ask("SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE "
+                  f"{{ GRAPH ?g {{ ?s ?p ?o }} {graphs} }} }}")
+    assert int(void.value(DATASET, VOID.triples)) == triples
+    entities = ask("SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } "
+                   f"{graphs} FILTER STRSTARTS(STR(?s), '{BASE}id/') }}")
+    assert int(void.value(DATASET, VOID.entities)) == entities
+    subjects = ask("SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE "
+                   f"{{ GRAPH ?g {{ ?s ?p ?o }} {graphs} }}")
+    assert int(void.value(DATASET, VOID.distinctSubjects)) == subjects
+    assert int(void.value(DATASET, VOID.distinctObjects)) > 0
+    partitions = {void.value(p, VOID["class"]): int(void.value(p, VOID.entities))
+                  for p in void.objects(DATASET, VOID.classPartition)}
+    assert partitions[URIRef(BASE + "ontology#Country")] >= 2
+    properties = {void.value(p, VOID.property): int(void.value(p, VOID.triples))
+                  for p in void.objects(DATASET, VOID.propertyPartition)}
+    assert properties[RDF.type] > 0
+
+
+def test_linksets_one_per_target_dataset(void: Graph) -> None:
+    linksets = {str(void.value(ls, DCTERMS.title)): ls
+                for ls in void.subjects(RDF.type, VOID.Linkset)}
+    assert set(linksets) >= {"Links to Wikidata", "Links to GeoNames"}
+    wikidata = linksets["Links to Wikidata"]
+    assert (wikidata, VOID.subjectsTarget, DATASET) in void
+    assert (wikidata, VOID.objectsTarget, URIRef("http://www.wikidata.org/")) in void
+    assert (wikidata, VOID.linkPredicate, OWL.sameAs) in void
+    assert int(void.value(wikidata, VOID.triples)) == 2
+    assert (linksets["Links to GeoNames"], VOID.linkPredicate, SKOS.exactMatch) in void
+
+
+def test_named_graphs_are_subsets(void: Graph) -> None:
+    subsets = set(void.objects(DATASET, VOID.subset))
+    for name in ("ontology", "data", "links", "inferred", "meta"):
+        graph = URIRef(f"{BASE}graph/{name}")
+        assert graph in subsets
+        assert void.value(graph, VOID.triples) is not None
+
+
+@pytest.mark.parametrize(("accept", "parser"), [("application/ld+json", "json-ld"),
+                                                ("application/n-triples", "nt"),
+                                                ("application/rdf+xml", "xml")])
+def test_void_in_other_formats(ld_server: Server, accept: str, parser: str) -> None:
+    r = ld_server.get("/.well-known/void", headers={"Accept": accept})
+    graph = Graph().parse(data=r.content, format=parser)
+    assert (DATASET, RDF.type, VOID.Dataset) in graph
+
+
+def test_void_for_browsers(ld_server: Server) -> None:
+    r = ld_server.get("/.well-known/void", headers={"Accept": "text/html,*/*;q=0.8"})
+    assert r.headers["Content-Type"].startswith("text/html")
+    assert "Links to Wikidata" in r.text and "void:sparqlEndpoint" in r.text
+    assert 'href="/.well-known/void"' in ld_server.get("/").text
