@@ -91,9 +91,9 @@ def start_server(release_dir: Path, *extra: str, store: str = "oxigraph",
             raise RuntimeError(f"the server exited with {process.returncode}:\n"
                                + log.read_text(errors="replace"))
         try:
-            if requests.get(url + "/health", timeout=2).status_code == 200:
+            if requests.get(url + "/health", timeout=10).status_code == 200:
                 return Server(url, process, log)
-        except requests.ConnectionError:
+        except requests.RequestException:
             pass
         time.sleep(0.2)
     stop_server(process)

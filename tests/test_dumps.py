@@ -12,11 +12,12 @@ from pathlib import Path
 
 import pytest
 from conftest import Server, run_kg
-from rdflib import Dataset, Graph
+from rdflib import OWL, RDF, Dataset, Graph, URIRef
 
 from kg.config import Config
 from kg.pipeline.build import build
 from kg.pipeline.dumps import read_manifest
+from kg.pipeline.release import current_release
 
 PARSERS = {"nquads": "nquads", "trig": "trig", "turtle": "turtle", "ntriples": "nt",
            "jsonld": "json-ld", "rdfxml": "xml"}
@@ -128,10 +129,11 @@ def test_kg_dump_one_graph_to_stdout(ld_config: Config) -> None:
                     "dump", "--format", "ntriples", "--graph", "ontology")
     assert result.returncode == 0, result.stderr
     graph = Graph().parse(data=result.stdout, format="nt")
-    assert len(graph) > 10
-    assert all(str(s).startswith(("https://w3id.org/kazkor/ontology", "http://xmlns", "_:",
-                                  "http://www.w3.org"))
-               for s in graph.subjects())
+    release = current_release(ld_config)
+    assert release is not None
+    assert len(graph) == release.report["triples"]["ontology"]
+    assert (URIRef("https://w3id.org/kazkor/ontology"), RDF.type, OWL.Ontology) in graph
+    assert not any(str(s).startswith("https://w3id.org/kazkor/id/") for s in graph.subjects())
 
 
 def test_a_release_without_dumps_is_built_again(tmp_path: Path) -> None:

@@ -71,7 +71,7 @@ def test_description_holds_outgoing_incoming_labels_and_sources(ld_server: Serve
     assert (URIRef(KKO + "party"), RDFS.label, Literal("party", lang="en")) in graph
     assert (URIRef(KKO + "Country"), RDFS.label, None) in graph
     # provenance: the source and the work it is part of
-    abstract = URIRef(BASE + "id/paper-abstract")
+    abstract = URIRef(BASE + "id/paper/section/abstract")
     assert (KAZAKHSTAN, DCTERMS.source, abstract) in graph
     assert (abstract, DCTERMS.isPartOf, URIRef(BASE + "id/paper")) in graph
 

@@ -118,9 +118,8 @@ def apply_update(config: Config, served: ServedDataset, text: str) -> UpdateSumm
         inferred = closure(asserted, config.reasoning)
         _check(validate_graph(asserted + inferred, shapes, None), "after reasoning")
         graphs["inferred"] = inferred
-        counts = {name: len(g) for name, g in graphs.items()}
         digest = str(served.release.report.get("input_hash", served.release.id))
-        graphs["meta"] = meta_graph(config, digest, counts)
+        graphs["meta"] = meta_graph(config, digest, graphs)
         number = current.number + 1
         _write_generation(config, served, number, graphs)
         return UpdateSummary(number, before, len(work), len(inferred))
