@@ -18,7 +18,20 @@ from kg.pipeline.load import SourceError
 from kg.pipeline.release import ReleaseError, current_release
 from kg.store import QuerySyntaxError
 
-_STORES = click.Choice(["oxigraph", "memory"])
+
+class _StoreSpec(click.ParamType):
+    name = "oxigraph|memory|remote:URL"
+
+    def convert(self, value: str, param: click.Parameter | None,
+                ctx: click.Context | None) -> str:
+        if value in ("oxigraph", "memory") or value.startswith(("remote:http://",
+                                                                "remote:https://")):
+            return value
+        self.fail(f"{value!r} is not a store: use oxigraph, memory or remote:URL "
+                  "(remote:http://host:port/sparql)", param, ctx)
+
+
+_STORES = _StoreSpec()
 
 
 def _config(ctx: click.Context) -> Config:
@@ -34,7 +47,8 @@ def _say(message: str) -> None:
               help="Project folder with ontology/, data/ttl/ and shapes/ (default: this checkout).")
 @click.option("--release-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Where releases are written (default: ROOT/build/releases).")
-@click.option("--store", type=_STORES, help="Store backend (default: oxigraph).")
+@click.option("--store", type=_STORES,
+              help="Store backend: oxigraph (default), memory, or remote:URL (a SPARQL server).")
 @click.option("--reasoning", type=click.Choice(["owlrl", "rdfs", "none"]),
               help="Reasoning profile for the inferred graph (default: owlrl).")
 @click.version_option(package_name="kazkor-kg")
@@ -196,3 +210,36 @@ def info_command(ctx: click.Context) -> None:
     v = report["validation"]["after_reasoning"]
     click.echo(f"validation {v['violations']} violation(s), {v['warnings']} warning(s)")
     click.echo(f"build time {report['timings_seconds']['total']} s")
+
+
+@main.command("publish")
+@click.option("--to", "sparql_url", required=True,
+              help="The SPARQL endpoint of the server (e.g. http://127.0.0.1:8890/sparql).")
+@click.option("--graph-store", "graph_store_url",
+              help="Its Graph Store Protocol URL (default for Virtuoso: /sparql-graph-crud-auth).")
+@click.option("--user", envvar="KG_REMOTE_USER", help="User allowed to write graphs.")
+@click.option("--password", envvar="KG_REMOTE_PASSWORD", help="Its password.")
+@click.option("--virtuoso-isql", envvar="KG_VIRTUOSO_ISQL", metavar="HOST:PORT",
+              help="A Virtuoso on this machine: load with its bulk loader through isql-vt.")
+@click.option("--load-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Where the bulk loader reads the graphs (in Virtuoso's DirsAllowed; "
+                   "default: RELEASE_DIR/virtuoso-load).")
+@click.pass_context
+def publish_command(ctx: click.Context, sparql_url: str, graph_store_url: str | None,
+                    user: str | None, password: str | None, virtuoso_isql: str | None,
+                    load_dir: Path | None) -> None:
+    """Push the current release's named graphs to a SPARQL server (each graph replaced)."""
+    from kg.pipeline.publish import PublishError, Target, publish_release
+    from kg.store import StoreError
+
+    config = _config(ctx)
+    release = current_release(config) or _build_or_exit(config).release
+    target = Target(sparql_url, graph_store_url, user, password, virtuoso_isql,
+                    load_dir.resolve() if load_dir else None)
+    try:
+        counts = publish_release(release, target, progress=_say)
+    except (PublishError, StoreError, ReleaseError) as e:
+        _say(f"error: {e}")
+        sys.exit(1)
+    click.echo(json.dumps({"release": release.id, "to": sparql_url, "triples": counts},
+                          indent=2))
