@@ -181,7 +181,13 @@ def machine() -> dict[str, str]:
                   if line.startswith("MemTotal"))
     return {"CPU": cpu, "cores (nproc)": str(os.cpu_count()),
             "memory": f"{mem_kb / 1024 / 1024:.1f} GiB",
-            "OS": platform.platform(), "Python": platform.python_version()}
+            "OS": platform.platform(), "Python": platform.python_version(),
+            "load average at the start (1, 5, 15 min)": load_average()}
+
+
+def load_average() -> str:
+    """Other work on the machine skews every figure: it is recorded with them."""
+    return ", ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def versions() -> dict[str, str]:
@@ -821,6 +827,7 @@ def main() -> None:
     finally:
         say("stopping Virtuoso")
         server.stop()
+    res.machine["load average at the end (1, 5, 15 min)"] = load_average()
     args.output.write_text(report(res, args), encoding="utf-8")
     say(f"wrote {args.output}")
     if res.lubm1:

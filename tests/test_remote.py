@@ -217,6 +217,11 @@ def test_cli_query_through_the_remote_store(published, release_dir: Path):
     assert "declaration-1995" in r.stdout and "2 row(s)" in r.stdout
 
 
+def test_serve_takes_a_remote_store_spec():
+    r = run_kg("serve", "--help")
+    assert r.returncode == 0 and "remote:" in r.stdout
+
+
 def test_cli_rejects_an_unknown_store_spec(release_dir: Path):
     r = run_kg("--release-dir", str(release_dir), "--store", "remote:ftp://x", "info")
     assert r.returncode == 2 and "remote:URL" in r.stderr
@@ -225,7 +230,7 @@ def test_cli_rejects_an_unknown_store_spec(release_dir: Path):
 def test_serve_from_the_remote_store(published, server, release_dir: Path, release: Release,
                                      tmp_path: Path):
     """`kg serve --store remote:URL`: the same answers over HTTP as the oxigraph server."""
-    remote_server = start_server(release_dir, store=f"remote:{published}",
+    remote_server = start_server(release_dir, "--store", f"remote:{published}",
                                  log=tmp_path / "remote-server.log")
     try:
         health = remote_server.get("/health").json()
@@ -242,3 +247,14 @@ def test_serve_from_the_remote_store(published, server, release_dir: Path, relea
         assert bad.status_code == 400
     finally:
         stop_server(remote_server.process)
+
+
+def test_endpoint_answers_502_when_the_remote_store_is_down(config: Config, release: Release):
+    from kg.web import create_app
+
+    down = config.with_(store=f"remote:http://127.0.0.1:{free_port()}/sparql")
+    client = create_app(down, release).test_client()
+    r = client.get("/sparql", query_string={"query": "SELECT * WHERE { ?s ?p ?o } LIMIT 1"})
+    assert r.status_code == 502
+    assert "cannot reach the SPARQL server" in r.get_data(as_text=True)
+    assert client.get("/health").status_code == 502

@@ -118,12 +118,17 @@ def validate_command(ctx: click.Context, output_format: str) -> None:
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int,
               help="gunicorn worker processes.")
+@click.option("--store", type=_STORES,
+              help="Serve from this store (as kg --store): e.g. remote:http://host:8890/sparql.")
 @click.pass_context
-def serve_command(ctx: click.Context, host: str, port: int, workers: int) -> None:
+def serve_command(ctx: click.Context, host: str, port: int, workers: int,
+                  store: str | None) -> None:
     """Build the release if the sources changed, then serve it with gunicorn."""
     from kg.web.server import serve
 
     config = _config(ctx)
+    if store is not None:
+        config = config.with_(store=store)
     result = _build_or_exit(config)
     serve(config, result.release, host=host, port=port, workers=workers)
 
