@@ -29,6 +29,14 @@ build: $(VENV)/.installed
 test: $(VENV)/.installed-test
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+# side-by-side benchmarks -> docs/benchmarks.md (installs Debian's Virtuoso and wrk; root)
+bench: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[bench]'
+	command -v virtuoso-t >/dev/null && command -v wrk >/dev/null || { apt-get update && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+	  virtuoso-opensource wrk; }
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests server.py
 

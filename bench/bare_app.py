@@ -1,8 +1,9 @@
-"""The baseline for bench/sparql_overhead.py: a bare Flask + pyoxigraph SPARQL app.
+"""The bare baseline for the HTTP benchmarks: Flask + pyoxigraph, nothing else.
 
-No negotiation, limits, timeouts or query processes: the query runs in the web
-worker and the answer is SPARQL JSON. ``KG_BENCH_OXIGRAPH`` is the release's
-Oxigraph folder.
+``BARE_STORE=<oxigraph folder> gunicorn -w 2 bare_app:app``: GET /sparql?query=... answers
+SPARQL JSON over the union of the named graphs. No negotiation, limits, timeouts, query
+processes or logging: what our endpoint's features are measured against. The store is
+opened on the first request, after gunicorn forked the worker.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ _store: ox.Store | None = None
 def sparql() -> Response:
     global _store
     if _store is None:
-        _store = ox.Store.read_only(os.environ["KG_BENCH_OXIGRAPH"])
+        _store = ox.Store.read_only(os.environ["BARE_STORE"])
     result = _store.query(request.args["query"], use_default_graph_as_union=True)
     return Response(result.serialize(format=ox.QueryResultsFormat.JSON),
                     content_type="application/sparql-results+json")

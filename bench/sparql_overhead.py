@@ -141,7 +141,7 @@ def main() -> None:
     port = free_port()
     bare = start([sys.executable, "-m", "gunicorn", "-w", WORKERS, "-k", "gthread",
                   "--threads", THREADS, "-b", f"127.0.0.1:{port}", "bench.bare_app:app"],
-                 {"KG_BENCH_OXIGRAPH": str(release.path / "oxigraph")}, port)
+                 {"BARE_STORE": str(release.path / "oxigraph")}, port)
     try:
         results["bare Flask+pyoxigraph"] = measure(f"http://127.0.0.1:{port}/sparql", queries,
                                                    args.requests, args.clients)

@@ -153,3 +153,21 @@ def ld_server(ld_release: Release, ld_config: Config,
     srv = start_server(ld_config.releases, env={"KG_ROOT": str(ld_config.root)}, log=log)
     yield srv
     stop_server(srv.process)
+
+
+@pytest.fixture(scope="session")
+def virtuoso(release_dir: Path, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """A real Virtuoso 7 (Debian virtuoso-opensource) on free loopback ports, private ini and
+    database, allowed to bulk load from the test releases; shut down at the end."""
+    from kg.store import virtuoso as vt
+
+    if not vt.installed():
+        if os.environ.get("CI"):
+            pytest.fail("Virtuoso is not installed: .ci/run must apt-get install "
+                        "virtuoso-opensource")
+        pytest.skip("Virtuoso is not installed (apt-get install virtuoso-opensource)")
+    server = vt.VirtuosoServer(tmp_path_factory.mktemp("virtuoso"), load_dirs=(release_dir,),
+                               buffers=20_000)
+    server.start()
+    yield server
+    server.stop()

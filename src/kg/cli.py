@@ -18,7 +18,20 @@ from kg.pipeline.load import SourceError
 from kg.pipeline.release import ReleaseError, current_release
 from kg.store import QuerySyntaxError
 
-_STORES = click.Choice(["oxigraph", "memory"])
+
+class _StoreSpec(click.ParamType):
+    name = "oxigraph|memory|remote:URL"
+
+    def convert(self, value: str, param: click.Parameter | None,
+                ctx: click.Context | None) -> str:
+        if value in ("oxigraph", "memory") or value.startswith(("remote:http://",
+                                                                "remote:https://")):
+            return value
+        self.fail(f"{value!r} is not a store: use oxigraph, memory or remote:URL "
+                  "(remote:http://host:port/sparql)", param, ctx)
+
+
+_STORES = _StoreSpec()
 
 
 def _config(ctx: click.Context) -> Config:
@@ -34,7 +47,8 @@ def _say(message: str) -> None:
               help="Project folder with ontology/, data/ttl/ and shapes/ (default: this checkout).")
 @click.option("--release-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Where releases are written (default: ROOT/build/releases).")
-@click.option("--store", type=_STORES, help="Store backend (default: oxigraph).")
+@click.option("--store", type=_STORES,
+              help="Store backend: oxigraph (default), memory, or remote:URL (a SPARQL server).")
 @click.option("--reasoning", type=click.Choice(["owlrl", "rdfs", "none"]),
               help="Reasoning profile for the inferred graph (default: owlrl).")
 @click.version_option(package_name="kazkor-kg")
@@ -104,12 +118,17 @@ def validate_command(ctx: click.Context, output_format: str) -> None:
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int,
               help="gunicorn worker processes.")
+@click.option("--store", type=_STORES,
+              help="Serve from this store (as kg --store): e.g. remote:http://host:8890/sparql.")
 @click.pass_context
-def serve_command(ctx: click.Context, host: str, port: int, workers: int) -> None:
+def serve_command(ctx: click.Context, host: str, port: int, workers: int,
+                  store: str | None) -> None:
     """Build the release if the sources changed, then serve it with gunicorn."""
     from kg.web.server import serve
 
     config = _config(ctx)
+    if store is not None:
+        config = config.with_(store=store)
     result = _build_or_exit(config)
     serve(config, result.release, host=host, port=port, workers=workers)
 
@@ -235,3 +254,36 @@ def dump_command(ctx: click.Context, format_name: str, out_path: str,
         _say(f"error: cannot write {out_path}: {e.strerror}")
         sys.exit(1)
     _say(f"wrote release {release.id} as {formats.by_name(format_name).label} to {out_path}")
+
+
+@main.command("publish")
+@click.option("--to", "sparql_url", required=True,
+              help="The SPARQL endpoint of the server (e.g. http://127.0.0.1:8890/sparql).")
+@click.option("--graph-store", "graph_store_url",
+              help="Its Graph Store Protocol URL (default for Virtuoso: /sparql-graph-crud-auth).")
+@click.option("--user", envvar="KG_REMOTE_USER", help="User allowed to write graphs.")
+@click.option("--password", envvar="KG_REMOTE_PASSWORD", help="Its password.")
+@click.option("--virtuoso-isql", envvar="KG_VIRTUOSO_ISQL", metavar="HOST:PORT",
+              help="A Virtuoso on this machine: load with its bulk loader through isql-vt.")
+@click.option("--load-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Where the bulk loader reads the graphs (in Virtuoso's DirsAllowed; "
+                   "default: RELEASE_DIR/virtuoso-load).")
+@click.pass_context
+def publish_command(ctx: click.Context, sparql_url: str, graph_store_url: str | None,
+                    user: str | None, password: str | None, virtuoso_isql: str | None,
+                    load_dir: Path | None) -> None:
+    """Push the current release's named graphs to a SPARQL server (each graph replaced)."""
+    from kg.pipeline.publish import PublishError, Target, publish_release
+    from kg.store import StoreError
+
+    config = _config(ctx)
+    release = current_release(config) or _build_or_exit(config).release
+    target = Target(sparql_url, graph_store_url, user, password, virtuoso_isql,
+                    load_dir.resolve() if load_dir else None)
+    try:
+        counts = publish_release(release, target, progress=_say)
+    except (PublishError, StoreError, ReleaseError) as e:
+        _say(f"error: {e}")
+        sys.exit(1)
+    click.echo(json.dumps({"release": release.id, "to": sparql_url, "triples": counts},
+                          indent=2))

@@ -94,13 +94,17 @@ class Release:
                                "in the report (a truncated or altered file)")
 
     def open_store(self, backend: str) -> Store:
-        """The release's dataset in ``backend``: Oxigraph's index is opened read-only as built."""
+        """The release's dataset in ``backend``: Oxigraph's index is opened read-only as built;
+        a remote store is queried as it is, restricted to the release's named graphs."""
         self.check()
         if backend == "oxigraph":
             try:
                 return open_store("oxigraph", self.path / OXIGRAPH_DIR, read_only=True)
             except StoreError as e:
                 raise ReleaseError(str(e)) from e
+        if backend.startswith("remote:"):
+            # published there by `kg publish`: the release names the graphs to query
+            return open_store(backend, graph_iris=list(self.report["graphs"].values()))
         store = open_store(backend)
         store.load(self.dataset)
         return store

@@ -7,7 +7,9 @@ graphs (SPARQL protocol ``default-graph-uri`` / ``named-graph-uri``, or ``FROM``
 Backends:
 
 - ``memory``: rdflib ``Dataset`` in the process (tests, zero set-up);
-- ``oxigraph``: pyoxigraph ``Store`` on disk (the default, see docs/decisions).
+- ``oxigraph``: pyoxigraph ``Store`` on disk (the default, see docs/decisions);
+- ``remote:URL``: a SPARQL 1.1 Protocol + Graph Store Protocol server (Virtuoso,
+  Jena Fuseki, GraphDB, QLever, ...) at ``URL``.
 
 This package knows nothing of HTTP.
 """
@@ -29,6 +31,10 @@ class QuerySyntaxError(ValueError):
 
 class StoreError(RuntimeError):
     """The store could not do what was asked (missing files, I/O, corrupt data)."""
+
+
+class StoreUnavailable(StoreError):
+    """A remote store cannot be reached or did not answer in time."""
 
 
 def boolean_table(value: bool, format_name: str) -> bytes:
@@ -88,8 +94,10 @@ class Store(Protocol):
     def close(self) -> None: ...
 
 
-def open_store(spec: str, location: Path | None = None, *, read_only: bool = False) -> Store:
-    """The backend named by ``spec`` (``memory``, ``oxigraph``), kept at ``location``."""
+def open_store(spec: str, location: Path | None = None, *, read_only: bool = False,
+               graph_iris: Sequence[str] = ()) -> Store:
+    """The backend named by ``spec`` (``memory``, ``oxigraph``, ``remote:URL``), kept at
+    ``location``; a remote store's default graph is the union of ``graph_iris``."""
     if spec == "memory":
         from kg.store.memory import MemoryStore
 
@@ -98,4 +106,8 @@ def open_store(spec: str, location: Path | None = None, *, read_only: bool = Fal
         from kg.store.oxigraph import OxigraphStore
 
         return OxigraphStore(location, read_only=read_only)
-    raise StoreError(f"unknown store backend {spec!r}; use memory or oxigraph")
+    if spec.startswith("remote:"):
+        from kg.store.remote import RemoteStore
+
+        return RemoteStore(spec.removeprefix("remote:"), graph_iris=graph_iris)
+    raise StoreError(f"unknown store backend {spec!r}; use memory, oxigraph or remote:URL")

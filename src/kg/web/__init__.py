@@ -10,13 +10,13 @@ import atexit
 import os
 import threading
 
-from flask import Flask
+from flask import Flask, Response
 
 from kg.config import Config
 from kg.pipeline.release import Release, current_release
 from kg.sparql.dataset import ServedDataset
 from kg.sparql.service import QueryService
-from kg.store import Store
+from kg.store import Store, StoreUnavailable
 
 
 class ServedRelease:
@@ -41,6 +41,12 @@ class ServedRelease:
         return self._store
 
 
+def _store_unavailable(error: StoreUnavailable) -> Response:
+    """A remote store that is down or too slow: the gateway's fault, said plainly (502)."""
+    return Response(f"the store behind this endpoint is unavailable: {error}\n", status=502,
+                    mimetype="text/plain")
+
+
 def create_app(config: Config, release: Release | None = None) -> Flask:
     release = release or current_release(config)
     if release is None:
@@ -63,4 +69,5 @@ def create_app(config: Config, release: Release | None = None) -> Flask:
 
     for linked_data in (resources, ontology_doc, home, dumps, void):
         app.register_blueprint(linked_data.blueprint)
+    app.register_error_handler(StoreUnavailable, _store_unavailable)
     return app
