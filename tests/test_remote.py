@@ -43,7 +43,23 @@ def solutions(body: bytes) -> Counter[tuple[str, ...]]:
 
     parsed = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
     names = [v.value for v in parsed.variables]
-    return Counter(tuple(str(s[v]) if s[v] is not None else "" for v in names) for s in parsed)
+    return Counter(tuple(canonical(s[v]) for v in names) for s in parsed)
+
+
+_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
+
+
+def canonical(term) -> str:  # type: ignore[no-untyped-def]
+    """The term in N-Triples, booleans in their canonical form: Virtuoso writes
+    "1"^^xsd:boolean for "true"^^xsd:boolean, the same value."""
+    import pyoxigraph as ox
+
+    if term is None:
+        return ""
+    if isinstance(term, ox.Literal) and term.datatype.value == _BOOLEAN:
+        value = {"1": "true", "0": "false"}.get(term.value, term.value)
+        return str(ox.Literal(value, datatype=term.datatype))
+    return str(term)
 
 
 def answers(store, query: str) -> Counter[tuple[str, ...]]:  # type: ignore[no-untyped-def]

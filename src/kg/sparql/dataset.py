@@ -18,7 +18,7 @@ from pathlib import Path
 
 from kg.config import Config
 from kg.pipeline.release import DATASET, OXIGRAPH_DIR, Release
-from kg.store import Store, open_store
+from kg.store import Store, StoreError, open_store
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,11 @@ class Generation:
         return self.path / DATASET
 
     def open_store(self, backend: str) -> Store:
+        if self.number == 0:
+            return Release(self.path).open_store(backend)
+        if backend.startswith("remote:"):
+            raise StoreError("updates are kept by the remote store itself; a local generation "
+                             "of updates cannot be served from a remote store")
         if backend == "oxigraph":
             return open_store("oxigraph", self.path / OXIGRAPH_DIR, read_only=True)
         store = open_store(backend)

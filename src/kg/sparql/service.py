@@ -142,6 +142,8 @@ class QueryService:
                                      "memory?); the query was stopped") from None
         if outcome.status == "syntax":
             raise ProtocolError(400, f"malformed query: {outcome.message}")
+        if outcome.status == "unavailable":
+            raise ProtocolError(502, outcome.message)
         if outcome.status != "ok":
             raise ProtocolError(400, f"the query failed: {outcome.message}")
         headers = {}
