@@ -196,3 +196,27 @@ def info_command(ctx: click.Context) -> None:
     v = report["validation"]["after_reasoning"]
     click.echo(f"validation {v['violations']} violation(s), {v['warnings']} warning(s)")
     click.echo(f"build time {report['timings_seconds']['total']} s")
+
+
+@main.group("links")
+def links_group() -> None:
+    """Links to other datasets (the links graph, data/ttl/links*.ttl)."""
+
+
+@links_group.command("check")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+@click.pass_context
+def links_check_command(ctx: click.Context, output_format: str) -> None:
+    """Validate every link offline: the IRI form of each target, one identifier per entity and
+    target, one entity per identifier, the evidence, and that each linked entity exists in the
+    data graph (exit 0: all good, 1: problems, 2: unusable input)."""
+    from kg.pipeline.links import check_links
+
+    try:
+        report = check_links(_config(ctx.find_root()))
+    except SourceError as e:
+        _say(f"error: {e}")
+        sys.exit(2)
+    click.echo(report.to_json() if output_format == "json" else report.to_text())
+    sys.exit(0 if report.ok else 1)
