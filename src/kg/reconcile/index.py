@@ -1,0 +1,183 @@
+"""The entity index: every entity under ``BASE/id/`` with its names, types and facts.
+
+Built once per process from a store (asserted facts of every graph but the closure, and the
+types of the closure, so that a university is also an organization).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from rdflib import OWL, RDF, RDFS, SKOS, Literal, URIRef
+from rdflib.namespace import DCTERMS, FOAF
+from rdflib.term import Node
+
+from kg.reconcile import names
+from kg.store import Store
+
+#: the predicates whose values are names of the entity
+NAME_PREDICATES = (RDFS.label, SKOS.prefLabel, SKOS.altLabel, FOAF.name, DCTERMS.title)
+KKO = "https://w3id.org/kazkor/ontology#"
+_ORG = "http://www.w3.org/ns/org#"
+_SCHEMA = "http://schema.org/"
+_BIBO = "http://purl.org/ontology/bibo/"
+#: records about the graph itself (link evidence, reference rows), not entities to match
+_RECORD_CLASSES = frozenset({str(RDF.Statement), "http://www.w3.org/ns/prov#Entity"})
+
+
+@dataclass(frozen=True)
+class EntityType:
+    """A type the service offers by a short id, and the classes that make an entity one."""
+
+    id: str
+    name: str
+    classes: frozenset[str]
+
+
+DEFAULT_TYPES = (
+    EntityType("person", "Person", frozenset({str(FOAF.Person), f"{_SCHEMA}Person",
+                                              f"{KKO}Person"})),
+    EntityType("organization", "Organization", frozenset({
+        f"{_ORG}Organization", f"{_ORG}FormalOrganization", str(FOAF.Organization),
+        f"{_SCHEMA}Organization", f"{KKO}Organization"})),
+    EntityType("university", "University", frozenset({
+        f"{KKO}University", f"{KKO}HigherEducationInstitution",
+        f"{_SCHEMA}CollegeOrUniversity"})),
+    EntityType("place", "Place", frozenset({f"{KKO}Place", f"{_SCHEMA}Place"})),
+    EntityType("event", "Event", frozenset({f"{KKO}Event", f"{_SCHEMA}Event"})),
+    EntityType("document", "Document", frozenset({
+        f"{KKO}Document", str(FOAF.Document), f"{_BIBO}Document", f"{_SCHEMA}CreativeWork"})),
+)
+DEFAULT_TYPE_IDS = {t.id: t for t in DEFAULT_TYPES}
+
+
+@dataclass(frozen=True)
+class Name:
+    text: str
+    lang: str
+    key: str
+    #: a form derived from a label (initials), trusted a little less than the label itself
+    derived: bool = False
+
+
+@dataclass
+class Entity:
+    iri: str
+    id: str
+    names: list[Name] = field(default_factory=list)
+    classes: set[str] = field(default_factory=set)
+    #: asserted facts: predicate IRI -> values (IRIs or literals)
+    facts: dict[str, list[Node]] = field(default_factory=lambda: defaultdict(list))
+
+    @property
+    def type_ids(self) -> list[str]:
+        return [t.id for t in DEFAULT_TYPES if self.classes & t.classes]
+
+    def label(self, lang: str = "en") -> str:
+        labels = [n for n in self.names if not n.derived]
+        for wanted in (lang, "en", ""):
+            for name in labels:
+                if name.lang == wanted:
+                    return name.text
+        return labels[0].text if labels else self.id
+
+    def labels_by_language(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = defaultdict(list)
+        for name in self.names:
+            if not name.derived and name.text not in out[name.lang]:
+                out[name.lang].append(name.text)
+        return dict(out)
+
+
+class EntityIndex:
+    """The entities of a release, their names folded for matching, and the labels of terms."""
+
+    def __init__(self, base_iri: str, entities: dict[str, Entity],
+                 term_labels: dict[str, str]) -> None:
+        self.base_iri = base_iri
+        self.entity_space = f"{base_iri}id/"
+        self.entities = entities
+        self.term_labels = term_labels
+        #: folded word -> the entities with a name that has it
+        self.word_owners: dict[str, set[str]] = defaultdict(set)
+        for entity in entities.values():
+            for name in entity.names:
+                for word in name.key.split():
+                    self.word_owners[word].add(entity.id)
+
+    @classmethod
+    def from_store(cls, store: Store, base_iri: str) -> EntityIndex:
+        inferred = f"{base_iri}graph/inferred"
+        meta = f"{base_iri}graph/meta"
+        space = f"{base_iri}id/"
+        rows = store.query(
+            "SELECT ?g ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } "
+            f'FILTER(STRSTARTS(STR(?s), "{space}")) }}').rows()
+        by_iri: dict[str, Entity] = {}
+        for graph, s, p, o in rows:
+            if str(graph) == meta or (str(graph) == inferred and p != RDF.type):
+                continue
+            entity = by_iri.setdefault(str(s), Entity(str(s), str(s)[len(space):]))
+            if p == RDF.type:
+                entity.classes.add(str(o))
+            elif p in NAME_PREDICATES and isinstance(o, Literal):
+                entity.names.append(Name(str(o), o.language or "", names.key(str(o))))
+            if p != RDF.type and o not in entity.facts[str(p)]:
+                entity.facts[str(p)].append(o)  # type: ignore[arg-type]
+        entities = {}
+        for entity in by_iri.values():
+            if not entity.names or (entity.classes and entity.classes <= _RECORD_CLASSES):
+                continue
+            if any(t.id == "person" for t in DEFAULT_TYPES if entity.classes & t.classes):
+                entity.names += [Name(n.text, n.lang, form, derived=True)
+                                 for n in list(entity.names)
+                                 for form in names.initial_forms(n.key)]
+            entities[entity.id] = entity
+        term_labels: dict[str, str] = {}
+        for term, label in store.query(
+                "SELECT ?t ?l WHERE { ?t <http://www.w3.org/2000/01/rdf-schema#label> ?l "
+                'FILTER(LANGMATCHES(LANG(?l), "en") || LANG(?l) = "") }').rows():
+            term_labels.setdefault(str(term), str(label))
+        return cls(base_iri, entities, term_labels)
+
+    def entity(self, entity_id: str) -> Entity | None:
+        """An entity by its id (the part of its IRI after ``BASE/id/``) or its full IRI."""
+        if entity_id.startswith(self.entity_space):
+            entity_id = entity_id[len(self.entity_space):]
+        return self.entities.get(entity_id)
+
+    def term_label(self, iri: str) -> str:
+        if iri in self.term_labels:
+            return self.term_labels[iri]
+        entity = self.entity(iri)
+        if entity is not None:
+            return entity.label()
+        return iri.rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+
+    def has_type(self, entity: Entity, type_id: str) -> bool:
+        """``type_id`` is a short id (``person``…), a class IRI, or a ``kko:`` name."""
+        if type_id in DEFAULT_TYPE_IDS:
+            return bool(entity.classes & DEFAULT_TYPE_IDS[type_id].classes)
+        if type_id.startswith("kko:"):
+            type_id = KKO + type_id[4:]
+        return type_id in entity.classes
+
+    def countries(self, entity: Entity, seen: frozenset[str] = frozenset()) -> list[Entity]:
+        """The countries an entity is in or is about: values typed as countries, followed
+        through ``kko:locatedIn``."""
+        found: list[Entity] = []
+        for predicate, values in entity.facts.items():
+            for value in values:
+                other = self.entity(str(value)) if isinstance(value, URIRef) else None
+                if other is None or other.iri in seen or other is entity:
+                    continue
+                if f"{KKO}Country" in other.classes:
+                    found.append(other)
+                elif predicate == f"{KKO}locatedIn":
+                    found += self.countries(other, seen | {entity.iri})
+        unique = {c.iri: c for c in found}
+        return list(unique.values())
+
+    def same_as(self, entity: Entity) -> list[str]:
+        return [str(v) for v in entity.facts.get(str(OWL.sameAs), [])]
