@@ -35,15 +35,16 @@ class EntityType:
     classes: frozenset[str]
 
 
+_UNIVERSITY_CLASSES = frozenset({f"{KKO}University", f"{KKO}HigherEducationInstitution",
+                                 f"{_SCHEMA}CollegeOrUniversity"})
 DEFAULT_TYPES = (
     EntityType("person", "Person", frozenset({str(FOAF.Person), f"{_SCHEMA}Person",
                                               f"{KKO}Person"})),
-    EntityType("organization", "Organization", frozenset({
+    # a university is an organization, whatever the ontology says
+    EntityType("organization", "Organization", _UNIVERSITY_CLASSES | {
         f"{_ORG}Organization", f"{_ORG}FormalOrganization", str(FOAF.Organization),
-        f"{_SCHEMA}Organization", f"{KKO}Organization"})),
-    EntityType("university", "University", frozenset({
-        f"{KKO}University", f"{KKO}HigherEducationInstitution",
-        f"{_SCHEMA}CollegeOrUniversity"})),
+        f"{_SCHEMA}Organization", f"{KKO}Organization"}),
+    EntityType("university", "University", _UNIVERSITY_CLASSES),
     EntityType("place", "Place", frozenset({f"{KKO}Place", f"{_SCHEMA}Place"})),
     EntityType("event", "Event", frozenset({f"{KKO}Event", f"{_SCHEMA}Event"})),
     EntityType("document", "Document", frozenset({
@@ -59,6 +60,8 @@ class Name:
     key: str
     #: a form derived from a label (initials), trusted a little less than the label itself
     derived: bool = False
+    #: an alternative name (skos:altLabel), never shown as the entity's name
+    alternative: bool = False
 
 
 @dataclass
@@ -76,10 +79,11 @@ class Entity:
 
     def label(self, lang: str = "en") -> str:
         labels = [n for n in self.names if not n.derived]
-        for wanted in (lang, "en", ""):
-            for name in labels:
-                if name.lang == wanted:
-                    return name.text
+        for alternative in (False, True):
+            for wanted in (lang, "en", ""):
+                for name in labels:
+                    if name.lang == wanted and name.alternative == alternative:
+                        return name.text
         return labels[0].text if labels else self.id
 
     def labels_by_language(self) -> dict[str, list[str]]:
@@ -122,7 +126,8 @@ class EntityIndex:
             if p == RDF.type:
                 entity.classes.add(str(o))
             elif p in NAME_PREDICATES and isinstance(o, Literal):
-                entity.names.append(Name(str(o), o.language or "", names.key(str(o))))
+                entity.names.append(Name(str(o), o.language or "", names.key(str(o)),
+                                         alternative=p == SKOS.altLabel))
             if p != RDF.type and o not in entity.facts[str(p)]:
                 entity.facts[str(p)].append(o)  # type: ignore[arg-type]
         entities = {}
@@ -130,7 +135,8 @@ class EntityIndex:
             if not entity.names or (entity.classes and entity.classes <= _RECORD_CLASSES):
                 continue
             if any(t.id == "person" for t in DEFAULT_TYPES if entity.classes & t.classes):
-                entity.names += [Name(n.text, n.lang, form, derived=True)
+                entity.names += [Name(n.text, n.lang, form, derived=True,
+                                      alternative=n.alternative)
                                  for n in list(entity.names)
                                  for form in names.initial_forms(n.key)]
             entities[entity.id] = entity
