@@ -88,7 +88,7 @@ class Entity:
 
     def labels_by_language(self) -> dict[str, list[str]]:
         out: dict[str, list[str]] = defaultdict(list)
-        for name in self.names:
+        for name in sorted(self.names, key=lambda n: n.alternative):
             if not name.derived and name.text not in out[name.lang]:
                 out[name.lang].append(name.text)
         return dict(out)

@@ -34,6 +34,8 @@ _DOUBLE = re.compile(r"([a-z])\1+")
 #: a glide before a vowel (ya/ia, yu/iu, ye/ie, yo/io/ё) is dropped
 _GLIDE = re.compile(r"i(?=[aueo])")
 _GLIDE_O = re.compile(r"io")
+#: j between vowels is a glide too (German, Polish, ISO 9: Nazarbajev)
+_J_GLIDE = re.compile(r"(?<=[aeiou])j(?=[aeiou])")
 _NOT_WORD = re.compile(r"[^a-z0-9]+")
 _STOPWORDS = frozenset({"the", "of", "and", "in", "named", "after", "im", "imeni"})
 
@@ -51,7 +53,7 @@ def to_latin(text: str) -> str:
 def fold_word(word: str) -> str:
     for old, new in _CONSONANTS:
         word = word.replace(old, new)
-    word = _DOUBLE.sub(r"\1", word)
+    word = _J_GLIDE.sub("i", _DOUBLE.sub(r"\1", word))
     word = _GLIDE_O.sub("e", word)
     return _DOUBLE.sub(r"\1", _GLIDE.sub("", word))
 
