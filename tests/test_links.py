@@ -63,6 +63,32 @@ def test_real_links_pass_the_check(linked_project):
     print(f"\nlinks per target: {report['per_target']}")
 
 
+#: the project's shared reference material sits beside the checkout (or beside its worktrees)
+REFERENCE = next((p for up in Path(__file__).resolve().parents[2:4]
+                  if (p := up / "shared" / "reference" / "external-ids.tsv").is_file()),
+                 Path("shared/reference/external-ids.tsv"))
+
+
+def test_every_identifier_is_the_verified_one(linked_project):
+    """Every link's identifier is the one the project's table of verified identifiers gives."""
+    if not REFERENCE.is_file():
+        pytest.skip(f"no reference table at {REFERENCE}")
+    r = run_kg("--root", str(linked_project), "links", "check", "--reference", str(REFERENCE))
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_an_identifier_that_the_reference_does_not_give_fails(linked_project, tmp_path):
+    table = tmp_path / "external-ids.tsv"
+    table.write_text("entity\twikidata\tgeonames\tror\tviaf\tdbpedia\tevidence\n"
+                     "Kazakhstan\tQ233\t1522867\t\t\tKazakhstan\tmade up for a test\n",
+                     encoding="utf-8")
+    r = run_kg("--root", str(linked_project), "links", "check", "--reference", str(table))
+    assert r.returncode == 1
+    assert (f"<{KKID}kazakhstan> owl:sameAs <{WD}Q232>: the reference table gives Wikidata "
+            "Q233 for 'Kazakhstan'") in r.stdout
+    assert "has no row 'Almaty'" in r.stdout
+
+
 def test_broken_links_are_listed_and_fail(broken_project):
     links = broken_project / "data" / "ttl" / "links-broken.ttl"
     links.write_text(PREFIXES + f"""

@@ -206,15 +206,18 @@ def links_group() -> None:
 @links_group.command("check")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
               show_default=True)
+@click.option("--reference", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="The table of verified identifiers (external-ids.tsv): each link's "
+                   "identifier must be the one its row gives.")
 @click.pass_context
-def links_check_command(ctx: click.Context, output_format: str) -> None:
+def links_check_command(ctx: click.Context, output_format: str, reference: Path | None) -> None:
     """Validate every link offline: the IRI form of each target, one identifier per entity and
     target, one entity per identifier, the evidence, and that each linked entity exists in the
     data graph (exit 0: all good, 1: problems, 2: unusable input)."""
     from kg.pipeline.links import check_links
 
     try:
-        report = check_links(_config(ctx.find_root()))
+        report = check_links(_config(ctx.find_root()), reference)
     except SourceError as e:
         _say(f"error: {e}")
         sys.exit(2)

@@ -10,13 +10,15 @@ which record (``prov:wasDerivedFrom``) and when (``prov:generatedAtTime``). See 
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import BinaryIO
 
-from rdflib import DCTERMS, OWL, PROV, RDF, SKOS, XSD, Graph, Literal, URIRef
+from rdflib import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD, Graph, Literal, URIRef
 
 from kg.config import Config
 from kg.pipeline.load import load_sources
@@ -36,6 +38,15 @@ class Target:
     hosts: tuple[str, ...]
     form: re.Pattern[str]
     example: str
+
+    @property
+    def column(self) -> str:
+        """The column of the reference table that holds this target's identifiers."""
+        return self.name.lower()
+
+    def identifier(self, iri: str) -> str:
+        """The identifier in a well-formed IRI: ``Q232``, ``1522867``, ``03q0vrn42``…"""
+        return iri.rstrip("/").rsplit("/", 1)[1]
 
 
 TARGETS = (
@@ -237,10 +248,46 @@ def check_graphs(links_graph: Graph, data_graph: Graph, base_iri: str) -> LinkRe
     return report
 
 
-def check_links(config: Config) -> LinkReport:
-    """Check the links of the sources (``data/ttl/links*.ttl``) against the data graph."""
+def reference_problems(links_graph: Graph, links: list[Link], table: Path) -> list[Problem]:
+    """Each link's identifier must be the one that the reference table of verified
+    identifiers gives in the row its evidence was derived from (the row's ``rdfs:label`` is
+    the table's ``entity`` cell)."""
+    with table.open(encoding="utf-8", newline="") as f:
+        rows = {row["entity"]: row for row in csv.DictReader(f, delimiter="\t")}
+    problems = []
+    for link in links:
+        target = target_of(str(link.identifier))
+        if target is None or form_problem(str(link.identifier), target):
+            continue  # reported already
+        statements = [s for s in links_graph.subjects(RDF.object, link.identifier)
+                      if (s, RDF.subject, link.entity) in links_graph]
+        records = {r for s in statements for r in links_graph.objects(s, PROV.wasDerivedFrom)}
+        names = {str(n) for r in records for n in links_graph.objects(r, RDFS.label)}
+        if not names:
+            problems.append(Problem(link, "its evidence names no row of the reference table "
+                                          "(prov:wasDerivedFrom a record with an rdfs:label)"))
+            continue
+        for name in sorted(names):
+            row = rows.get(name)
+            verified = (row or {}).get(target.column, "").strip()
+            if row is None:
+                problems.append(Problem(link, f"the reference table {table.name} has no row "
+                                              f"{name!r}"))
+            elif verified != target.identifier(str(link.identifier)):
+                problems.append(Problem(link, f"the reference table gives {target.name} "
+                                              f"{verified or 'nothing (not verified)'} for "
+                                              f"{name!r}"))
+    return problems
+
+
+def check_links(config: Config, reference: Path | None = None) -> LinkReport:
+    """Check the links of the sources (``data/ttl/links*.ttl``) against the data graph and,
+    when given, the reference table of verified identifiers."""
     loaded = load_sources(config)
-    return check_graphs(loaded.graphs["links"], loaded.graphs["data"], config.base_iri)
+    report = check_graphs(loaded.graphs["links"], loaded.graphs["data"], config.base_iri)
+    if reference is not None:
+        report.problems += reference_problems(loaded.graphs["links"], report.links, reference)
+    return report
 
 
 def dump_linkset(store: Store, config: Config, out: BinaryIO,

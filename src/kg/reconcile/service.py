@@ -265,10 +265,13 @@ class ReconciliationService:
 
     # -- data extension ------------------------------------------------------------------
 
-    def propose_properties(self, type_id: str, limit: int = 20) -> dict[str, Any]:
+    def propose_properties(self, type_id: str | None, limit: int = 20) -> dict[str, Any]:
+        """The properties of entities of ``type_id`` (of all entities when ``None``), the
+        most used first."""
         properties = [{"id": p, "name": self.property_label(p)}
                       for p in self.all_properties(type_id)][:limit]
-        return {"type": type_id, "limit": limit, "properties": properties}
+        return {**({"type": type_id} if type_id else {}), "limit": limit,
+                "properties": properties}
 
     def extend(self, request: Any) -> dict[str, Any]:
         if not isinstance(request, dict) or not isinstance(request.get("ids"), list) \

@@ -163,9 +163,7 @@ def suggest_property() -> Response:
 
 @blueprint.get("/properties")
 def propose_properties() -> Response:
-    type_id = request.args.get("type")
-    if not type_id:
-        return _error("give the 'type' whose properties you want, e.g. ?type=organization")
+    type_id = request.args.get("type") or None
     try:
         return _answer(_service().propose_properties(type_id, _int_parameter("limit", 20)))
     except QueryError as e:
