@@ -147,6 +147,14 @@ def test_property_constraints_decide_between_candidates(reconcile_server):
     dated = best(reconcile_server, {"query": "Festival of Korean Art", "type": "event",
                                     "properties": [{"pid": "date", "v": "2007"}]})
     assert dated is not None and dated["id"] == "festival-of-korean-art-2007"
+    during = reconcile(reconcile_server, {"q": {
+        "query": "Official visit of President Nazarbayev to Korea", "type": "event",
+        "properties": [{"pid": "date", "v": "1995-05-16"}]}})["q"]["result"]
+    assert during[0]["id"] == "official-visit-1995"
+    after = reconcile(reconcile_server, {"q": {
+        "query": "Official visit of President Nazarbayev to Korea", "type": "event",
+        "properties": [{"pid": "date", "v": "1996"}]}})["q"]["result"]
+    assert after[0]["score"] < during[0]["score"]
 
 
 def test_preview_is_small_html(reconcile_server):

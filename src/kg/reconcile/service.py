@@ -169,7 +169,8 @@ class ReconciliationService:
                 "description": self.description(entity)}
 
     def description(self, entity: Entity) -> str:
-        types = ", ".join(t["name"] for t in self.entity_types(entity))
+        types = ", ".join(t["name"] for t in self.entity_types(entity)) or ", ".join(
+            sorted({self.index.term_label(c) for c in entity.classes}))
         countries = ", ".join(c.label() for c in self.index.countries(entity))
         return "; ".join(part for part in (types, countries) if part)
 
@@ -179,7 +180,18 @@ class ReconciliationService:
         values = self.values(entity, pid)
         if not values:
             return None
-        return any(self._value_agrees(value, w) for value in values for w in _as_list(wanted))
+        wanted_values = _as_list(wanted)
+        if pid == DATE and any(self._within_span(entity, str(w)) for w in wanted_values):
+            return True
+        return any(self._value_agrees(value, w) for value in values for w in wanted_values)
+
+    @staticmethod
+    def _within_span(entity: Entity, wanted: str) -> bool:
+        """A date inside the span of an event (``prov:startedAtTime``…``prov:endedAtTime``)."""
+        starts = entity.facts.get(_PREFIXES["prov"] + "startedAtTime", [])
+        ends = entity.facts.get(_PREFIXES["prov"] + "endedAtTime", [])
+        return any(str(start)[:len(wanted)] <= wanted <= str(end)[:len(wanted)]
+                   for start in starts for end in ends)
 
     def _value_agrees(self, value: Node | Entity, wanted: Any) -> bool:
         if isinstance(wanted, dict):
