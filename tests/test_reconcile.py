@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from tests.stand_in import project_with_stand_ins
 
 ARCHIVE_NAMES = Path(__file__).parent / "fixtures" / "reconcile" / "archive-names.csv"
 ID = "https://w3id.org/kazkor/id/"
+ISO_DATE_TIME = re.compile(r"-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?")
 
 
 @pytest.fixture(scope="module")
@@ -199,6 +201,11 @@ def test_data_extension(reconcile_server):
     assert {"str": "https://ror.org/01pk2ck74"} in rows["kimep-university"]["owl:sameAs"]
     assert rows["seoul"]["country"][0]["id"] == "south-korea"
     assert rows["no-such-entity"] == {"country": [], "owl:sameAs": []}
+    r = reconcile_server.post("/reconcile", data={"extend": json.dumps(
+        {"ids": ["bolashak-decree-1993", "official-visit-1995"], "properties": [{"id": "date"}]})})
+    dates = [v["date"] for row in r.json()["rows"].values() for v in row["date"]]
+    assert "1993-11-05T00:00:00Z" in dates and "1995-05-15T00:00:00" in dates
+    assert all(ISO_DATE_TIME.fullmatch(d) for d in dates)  # the API's date pattern
 
 
 @pytest.mark.parametrize("params", [

@@ -6,6 +6,7 @@ The request and response shapes are those of the W3C Entity Reconciliation Servi
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +33,7 @@ _PREFIXES = {
     "prov": "http://www.w3.org/ns/prov#", "org": "http://www.w3.org/ns/org#",
 }
 _DATE_TYPES = {XSD.date, XSD.dateTime, XSD.gYear, XSD.gYearMonth}
+_DATE_PARTS = re.compile(r"(-?\d{4})(?:-(\d{2}))?(?:-(\d{2}))?(Z|[+-]\d{2}:\d{2})?")
 
 
 class QueryError(ValueError):
@@ -74,6 +76,16 @@ def distinctive_subset(query_key: str, entity: Entity, index: EntityIndex) -> bo
 def query_keys(text: str) -> list[str]:
     forms = {names.key(text), names.key(names.uninverted(text))}
     return [f for f in forms if f]
+
+
+def _iso_date_time(value: str) -> str:
+    """A date, year or year-month as the full ISO date-time that the API's ``date`` values
+    take: ``1993-11-05`` -> ``1993-11-05T00:00:00Z``, ``2007`` -> ``2007-01-01T00:00:00Z``."""
+    match = _DATE_PARTS.fullmatch(value)
+    if "T" in value or match is None:
+        return value
+    year, month, day, zone = match.groups()
+    return f"{year}-{month or '01'}-{day or '01'}T00:00:00{zone or 'Z'}"
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -313,7 +325,7 @@ class ReconciliationService:
             return {"id": entity.id, "name": entity.label()} if entity else {"str": str(value)}
         if isinstance(value, Literal):
             if value.datatype in _DATE_TYPES:
-                return {"date": str(value)}
+                return {"date": _iso_date_time(str(value))}
             python = value.toPython()
             if isinstance(python, bool):
                 return {"bool": python}
