@@ -111,6 +111,24 @@ def test_single_query_get_and_jsonp(reconcile_server):
     assert json.loads(r.text[len("jsonp123("):-2])["a"]["result"][0]["id"] == "kimep-university"
 
 
+def test_identifiers_of_linked_datasets_reconcile(reconcile_server):
+    """An archive that records Wikidata, ROR or GeoNames ids matches through our links."""
+    answers = reconcile(reconcile_server, {
+        "wikidata": {"query": "Q232"},
+        "wikidata-iri": {"query": "http://www.wikidata.org/entity/Q1046224"},
+        "ror": {"query": "03q0vrn42"},
+        "geonames": {"query": "https://sws.geonames.org/1526384/"},
+        "close": {"query": "Q55931"},
+        "unlinked": {"query": "Q59243"},
+    })
+    matched = {key: next((c["id"] for c in a["result"] if c["match"]), None)
+               for key, a in answers.items()}
+    assert matched == {"wikidata": "kazakhstan", "wikidata-iri": "kimep-university",
+                       "ror": "al-farabi-kazakh-national-university", "geonames": "almaty",
+                       "close": None, "unlinked": None}
+    assert answers["close"]["result"][0]["id"] == "hyundai"  # a candidate, not a match
+
+
 def test_candidates_carry_types_names_and_descriptions(reconcile_server):
     result = reconcile(reconcile_server, {"q": {"query": "KazNU"}})["q"]["result"]
     top = result[0]

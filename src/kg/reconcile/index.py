@@ -16,6 +16,8 @@ from rdflib.term import Node
 from kg.reconcile import names
 from kg.store import Store
 
+#: links to other datasets, the strongest first
+LINK_PREDICATES = (str(OWL.sameAs), str(SKOS.exactMatch), str(SKOS.closeMatch))
 #: the predicates whose values are names of the entity
 NAME_PREDICATES = (RDFS.label, SKOS.prefLabel, SKOS.altLabel, FOAF.name, DCTERMS.title)
 KKO = "https://w3id.org/kazkor/ontology#"
@@ -109,6 +111,14 @@ class EntityIndex:
             for name in entity.names:
                 for word in name.key.split():
                     self.word_owners[word].add(entity.id)
+        #: external identifier (IRI and last segment) -> the entity linked to it, and how
+        self.identifiers: dict[str, tuple[Entity, str]] = {}
+        for entity in entities.values():
+            for predicate in LINK_PREDICATES:
+                for target in entity.facts.get(predicate, []):
+                    iri = str(target).rstrip("/")
+                    for identifier in (iri, iri.rsplit("/", 1)[-1]):
+                        self.identifiers.setdefault(identifier, (entity, predicate))
 
     @classmethod
     def from_store(cls, store: Store, base_iri: str) -> EntityIndex:
@@ -185,5 +195,8 @@ class EntityIndex:
         unique = {c.iri: c for c in found}
         return list(unique.values())
 
-    def same_as(self, entity: Entity) -> list[str]:
-        return [str(v) for v in entity.facts.get(str(OWL.sameAs), [])]
+    def linked(self, identifier: str) -> tuple[Entity, str] | None:
+        """The entity that an external identifier is linked from, and the link predicate:
+        the full IRI (``http://www.wikidata.org/entity/Q232``) or its last segment (``Q232``,
+        ``03q0vrn42``, ``1522867``)."""
+        return self.identifiers.get(identifier.strip().rstrip("/"))

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rapidfuzz import fuzz
-from rdflib import XSD, Literal, URIRef
+from rdflib import OWL, SKOS, XSD, Literal, URIRef
 from rdflib.term import Node
 
 from kg.reconcile import names
@@ -23,6 +23,10 @@ MATCH_MARGIN = 8.0
 #: the score of a query whose words are all in one name, one of them in no other entity's
 DISTINCTIVE_SCORE = 92.0
 DEFAULT_LIMIT = 5
+#: a query that is an identifier we link to (``Q232``, a ROR id…), by link predicate:
+#: the same entity, or (skos:closeMatch) a near one that the archivist confirms
+IDENTIFIER_SCORES = {str(OWL.sameAs): 100.0, str(SKOS.exactMatch): 100.0,
+                     str(SKOS.closeMatch): 80.0}
 #: virtual properties: computed from the facts rather than stored under one predicate
 COUNTRY = "country"
 DATE = "date"
@@ -154,6 +158,7 @@ class ReconciliationService:
             self.property_iri(c["pid"])
 
         keys = query_keys(text)
+        linked = self.index.linked(text)
         candidates = []
         for entity in self.index.entities.values():
             if types and not any(self.index.has_type(entity, t) for t in types):
@@ -162,6 +167,8 @@ class ReconciliationService:
             if score < DISTINCTIVE_SCORE and any(distinctive_subset(k, entity, self.index)
                                                  for k in keys):
                 score = DISTINCTIVE_SCORE
+            if linked and linked[0] is entity:
+                score = max(score, IDENTIFIER_SCORES[linked[1]])
             if score < 50:
                 continue
             for constraint in constraints:
