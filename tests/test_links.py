@@ -15,7 +15,7 @@ from tests.stand_in import project_with_stand_ins
 
 from kg.config import Config
 from kg.pipeline.build import build
-from kg.pipeline.links import dump_linkset, ror_checksum_ok
+from kg.pipeline.links import LINK_PREDICATES, dump_linkset, linksets, ror_checksum_ok
 
 WD = "http://www.wikidata.org/entity/"
 KKID = "https://w3id.org/kazkor/id/"
@@ -136,6 +136,17 @@ def test_unusable_links_file_exits_2(broken_project):
     (broken_project / "data" / "ttl" / "links-bad.ttl").write_text("kkid:x owl:sameAs .\n")
     r = run_kg("--root", str(broken_project), "links", "check")
     assert r.returncode == 2 and "links-bad.ttl" in r.stderr
+
+
+def test_linksets_count_links_not_evidence():
+    links_graph = Graph().parse(Path(__file__).parents[1] / "data" / "ttl" / "links.ttl")
+    found = {(ls.target.name, ls.predicate.n3(links_graph.namespace_manager), ls.uri_space):
+             ls.triples for ls in linksets(links_graph)}
+    assert found[("Wikidata", "owl:sameAs", "http://www.wikidata.org/entity/")] >= 20
+    assert found[("GeoNames", "owl:sameAs", "https://sws.geonames.org/")] == 11
+    assert ("Wikidata", "skos:closeMatch", "http://www.wikidata.org/entity/") in found
+    assert sum(found.values()) == len({(s, p, o) for p in LINK_PREDICATES
+                                       for s, o in links_graph.subject_objects(p)})
 
 
 def test_ror_checksum():

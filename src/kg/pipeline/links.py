@@ -290,6 +290,33 @@ def check_links(config: Config, reference: Path | None = None) -> LinkReport:
     return report
 
 
+@dataclass(frozen=True)
+class Linkset:
+    """The links to one target dataset by one predicate: a ``void:Linkset``."""
+
+    target: Target
+    predicate: URIRef
+    triples: int
+
+    @property
+    def uri_space(self) -> str:
+        """The target's URI space, as its well-formed identifiers start."""
+        return self.target.example.rstrip("/").rsplit("/", 1)[0] + "/"
+
+
+def linksets(links_graph: Graph) -> list[Linkset]:
+    """The linksets of a links graph, for VoID. Only link triples count: the evidence
+    (``rdf:object``, ``dcterms:source``…) points at the targets too, but is not a link."""
+    counts: Counter[tuple[str, URIRef]] = Counter()
+    for predicate in LINK_PREDICATES:
+        for _, o in links_graph.subject_objects(predicate):
+            if isinstance(o, URIRef) and (target := target_of(str(o))) is not None:
+                counts[(target.name, predicate)] += 1
+    by_name = {t.name: t for t in TARGETS}
+    return [Linkset(by_name[name], predicate, n)
+            for (name, predicate), n in sorted(counts.items())]
+
+
 def dump_linkset(store: Store, config: Config, out: BinaryIO,
                  format_name: str = "ntriples") -> None:
     """Write the links graph of a release (the linkset dump: links and their evidence)."""
