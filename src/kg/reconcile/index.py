@@ -180,17 +180,17 @@ class EntityIndex:
         return type_id in entity.classes
 
     def countries(self, entity: Entity, seen: frozenset[str] = frozenset()) -> list[Entity]:
-        """The countries an entity is in or is about: values typed as countries, followed
-        through ``kko:locatedIn``."""
+        """The countries an entity is in or is about: its values that are countries, and
+        the countries of its values that are places (a city, a region), followed up."""
         found: list[Entity] = []
-        for predicate, values in entity.facts.items():
+        for values in entity.facts.values():
             for value in values:
                 other = self.entity(str(value)) if isinstance(value, URIRef) else None
                 if other is None or other.iri in seen or other is entity:
                     continue
                 if f"{KKO}Country" in other.classes:
                     found.append(other)
-                elif predicate == f"{KKO}locatedIn":
+                elif f"{KKO}Place" in other.classes:
                     found += self.countries(other, seen | {entity.iri})
         unique = {c.iri: c for c in found}
         return list(unique.values())
