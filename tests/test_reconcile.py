@@ -222,7 +222,7 @@ def test_data_extension(reconcile_server):
     r = reconcile_server.post("/reconcile", data={"extend": json.dumps(
         {"ids": ["bolashak-decree-1993", "official-visit-1995"], "properties": [{"id": "date"}]})})
     dates = [v["date"] for row in r.json()["rows"].values() for v in row["date"]]
-    assert "1993-11-05T00:00:00Z" in dates and "1995-05-15T00:00:00" in dates
+    assert {d[:19] for d in dates} >= {"1993-11-05T00:00:00", "1995-05-15T00:00:00"}
     assert all(ISO_DATE_TIME.fullmatch(d) for d in dates)  # the API's date pattern
 
 

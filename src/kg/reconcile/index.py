@@ -1,7 +1,10 @@
-"""The entity index: every entity under ``BASE/id/`` with its names, types and facts.
+"""The entity index: every main entity (``BASE/id/{slug}``) with its names, types and facts.
 
-Built once per process from a store (asserted facts of every graph but the closure, and the
-types of the closure, so that a university is also an organization).
+Built once per process from a store: the asserted facts, and from the closure the types (so
+that a university is also an organization) and the facts between our entities (so that a
+university with a campus in Almaty is located in Almaty and in Kazakhstan). Resources in a
+folder of ``BASE/id/`` (sources, sites, link evidence…, see docs/iris.md) are not main
+entities and are left out.
 """
 
 from __future__ import annotations
@@ -24,8 +27,9 @@ KKO = "https://w3id.org/kazkor/ontology#"
 _ORG = "http://www.w3.org/ns/org#"
 _SCHEMA = "http://schema.org/"
 _BIBO = "http://purl.org/ontology/bibo/"
-#: records about the graph itself (link evidence, reference rows), not entities to match
-_RECORD_CLASSES = frozenset({str(RDF.Statement), "http://www.w3.org/ns/prov#Entity"})
+#: the predicates that say which country something is in or belongs to
+COUNTRY_PREDICATES = frozenset({f"{KKO}country", f"{KKO}locatedIn", f"{KKO}hostCountry",
+                                "http://www.w3.org/ns/prov#atLocation"})
 
 
 @dataclass(frozen=True)
@@ -50,7 +54,8 @@ DEFAULT_TYPES = (
     EntityType("place", "Place", frozenset({f"{KKO}Place", f"{_SCHEMA}Place"})),
     EntityType("event", "Event", frozenset({f"{KKO}Event", f"{_SCHEMA}Event"})),
     EntityType("document", "Document", frozenset({
-        f"{KKO}Document", str(FOAF.Document), f"{_BIBO}Document", f"{_SCHEMA}CreativeWork"})),
+        f"{KKO}Document", str(FOAF.Document), f"{_BIBO}Document", f"{_BIBO}AcademicArticle",
+        f"{_BIBO}Periodical", f"{_BIBO}Collection", f"{_SCHEMA}CreativeWork"})),
 )
 DEFAULT_TYPE_IDS = {t.id: t for t in DEFAULT_TYPES}
 
@@ -130,9 +135,13 @@ class EntityIndex:
             f'FILTER(STRSTARTS(STR(?s), "{space}")) }}').rows()
         by_iri: dict[str, Entity] = {}
         for graph, s, p, o in rows:
-            if str(graph) == meta or (str(graph) == inferred and p != RDF.type):
+            entity_id = str(s)[len(space):]
+            if str(graph) == meta or "/" in entity_id:
                 continue
-            entity = by_iri.setdefault(str(s), Entity(str(s), str(s)[len(space):]))
+            if str(graph) == inferred and p != RDF.type and (
+                    p == OWL.sameAs or not str(o).startswith(space)):
+                continue  # the closure's copies onto linked IRIs, and its literals
+            entity = by_iri.setdefault(str(s), Entity(str(s), entity_id))
             if p == RDF.type:
                 entity.classes.add(str(o))
             elif p in NAME_PREDICATES and isinstance(o, Literal):
@@ -142,7 +151,7 @@ class EntityIndex:
                 entity.facts[str(p)].append(o)  # type: ignore[arg-type]
         entities = {}
         for entity in by_iri.values():
-            if not entity.names or (entity.classes and entity.classes <= _RECORD_CLASSES):
+            if not entity.names:
                 continue
             if any(t.id == "person" for t in DEFAULT_TYPES if entity.classes & t.classes):
                 entity.names += [Name(n.text, n.lang, form, derived=True,
@@ -180,11 +189,11 @@ class EntityIndex:
         return type_id in entity.classes
 
     def countries(self, entity: Entity, seen: frozenset[str] = frozenset()) -> list[Entity]:
-        """The countries an entity is in or is about: its values that are countries, and
-        the countries of its values that are places (a city, a region), followed up."""
+        """The countries an entity is in or belongs to (``kko:country``, ``kko:locatedIn``,
+        ``kko:hostCountry``, ``prov:atLocation``), through the places it is in."""
         found: list[Entity] = []
-        for values in entity.facts.values():
-            for value in values:
+        for predicate in COUNTRY_PREDICATES & entity.facts.keys():
+            for value in entity.facts[predicate]:
                 other = self.entity(str(value)) if isinstance(value, URIRef) else None
                 if other is None or other.iri in seen or other is entity:
                     continue

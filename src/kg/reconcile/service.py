@@ -37,6 +37,8 @@ _PREFIXES = {
     "prov": "http://www.w3.org/ns/prov#", "org": "http://www.w3.org/ns/org#",
 }
 _DATE_TYPES = {XSD.date, XSD.dateTime, XSD.gYear, XSD.gYearMonth}
+_SPAN_STARTS = (f"{KKO}startDate", "http://www.w3.org/ns/prov#startedAtTime")
+_SPAN_ENDS = (f"{KKO}endDate", "http://www.w3.org/ns/prov#endedAtTime")
 _DATE_PARTS = re.compile(r"(-?\d{4})(?:-(\d{2}))?(?:-(\d{2}))?(Z|[+-]\d{2}:\d{2})?")
 
 
@@ -206,9 +208,10 @@ class ReconciliationService:
 
     @staticmethod
     def _within_span(entity: Entity, wanted: str) -> bool:
-        """A date inside the span of an event (``prov:startedAtTime``…``prov:endedAtTime``)."""
-        starts = entity.facts.get(_PREFIXES["prov"] + "startedAtTime", [])
-        ends = entity.facts.get(_PREFIXES["prov"] + "endedAtTime", [])
+        """A date inside the span of an event (``kko:startDate``…``kko:endDate``, or
+        ``prov:startedAtTime``…``prov:endedAtTime``)."""
+        starts = [v for p in _SPAN_STARTS for v in entity.facts.get(p, [])]
+        ends = [v for p in _SPAN_ENDS for v in entity.facts.get(p, [])]
         return any(str(start)[:len(wanted)] <= wanted <= str(end)[:len(wanted)]
                    for start in starts for end in ends)
 
