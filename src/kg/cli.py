@@ -287,3 +287,30 @@ def publish_command(ctx: click.Context, sparql_url: str, graph_store_url: str | 
         sys.exit(1)
     click.echo(json.dumps({"release": release.id, "to": sparql_url, "triples": counts},
                           indent=2))
+
+
+@main.group("links")
+def links_group() -> None:
+    """Links to other datasets (the links graph, data/ttl/links*.ttl)."""
+
+
+@links_group.command("check")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+@click.option("--reference", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="The table of verified identifiers (external-ids.tsv): each link's "
+                   "identifier must be the one its row gives.")
+@click.pass_context
+def links_check_command(ctx: click.Context, output_format: str, reference: Path | None) -> None:
+    """Validate every link offline: the IRI form of each target, one identifier per entity and
+    target, one entity per identifier, the evidence, and that each linked entity exists in the
+    data graph (exit 0: all good, 1: problems, 2: unusable input)."""
+    from kg.pipeline.links import check_links
+
+    try:
+        report = check_links(_config(ctx.find_root()), reference)
+    except SourceError as e:
+        _say(f"error: {e}")
+        sys.exit(2)
+    click.echo(report.to_json() if output_format == "json" else report.to_text())
+    sys.exit(0 if report.ok else 1)

@@ -60,14 +60,9 @@ def create_app(config: Config, release: Release | None = None) -> Flask:
     query_service.start()
     atexit.register(query_service.close)
 
-    from kg.web import ops, sparql
+    from kg.web import dumps, home, ontology_doc, ops, reconcile, resources, sparql, void
 
-    app.register_blueprint(sparql.blueprint)
-    app.register_blueprint(ops.blueprint)
-
-    from kg.web import dumps, home, ontology_doc, resources, void
-
-    for linked_data in (resources, ontology_doc, home, dumps, void):
-        app.register_blueprint(linked_data.blueprint)
+    for blueprint_module in (sparql, ops, resources, ontology_doc, home, dumps, void, reconcile):
+        app.register_blueprint(blueprint_module.blueprint)
     app.register_error_handler(StoreUnavailable, _store_unavailable)
     return app
