@@ -38,6 +38,8 @@ class Target:
     hosts: tuple[str, ...]
     form: re.Pattern[str]
     example: str
+    #: the IRI that stands for the whole target dataset (void:objectsTarget)
+    dataset: str
 
     @property
     def column(self) -> str:
@@ -53,22 +55,22 @@ TARGETS = (
     Target("Wikidata", ("http://www.wikidata.org/", "https://www.wikidata.org/",
                         "http://wikidata.org/", "https://wikidata.org/"),
            re.compile(r"http://www\.wikidata\.org/entity/Q[1-9][0-9]*"),
-           "http://www.wikidata.org/entity/Q232"),
+           "http://www.wikidata.org/entity/Q232", "http://www.wikidata.org/"),
     Target("GeoNames", ("http://sws.geonames.org/", "https://sws.geonames.org/",
                         "http://www.geonames.org/", "https://www.geonames.org/",
                         "http://geonames.org/", "https://geonames.org/"),
            re.compile(r"https://sws\.geonames\.org/[1-9][0-9]*/"),
-           "https://sws.geonames.org/1522867/"),
+           "https://sws.geonames.org/1522867/", "https://www.geonames.org/"),
     Target("ROR", ("http://ror.org/", "https://ror.org/"),
            re.compile(r"https://ror\.org/0[0-9a-hjkmnp-tv-z]{6}[0-9]{2}"),
-           "https://ror.org/03q0vrn42"),
+           "https://ror.org/03q0vrn42", "https://ror.org/"),
     Target("VIAF", ("http://viaf.org/", "https://viaf.org/", "http://www.viaf.org/",
                     "https://www.viaf.org/"),
            re.compile(r"http://viaf\.org/viaf/[1-9][0-9]*"),
-           "http://viaf.org/viaf/102333412"),
+           "http://viaf.org/viaf/102333412", "http://viaf.org/"),
     Target("DBpedia", ("http://dbpedia.org/", "https://dbpedia.org/"),
            re.compile(r"http://dbpedia\.org/resource/[^\s/?#<>\"{}|\\^`][^\s?#<>\"{}|\\^`]*"),
-           "http://dbpedia.org/resource/Kazakhstan"),
+           "http://dbpedia.org/resource/Kazakhstan", "http://dbpedia.org/"),
 )
 
 _CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz"

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 from collections import Counter, defaultdict
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
 
 from rdflib import (
     DCAT,
@@ -19,7 +18,6 @@ from rdflib import (
     PROV,
     RDF,
     RDFS,
-    SKOS,
     VOID,
     XSD,
     Graph,
@@ -31,41 +29,19 @@ from rdflib.term import Node
 from kg import __version__, formats
 from kg.config import Config
 from kg.pipeline.dumps import DUMP_FORMATS, checksum_file_name, dump_file_name
+from kg.pipeline.links import Linkset, Target, linksets
 
 CC_BY = URIRef("https://creativecommons.org/licenses/by/4.0/")
 DCAT_VERSION = URIRef("http://www.w3.org/ns/dcat#version")
 SD_NAME = URIRef("http://www.w3.org/ns/sparql-service-description#name")
 
 #: predicates whose objects link to another dataset
-LINK_PREDICATES = (OWL.sameAs, SKOS.exactMatch, SKOS.closeMatch, SKOS.broadMatch,
-                   SKOS.narrowMatch, SKOS.relatedMatch)
-
-#: well-known target datasets: (host suffix, title, dataset IRI, URI space)
-KNOWN_TARGETS = (
-    ("wikidata.org", "Wikidata", "http://www.wikidata.org/", "http://www.wikidata.org/entity/"),
-    ("geonames.org", "GeoNames", "https://www.geonames.org/", "https://sws.geonames.org/"),
-    ("ror.org", "ROR", "https://ror.org/", "https://ror.org/"),
-    ("dbpedia.org", "DBpedia", "http://dbpedia.org/", "http://dbpedia.org/resource/"),
-    ("viaf.org", "VIAF", "http://viaf.org/", "http://viaf.org/viaf/"),
-)
-
 #: example resources a visitor should look at first (slugs of docs/iris.md)
 EXAMPLE_SLUGS = ("kazakhstan", "south-korea", "declaration-1995", "dataset/table-1")
 
 
 def _int(n: int) -> Literal:
     return Literal(n, datatype=XSD.integer)
-
-
-def target_dataset(iri: str) -> tuple[str, str, str]:
-    """(title, dataset IRI, URI space) of the dataset an external IRI belongs to."""
-    parts = urlsplit(iri)
-    host = parts.hostname or ""
-    for suffix, title, dataset, space in KNOWN_TARGETS:
-        if host == suffix or host.endswith("." + suffix):
-            return title, dataset, space
-    root = f"{parts.scheme}://{parts.netloc}/"
-    return host, root, root
 
 
 def _statistics(g: Graph, subject: URIRef, union: Graph, uri_space: str) -> None:
@@ -99,31 +75,23 @@ def _key(term: Node) -> str:
 
 
 def _linksets(g: Graph, dataset: URIRef, links: Graph) -> None:
-    targets: dict[str, tuple[str, str]] = {}
-    counts: Counter[str] = Counter()
-    predicates: defaultdict[str, set[URIRef]] = defaultdict(set)
-    for predicate in LINK_PREDICATES:
-        for _s, o in links.subject_objects(predicate):
-            if not isinstance(o, URIRef):
-                continue
-            title, target, space = target_dataset(str(o))
-            targets[target] = (title, space)
-            counts[target] += 1
-            predicates[target].add(predicate)
-    for target, (title, space) in sorted(targets.items()):
-        slug = "".join(c if c.isalnum() else "-" for c in title.lower()).strip("-")
-        linkset = URIRef(f"{dataset}void/linkset/{slug}")
-        g.add((dataset, VOID.subset, linkset))
-        g.add((linkset, RDF.type, VOID.Linkset))
-        g.add((linkset, DCTERMS.title, Literal(f"Links to {title}", lang="en")))
-        g.add((linkset, VOID.subjectsTarget, dataset))
-        g.add((linkset, VOID.objectsTarget, URIRef(target)))
-        g.add((linkset, VOID.triples, _int(counts[target])))
-        for predicate in sorted(predicates[target]):
-            g.add((linkset, VOID.linkPredicate, predicate))
-        g.add((URIRef(target), RDF.type, VOID.Dataset))
-        g.add((URIRef(target), DCTERMS.title, Literal(title)))
-        g.add((URIRef(target), VOID.uriSpace, Literal(space)))
+    """One ``void:Linkset`` per target dataset, with its link predicates and link count."""
+    by_target: defaultdict[Target, list[Linkset]] = defaultdict(list)
+    for linkset in linksets(links):
+        by_target[linkset.target].append(linkset)
+    for target, parts in sorted(by_target.items(), key=lambda item: item[0].name):
+        node = URIRef(f"{dataset}void/linkset/{target.name.lower()}")
+        g.add((dataset, VOID.subset, node))
+        g.add((node, RDF.type, VOID.Linkset))
+        g.add((node, DCTERMS.title, Literal(f"Links to {target.name}", lang="en")))
+        g.add((node, VOID.subjectsTarget, dataset))
+        g.add((node, VOID.objectsTarget, URIRef(target.dataset)))
+        g.add((node, VOID.triples, _int(sum(part.triples for part in parts))))
+        for part in parts:
+            g.add((node, VOID.linkPredicate, part.predicate))
+        g.add((URIRef(target.dataset), RDF.type, VOID.Dataset))
+        g.add((URIRef(target.dataset), DCTERMS.title, Literal(target.name)))
+        g.add((URIRef(target.dataset), VOID.uriSpace, Literal(parts[0].uri_space)))
 
 
 def meta_graph(config: Config, digest: str, graphs: dict[str, Graph]) -> Graph:
