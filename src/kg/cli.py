@@ -37,14 +37,17 @@ def _say(message: str) -> None:
 @click.option("--store", type=_STORES, help="Store backend (default: oxigraph).")
 @click.option("--reasoning", type=click.Choice(["owlrl", "rdfs", "none"]),
               help="Reasoning profile for the inferred graph (default: owlrl).")
+@click.option("--reasoner", type=click.Choice(["auto", "owlrl", "reasonable"]),
+              help="Engine of the closure (default: auto, reasonable from 50,000 triples).")
 @click.version_option(package_name="kazkor-kg")
 @click.pass_context
 def main(ctx: click.Context, root: Path | None, release_dir: Path | None, store: str | None,
-         reasoning: str | None) -> None:
+         reasoning: str | None, reasoner: str | None) -> None:
     """KazKor KG: build, validate, query and serve the Kazakhstan–Korea knowledge graph."""
     ctx.obj = {"config": Config.from_env(root=root.resolve() if root else None,
                                          release_dir=release_dir.resolve() if release_dir else None,
-                                         store=store, reasoning=reasoning)}
+                                         store=store, reasoning=reasoning,
+                                         reasoner=reasoner)}
 
 
 def _build_or_exit(config: Config, force: bool = False):  # type: ignore[no-untyped-def]

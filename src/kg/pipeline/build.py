@@ -12,9 +12,10 @@ from rdflib import Graph
 
 from kg.config import Config
 from kg.pipeline import release as rel
+from kg.pipeline.consistency import InconsistentGraph
 from kg.pipeline.load import load_shapes, load_sources
 from kg.pipeline.meta import meta_graph
-from kg.pipeline.reason import closure
+from kg.pipeline.reason_cache import cached_closure
 from kg.pipeline.validate import ValidationReport, validate_graph
 
 Progress = Callable[[str], None]
@@ -86,10 +87,12 @@ def build(config: Config, *, force: bool = False, progress: Progress | None = No
     timings["validate_asserted"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    inferred = closure(asserted, config.reasoning)
+    try:
+        reasoned = cached_closure(loaded, asserted, config, say)
+    except InconsistentGraph as e:
+        raise BuildError(str(e)) from e
+    inferred = reasoned.inferred
     timings["reason"] = time.perf_counter() - t
-    say(f"reasoning ({config.reasoning}) inferred {len(inferred)} triples "
-        f"in {timings['reason']:.2f} s")
 
     t = time.perf_counter()
     after = validate_graph(asserted + inferred, shapes, None, loaded.subject_files, config.root)
@@ -114,6 +117,8 @@ def build(config: Config, *, force: bool = False, progress: Progress | None = No
         "input_hash": digest,
         "base_iri": config.base_iri,
         "reasoning": config.reasoning,
+        "closure": {**reasoned.stats(), "cached": reasoned.cached},
+        "prefixes": {prefix: str(ns) for prefix, ns in asserted.namespaces() if prefix},
         "graphs": config.graph_iris,
         "triples": {**counts, "total": sum(counts.values())},
         "validation": {"before_reasoning": before.summary(), "after_reasoning": after.summary()},

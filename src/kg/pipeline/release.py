@@ -40,7 +40,7 @@ def input_hash(config: Config) -> str:
     """The SHA-256 over every input file, the reasoning mode, the base IRI and the code version."""
     digest = hashlib.sha256()
     digest.update(f"kg {__version__}\nreasoning {config.reasoning}\nbase {config.base_iri}\n"
-                  .encode())
+                  f"reasoner {config.reasoner}\n".encode())
     files = [s.path for s in discover_sources(config)] + shape_files(config)
     for path in sorted(files):
         digest.update(str(path.relative_to(config.root)).encode() + b"\0")
