@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
-from rdflib import OWL, RDF, RDFS, Graph, URIRef
+from rdflib import OWL, RDF, RDFS, Graph
 from rdflib.collection import Collection
 from rdflib.namespace import NamespaceManager
 from rdflib.term import Node

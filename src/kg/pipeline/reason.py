@@ -100,8 +100,10 @@ def entail(asserted: Graph, mode: str, engine: str) -> tuple[set[Triple], list[s
     if engine == "reasonable":
         import reasonable
 
+        extra = _schema_completion(asserted)
         reasoner = reasonable.PyReasoner()
         reasoner.from_graph(asserted)
+        reasoner.from_graph(list(extra))
         full = {(s, p, _plain(o)) for s, p, o in reasoner.reason()}
         return full | _domain_range_hierarchy(full), []
     semantics = {"owlrl": owlrl.OWLRL_Semantics, "rdfs": owlrl.RDFS_Semantics}[mode]
@@ -118,6 +120,106 @@ def _plain(term: Node) -> Node:
     if isinstance(term, Literal) and term.datatype == XSD.string:
         return Literal(str(term))
     return term
+
+
+_SCHEMA_NAMESPACES = (str(RDFS), str(OWL))
+
+
+def _schema_completion(asserted: Graph) -> set[Triple]:
+    """Schema axioms that reasonable does not derive (OWL 2 RL scm-svf1, scm-svf2,
+    scm-avf1, scm-avf2, scm-hv between restrictions; scm-int, scm-uni for
+    intersections and unions; scm-spo, subproperty transitivity), to a fixpoint.
+
+    They are given to reasonable as extra input, so that it draws their consequences
+    (the members of the restrictions) itself.
+    """
+    import reasonable
+
+    schema = [t for t in asserted
+              if str(t[1]).startswith(_SCHEMA_NAMESPACES) or t[1] in (RDF.first, RDF.rest)
+              or (t[1] == RDF.type and str(t[2]).startswith(_SCHEMA_NAMESPACES))]
+    extra: set[Triple] = set()
+    while True:
+        reasoner = reasonable.PyReasoner()
+        reasoner.from_graph(schema + list(extra))
+        closed = set(reasoner.reason())
+        new = (_restriction_subclasses(closed) | _set_subclasses(closed)
+               | _subproperty_transitivity(closed)) - closed
+        if not new:
+            return extra
+        extra |= new
+
+
+def _restriction_subclasses(closed: set[Triple]) -> set[Triple]:
+    on: dict[Node, set[Node]] = {}
+    kinds: dict[Node, dict[Node, set[Node]]] = {}
+    sub: dict[Node, set[Node]] = {}
+    for s, p, o in closed:
+        if p == OWL.onProperty:
+            on.setdefault(s, set()).add(o)
+        elif p in (OWL.someValuesFrom, OWL.allValuesFrom, OWL.hasValue):
+            kinds.setdefault(p, {}).setdefault(s, set()).add(o)
+        elif p in (RDFS.subClassOf, RDFS.subPropertyOf):
+            sub.setdefault(s, set()).add(o)
+
+    def below(a: Node, b: Node) -> bool:
+        return a == b or b in sub.get(a, set())
+
+    added: set[Triple] = set()
+    for kind, fillers in kinds.items():
+        for c1, ys1 in fillers.items():
+            for c2, ys2 in fillers.items():
+                if c1 == c2:
+                    continue
+                for p1 in on.get(c1, set()):
+                    for p2 in on.get(c2, set()):
+                        for y1 in ys1:
+                            for y2 in ys2:
+                                if kind == OWL.hasValue:
+                                    holds = y1 == y2 and below(p1, p2)
+                                elif kind == OWL.someValuesFrom:
+                                    holds = (p1 == p2 and below(y1, y2)) or (
+                                        y1 == y2 and below(p1, p2))
+                                else:  # allValuesFrom: covariant in the filler, not the property
+                                    holds = (p1 == p2 and below(y1, y2)) or (
+                                        y1 == y2 and below(p2, p1))
+                                if holds:
+                                    added.add((c1, RDFS.subClassOf, c2))
+    return added
+
+
+def _set_subclasses(closed: set[Triple]) -> set[Triple]:
+    first: dict[Node, Node] = {}
+    rest: dict[Node, Node] = {}
+    for s, p, o in closed:
+        if p == RDF.first:
+            first[s] = o
+        elif p == RDF.rest:
+            rest[s] = o
+
+    def members(head: Node) -> list[Node]:
+        found: list[Node] = []
+        while head in first and len(found) < 10_000:
+            found.append(first[head])
+            head = rest.get(head, RDF.nil)
+        return found
+
+    added: set[Triple] = set()
+    for s, p, o in closed:
+        if p == OWL.intersectionOf:
+            added |= {(s, RDFS.subClassOf, m) for m in members(o)}
+        elif p == OWL.unionOf:
+            added |= {(m, RDFS.subClassOf, s) for m in members(o)}
+    return added
+
+
+def _subproperty_transitivity(closed: set[Triple]) -> set[Triple]:
+    sub: dict[Node, set[Node]] = {}
+    for s, p, o in closed:
+        if p == RDFS.subPropertyOf:
+            sub.setdefault(s, set()).add(o)
+    return {(a, RDFS.subPropertyOf, c) for a, bs in sub.items() for b in bs
+            for c in sub.get(b, set())}
 
 
 def _domain_range_hierarchy(full: set[Triple]) -> set[Triple]:
