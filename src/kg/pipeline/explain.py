@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
-from rdflib import OWL, RDF, RDFS, Graph
+from rdflib import OWL, RDF, RDFS, XSD, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import NamespaceManager
 from rdflib.term import Node
+from rdflib.util import from_n3
 
 from kg.store.oxigraph import to_rdflib
 
@@ -180,9 +181,12 @@ class Explanation:
 class Explainer:
     """Explanations over one dataset: asserted graphs by name, and the inferred graph."""
 
-    def __init__(self, asserted: Mapping[str, Graph], inferred: Graph) -> None:
+    def __init__(self, asserted: Mapping[str, Graph], inferred: Graph,
+                 prefixes: Mapping[str, str] | None = None) -> None:
         self.asserted = dict(asserted)
         self.graph = Graph()
+        for prefix, ns in (prefixes or {}).items():
+            self.graph.bind(prefix, ns, override=True, replace=True)
         for g in [*self.asserted.values(), inferred]:
             self.graph += g
             for prefix, ns in g.namespaces():
@@ -392,6 +396,37 @@ class Explainer:
         for x in g.objects(o, SAME):
             if x != o:
                 yield "eq-rep-o", ((x, SAME, o), (s, p, x))
+
+
+class TermError(ValueError):
+    """A term of a triple to explain cannot be read."""
+
+
+def parse_term(text: str, prefixes: Mapping[str, str]) -> Node:
+    """An IRI (``<...>`` or bare ``http...``), a prefixed name, ``a``, or a literal in N3."""
+    text = text.strip()
+    if text == "a":
+        return RDF.type
+    if text.startswith(("http://", "https://", "urn:")):
+        return URIRef(text)
+    namespaces = NamespaceManager(Graph(), bind_namespaces="none")
+    for prefix, ns in {"rdf": str(RDF), "rdfs": str(RDFS), "owl": str(OWL), "xsd": str(XSD),
+                       **prefixes}.items():
+        namespaces.bind(prefix, ns, override=True, replace=True)
+    if text.startswith('"') and (text.count('"') < 2 or text.endswith('\\"')):
+        raise TermError(f"{text!r} is not a complete literal; write it as '\"text\"@en'")
+    try:
+        term = from_n3(text, nsm=namespaces)
+    except KeyError as e:
+        known = ", ".join(sorted(p for p, _ in namespaces.namespaces() if p))
+        raise TermError(f"unknown prefix {e.args[0]!r} in {text!r}; the prefixes are {known}"
+                        ) from e
+    except Exception as e:  # from_n3 raises several kinds for malformed terms
+        raise TermError(f"cannot read the term {text!r}: {e}") from e
+    if not isinstance(term, URIRef | Literal):
+        raise TermError(f"cannot read the term {text!r}: write an IRI as <...> or prefix:name, "
+                        "a literal in quotes")
+    return term
 
 
 def release_graphs(dataset: Path, graph_iris: Mapping[str, str]) -> dict[str, Graph]:
