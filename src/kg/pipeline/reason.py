@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import owlrl
@@ -101,11 +102,15 @@ def entail(asserted: Graph, mode: str, engine: str) -> tuple[set[Triple], list[s
         import reasonable
 
         extra = _schema_completion(asserted)
-        reasoner = reasonable.PyReasoner()
-        reasoner.from_graph(asserted)
-        reasoner.from_graph(list(extra))
-        full = {(s, p, _plain(o)) for s, p, o in reasoner.reason()}
-        return full | _domain_range_hierarchy(full), []
+        while True:
+            reasoner = reasonable.PyReasoner()
+            reasoner.from_graph(asserted)
+            reasoner.from_graph(list(extra))
+            full = {(s, p, _plain(o)) for s, p, o in reasoner.reason()}
+            chained = _property_chains(full) - full
+            if not chained:
+                return full | _domain_range_hierarchy(full), []
+            extra |= chained
     semantics = {"owlrl": owlrl.OWLRL_Semantics, "rdfs": owlrl.RDFS_Semantics}[mode]
     expanded = Graph()
     expanded += asserted
@@ -128,7 +133,8 @@ _SCHEMA_NAMESPACES = (str(RDFS), str(OWL))
 def _schema_completion(asserted: Graph) -> set[Triple]:
     """Schema axioms that reasonable does not derive (OWL 2 RL scm-svf1, scm-svf2,
     scm-avf1, scm-avf2, scm-hv between restrictions; scm-int, scm-uni for
-    intersections and unions; scm-spo, subproperty transitivity), to a fixpoint.
+    intersections and unions; scm-spo, subproperty transitivity; scm-eqc2, scm-eqp2
+    and the symmetry of equivalence), to a fixpoint.
 
     They are given to reasonable as extra input, so that it draws their consequences
     (the members of the restrictions) itself.
@@ -144,7 +150,7 @@ def _schema_completion(asserted: Graph) -> set[Triple]:
         reasoner.from_graph(schema + list(extra))
         closed = set(reasoner.reason())
         new = (_restriction_subclasses(closed) | _set_subclasses(closed)
-               | _subproperty_transitivity(closed)) - closed
+               | _subproperty_transitivity(closed) | _equivalences(closed)) - closed
         if not new:
             return extra
         extra |= new
@@ -188,7 +194,7 @@ def _restriction_subclasses(closed: set[Triple]) -> set[Triple]:
     return added
 
 
-def _set_subclasses(closed: set[Triple]) -> set[Triple]:
+def _lists(closed: set[Triple]) -> Callable[[Node], list[Node]]:
     first: dict[Node, Node] = {}
     rest: dict[Node, Node] = {}
     for s, p, o in closed:
@@ -204,12 +210,52 @@ def _set_subclasses(closed: set[Triple]) -> set[Triple]:
             head = rest.get(head, RDF.nil)
         return found
 
+    return members
+
+
+def _property_chains(full: set[Triple]) -> set[Triple]:
+    """OWL 2 RL prp-spo2 (property chains), which reasonable does not apply: one round;
+    the caller gives the result back to reasonable until nothing new follows."""
+    chains = [(s, o) for s, p, o in full if p == OWL.propertyChainAxiom]
+    if not chains:
+        return set()
+    members = _lists(full)
+    values: dict[Node, dict[Node, set[Node]]] = {}
+    for s, p, o in full:
+        values.setdefault(p, {}).setdefault(s, set()).add(o)
+    added: set[Triple] = set()
+    for prop, head in chains:
+        steps = members(head)
+        if not steps:
+            continue
+        for start, firsts in values.get(steps[0], {}).items():
+            reached = set(firsts)
+            for step in steps[1:]:
+                index = values.get(step, {})
+                reached = {o for x in reached for o in index.get(x, ())}
+            added |= {(start, prop, end) for end in reached}
+    return added
+
+
+def _set_subclasses(closed: set[Triple]) -> set[Triple]:
+    members = _lists(closed)
     added: set[Triple] = set()
     for s, p, o in closed:
         if p == OWL.intersectionOf:
             added |= {(s, RDFS.subClassOf, m) for m in members(o)}
         elif p == OWL.unionOf:
             added |= {(m, RDFS.subClassOf, s) for m in members(o)}
+    return added
+
+
+def _equivalences(closed: set[Triple]) -> set[Triple]:
+    added: set[Triple] = set()
+    for s, p, o in closed:
+        if p in (OWL.equivalentClass, OWL.equivalentProperty):
+            added.add((o, p, s))
+        elif p in (RDFS.subClassOf, RDFS.subPropertyOf) and s != o and (o, p, s) in closed:
+            added.add((s, OWL.equivalentClass if p == RDFS.subClassOf else OWL.equivalentProperty,
+                       o))
     return added
 
 
