@@ -47,12 +47,14 @@ def _check(report: ValidationReport, stage: str) -> None:
 def _write_dataset(staging: Path, graphs: dict[str, Graph], config: Config) -> int:
     """Index the named graphs with Oxigraph and write them as N-Quads; returns the file size."""
     store = ox.Store(str(staging / rel.OXIGRAPH_DIR))
+    # one N-Quads document: Oxigraph gives each document's blank nodes fresh labels, and the
+    # inferred graph speaks of the ontology's blank nodes (restrictions, lists)
+    quads = []
     for name, graph in graphs.items():
-        store.bulk_load(
-            graph.serialize(format="nt", encoding="utf-8"),
-            format=ox.RdfFormat.N_TRIPLES,
-            to_graph=ox.NamedNode(config.graph_iri(name)),
-        )
+        suffix = f" <{config.graph_iri(name)}> .".encode()
+        quads += [line[:-2] + suffix for line in graph.serialize(
+            format="nt", encoding="utf-8").splitlines() if line.endswith(b" .")]
+    store.bulk_load(b"\n".join(quads) + b"\n", format=ox.RdfFormat.N_QUADS)
     store.flush()
     store.optimize()
     dataset = staging / rel.DATASET
