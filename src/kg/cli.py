@@ -44,10 +44,13 @@ def _say(message: str) -> None:
 def main(ctx: click.Context, root: Path | None, release_dir: Path | None, store: str | None,
          reasoning: str | None, reasoner: str | None) -> None:
     """KazKor KG: build, validate, query and serve the Kazakhstan–Korea knowledge graph."""
-    ctx.obj = {"config": Config.from_env(root=root.resolve() if root else None,
-                                         release_dir=release_dir.resolve() if release_dir else None,
-                                         store=store, reasoning=reasoning,
-                                         reasoner=reasoner)}
+    try:
+        config = Config.from_env(root=root.resolve() if root else None,
+                                 release_dir=release_dir.resolve() if release_dir else None,
+                                 store=store, reasoning=reasoning, reasoner=reasoner)
+    except ValueError as e:
+        raise click.UsageError(str(e)) from e
+    ctx.obj = {"config": config}
 
 
 def _build_or_exit(config: Config, force: bool = False):  # type: ignore[no-untyped-def]
