@@ -263,6 +263,8 @@ def why_command(ctx: click.Context, subject: str, predicate: str, object_: str,
 @click.pass_context
 def reason_command(ctx: click.Context, stats: bool) -> None:
     """Compute the closure of the sources (no cache, no release) and say what it holds."""
+    from rdflib.graph import ReadOnlyGraphAggregate
+
     from kg.pipeline.consistency import InconsistentGraph, check_consistency
     from kg.pipeline.load import load_sources
     from kg.pipeline.reason import FILTERS, closure
@@ -284,8 +286,9 @@ def reason_command(ctx: click.Context, stats: bool) -> None:
     click.echo(f"filtered            {result.entailed - len(result.inferred):>9} triples")
     click.echo(f"inferred (kept)     {len(result.inferred):>9} triples")
     try:
-        check_consistency(asserted + result.inferred, loaded.subject_files, config.root,
-                          result.engine_errors)
+        check_consistency(ReadOnlyGraphAggregate([asserted, result.inferred]),
+                          loaded.subject_files, config.root, result.engine_errors,
+                          asserted.namespace_manager)
     except InconsistentGraph as e:
         _say(f"error: {e}")
         sys.exit(1)

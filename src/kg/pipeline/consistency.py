@@ -16,6 +16,7 @@ from pathlib import Path
 
 from rdflib import OWL, RDF, RDFS, Graph, Literal
 from rdflib.collection import Collection
+from rdflib.namespace import NamespaceManager
 from rdflib.term import Node
 
 #: the namespace of owlrl's error-message triples
@@ -35,18 +36,19 @@ class Clash:
     triples: tuple[Triple, ...]
 
     def describe(self, graph: Graph, subject_files: SubjectFiles | None = None,
-                 root: Path | None = None) -> str:
-        names = [describe_node(n, graph, subject_files, root) for n in self.resources]
+                 root: Path | None = None, namespaces: NamespaceManager | None = None) -> str:
+        namespaces = namespaces or graph.namespace_manager
+        names = [describe_node(n, graph, subject_files, root, namespaces)
+                 for n in self.resources]
         lines = [self.sentence.format(*names), "    the triples involved:"]
-        lines += [f"      {' '.join(term.n3(graph.namespace_manager) for term in t)}"
-                  for t in self.triples]
+        lines += [f"      {' '.join(term.n3(namespaces) for term in t)}" for t in self.triples]
         return "\n".join(lines)
 
 
 def describe_node(node: Node, graph: Graph, subject_files: SubjectFiles | None = None,
-                  root: Path | None = None) -> str:
+                  root: Path | None = None, namespaces: NamespaceManager | None = None) -> str:
     """``kkid:x ("its label", data/ttl/file.ttl:12)``: a name a person can look up."""
-    name = node.n3(graph.namespace_manager)
+    name = node.n3(namespaces or graph.namespace_manager)
     if isinstance(node, Literal):
         return name
     notes = []
@@ -194,17 +196,19 @@ def find_clashes(graph: Graph) -> list[Clash]:
 
 
 def check_consistency(graph: Graph, subject_files: SubjectFiles | None = None,
-                      root: Path | None = None, engine_errors: list[str] | None = None) -> None:
+                      root: Path | None = None, engine_errors: list[str] | None = None,
+                      namespaces: NamespaceManager | None = None) -> None:
     """Raise :class:`InconsistentGraph` if ``graph`` contradicts itself.
 
-    ``engine_errors`` are the reasoner's own messages: reported if no check above
-    recognizes the contradiction.
+    ``graph`` may be a read-only aggregate of the asserted and inferred graphs, with
+    ``namespaces`` for the prefixes. ``engine_errors`` are the reasoner's own
+    messages: reported if no check above recognizes the contradiction.
     """
     clashes = find_clashes(graph)
     errors = list(engine_errors or [])
     if not clashes and not errors:
         return
-    shown = [c.describe(graph, subject_files, root) for c in clashes] or [
+    shown = [c.describe(graph, subject_files, root, namespaces) for c in clashes] or [
         f"the reasoner reports: {e}" for e in errors]
     message = (f"the graph is inconsistent ({len(shown)} contradiction(s)); the build stopped "
                "and the previous release stays served. Correct the data or the ontology:\n"

@@ -220,9 +220,12 @@ def load_sources(config: Config) -> LoadedSources:
     subject_files: dict[Node, tuple[Path, int | None]] = {}
     for source in sources:
         graph = parse_source(source.path)
-        graphs[source.graph] += graph
-        for prefix, ns in graph.namespaces():
-            graphs[source.graph].bind(prefix, ns, override=False)
+        if len(graphs[source.graph]):
+            graphs[source.graph] += graph
+            for prefix, ns in graph.namespaces():
+                graphs[source.graph].bind(prefix, ns, override=False)
+        else:  # the first file of its graph: no need to copy it
+            graphs[source.graph] = graph
         lines = _subject_lines(source.path, graph)
         for subject in set(graph.subjects()):
             subject_files.setdefault(subject, (source.path, lines.get(subject)))

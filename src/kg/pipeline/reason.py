@@ -330,8 +330,9 @@ def closure(asserted: Graph, mode: str = "owlrl", engine: str = "owlrl",
     inferred = Graph()
     filtered: Counter[str] = Counter()
     entailed = 0
+    given = set(asserted)
     for triple in full:
-        if triple in asserted:
+        if triple in given:
             continue
         entailed += 1
         category = filter_category(triple)

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from rdflib import Graph
+from rdflib.graph import ReadOnlyGraphAggregate
 
 from kg.config import Config
 from kg.pipeline.consistency import check_consistency
@@ -89,8 +90,8 @@ def cached_closure(loaded: LoadedSources, asserted: Graph, config: Config,
             f"(hash {key[:16]}), {len(hit.inferred)} inferred triples reused from the cache")
         return hit
     result = closure(asserted, config.reasoning, engine)
-    check_consistency(asserted + result.inferred, loaded.subject_files, config.root,
-                      result.engine_errors)
+    check_consistency(ReadOnlyGraphAggregate([asserted, result.inferred]), loaded.subject_files,
+                      config.root, result.engine_errors, asserted.namespace_manager)
     say(f"reasoning ({config.reasoning}, {engine}) entailed {result.entailed} new triples in "
         f"{result.seconds:.2f} s; kept {len(result.inferred)} after filtering "
         f"{result.entailed - len(result.inferred)}; consistent")
