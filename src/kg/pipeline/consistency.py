@@ -191,8 +191,17 @@ CHECKS = (_nothing, _disjoint_classes, _functional, _same_and_different,
 
 
 def find_clashes(graph: Graph) -> list[Clash]:
-    """Every clash in ``graph`` (asserted and inferred triples together)."""
-    return [clash for check in CHECKS for clash in check(graph)]
+    """Every clash in ``graph`` (asserted and inferred triples together).
+
+    ``x owl:differentFrom x`` follows from any same-and-different clash (by sameAs
+    replacement); it is reported only when it is the sole one.
+    """
+    clashes = [clash for check in CHECKS for clash in check(graph)]
+    reflexive = [c for c in clashes if c.kind == "same-and-different"
+                 and len(set(c.resources)) == 1]
+    if len(reflexive) < sum(1 for c in clashes if c.kind == "same-and-different"):
+        clashes = [c for c in clashes if c not in reflexive]
+    return clashes
 
 
 def check_consistency(graph: Graph, subject_files: SubjectFiles | None = None,

@@ -303,8 +303,6 @@ class Closure:
     #: filter category -> triples it removed
     filtered: dict[str, int]
     seconds: float
-    #: every triple of the closure, asserted included; ``None`` when read from the cache
-    full: set[Triple] | None = field(default=None, repr=False)
     engine_errors: list[str] = field(default_factory=list)
     cached: bool = False
 
@@ -343,4 +341,4 @@ def closure(asserted: Graph, mode: str = "owlrl", engine: str = "owlrl",
     for prefix, namespace in asserted.namespaces():
         inferred.bind(prefix, namespace, override=False)
     return Closure(inferred, mode, chosen, entailed, dict(sorted(filtered.items())), seconds,
-                   full, errors)
+                   errors)
