@@ -317,3 +317,12 @@ def test_ntriples_gzip_and_rdfxml_sources(tmp_path: Path):
     with pytest.raises(SourceError) as e:
         build(config)
     assert e.value.path.name == "broken.nt" and e.value.line == 1
+
+
+def test_kg_reason_stats():
+    done = run_kg("--reasoner", "owlrl", "reason", "--stats")
+    assert done.returncode == 0, done.stderr
+    lines = {line.split()[0] + " " + line.split()[1]: line for line in done.stdout.splitlines()
+             if len(line.split()) > 2}
+    assert "filtered reflexive-sameAs" in lines and "inferred (kept)" in lines
+    assert done.stdout.rstrip().endswith("consistent")
