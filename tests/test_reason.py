@@ -216,6 +216,9 @@ def test_why_bilateral_document_reaches_asserted_triples(explainer: Explainer):
     explanation = explainer.explain(t)
     assert explanation.status == "inferred"
     _sound(explanation.proof, explainer)
+    # by the domain of kko:party, and by subclass steps from kko:CooperationAgreement
+    assert {"prp-dom", "cax-sco"} == {explanation.proof.rule.id} | {
+        r.id for r in explanation.also_by}
     data = json.loads(json.dumps(explanation.to_dict()))
     assert data["status"] == "inferred" and data["proof"]["premises"]
 

@@ -110,6 +110,8 @@ class Explanation:
     status: str
     proof: Step | None
     namespace_manager: NamespaceManager | None = field(default=None, repr=False)
+    #: other rules that derive the triple too (from premises that follow as well)
+    also_by: list[Rule] = field(default_factory=list)
 
     def _n3(self, triple: Triple) -> str:
         return " ".join(term.n3(self.namespace_manager) for term in triple)
@@ -153,6 +155,9 @@ class Explanation:
                     walk(premise, indent + ("    " if last else "│   "))
 
         walk(self.proof, "")
+        if self.also_by:
+            lines.append("also follows by: " + ", ".join(f"{r.family} ({r.id})"
+                                                          for r in self.also_by))
         lines.append("rules:")
         lines += [f"  {r.family} ({r.id}): {r.description}" for r in self.rules()]
         return "\n".join(lines)
@@ -175,7 +180,8 @@ class Explanation:
             return entry
 
         return {"triple": [t.n3() for t in self.triple], "status": self.status,
-                "proof": step(self.proof) if self.proof is not None else None}
+                "proof": step(self.proof) if self.proof is not None else None,
+                "also_by": [r.id for r in self.also_by]}
 
 
 class Explainer:
@@ -203,12 +209,15 @@ class Explainer:
             return Explanation(triple, "asserted", Step(triple, graph=where), nsm)
         if triple not in self.graph:
             return Explanation(triple, "not-entailed", None, nsm)
-        proof = self._prove(triple)
-        return Explanation(triple, "inferred" if proof else "unexplained", proof, nsm)
+        proof, others = self._prove(triple)
+        if proof is None:
+            return Explanation(triple, "unexplained", None, nsm)
+        return Explanation(triple, "inferred", proof, nsm, others)
 
     # -- proof search ------------------------------------------------------------------------
 
-    def _prove(self, goal: Triple) -> Step | None:
+    def _prove(self, goal: Triple) -> tuple[Step | None, list[Rule]]:
+        """A proof of least depth, and the other rules that also derive ``goal``."""
         relevant: list[Triple] = []
         seen = {goal}
         queue = [goal]
@@ -226,7 +235,7 @@ class Explainer:
         chosen: dict[Triple, tuple[Rule, tuple[Triple, ...]]] = {}
         level = 0
         pending = set(relevant)
-        while pending and goal not in chosen:
+        while pending:
             level += 1
             found = {}
             for triple in pending:
@@ -235,12 +244,18 @@ class Explainer:
                         found[triple] = (rule, premises)
                         break
             if not found:
-                return None
+                break
             for triple, derivation in found.items():
                 depth[triple] = level
                 chosen[triple] = derivation
             pending -= found.keys()
-        return self._step(goal, chosen)
+        if goal not in chosen:
+            return None, []
+        others: dict[str, Rule] = {}
+        for rule, premises in self._candidates(goal):
+            if rule.id != chosen[goal][0].id and all(p in depth for p in premises):
+                others.setdefault(rule.id, rule)
+        return self._step(goal, chosen), list(others.values())
 
     def _step(self, triple: Triple, chosen: dict[Triple, tuple[Rule, tuple[Triple, ...]]]
               ) -> Step:
