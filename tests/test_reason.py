@@ -329,3 +329,17 @@ def test_kg_reason_stats():
              if len(line.split()) > 2}
     assert "filtered reflexive-sameAs" in lines and "inferred (kept)" in lines
     assert done.stdout.rstrip().endswith("consistent")
+
+
+def test_why_transitive_located_in_on_the_real_graph(explainer: Explainer, release,
+                                                      config: Config):
+    located_in = URIRef("https://w3id.org/kazkor/ontology#locatedIn")
+    inferred = release_graphs(release.dataset, config.graph_iris)["inferred"]
+    g = explainer.graph
+    chains = [(s, p, o) for s, p, o in inferred.triples((None, located_in, None))
+              if any((x, located_in, o) in g for x in g.objects(s, located_in) if x != o)]
+    if not chains:
+        pytest.skip("the data has no inferred kko:locatedIn yet")
+    explanation = explainer.explain(chains[0])
+    assert "prp-trp" in {r.id for r in explanation.rules()} | {r.id for r in explanation.also_by}
+    _sound(explanation.proof, explainer)
