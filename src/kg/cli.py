@@ -278,7 +278,8 @@ def reason_command(ctx: click.Context, stats: bool) -> None:
     asserted = loaded.union()
     result = closure(asserted, config.reasoning, config.reasoner, config.reasoner_threshold)
     click.echo(f"asserted            {len(asserted):>9} triples")
-    click.echo(f"engine              {result.engine} ({result.mode}), {result.seconds:.2f} s")
+    click.echo(f"engine              {result.engine} ({result.mode}), {result.seconds:.2f} s "
+               f"({result.cpu_seconds:.2f} s of processor time)")
     click.echo(f"entailed, new       {result.entailed:>9} triples")
     if stats:
         for category, what in FILTERS.items():

@@ -26,7 +26,7 @@ from kg.pipeline.reason import FILTERS, Closure, choose_engine, closure
 
 CACHE_DIR = "cache"
 #: bump when the rules, the filter or the entry format change
-CACHE_VERSION = "1"
+CACHE_VERSION = "2"
 
 
 def cache_key(sources: Iterable[Source], mode: str, engine: str) -> str:
@@ -53,12 +53,12 @@ def load_cached(cache_dir: Path, key: str) -> Closure | None:
             return None
         inferred = Graph()
         inferred.parse(triples, format="nt")
-    except (OSError, ValueError, SyntaxError):
+        if len(inferred) != stats["inferred"]:
+            return None
+        return Closure(inferred, stats["mode"], stats["engine"], stats["entailed_new"],
+                       stats["filtered"], stats["seconds"], stats["cpu_seconds"], cached=True)
+    except (OSError, ValueError, SyntaxError, KeyError):
         return None
-    if len(inferred) != stats["inferred"]:
-        return None
-    return Closure(inferred, stats["mode"], stats["engine"], stats["entailed_new"],
-                   stats["filtered"], stats["seconds"], cached=True)
 
 
 def store(cache_dir: Path, key: str, closure: Closure) -> None:
