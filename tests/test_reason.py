@@ -343,3 +343,21 @@ def test_why_transitive_located_in_on_the_real_graph(explainer: Explainer, relea
     explanation = explainer.explain(chains[0])
     assert "prp-trp" in {r.id for r in explanation.rules()} | {r.id for r in explanation.also_by}
     _sound(explanation.proof, explainer)
+
+
+def test_terms_of_kg_why():
+    from rdflib import Literal
+    from rdflib.namespace import XSD
+
+    from kg.pipeline.explain import TermError
+
+    assert parse_term("a", PREFIXES) == RDF.type
+    assert parse_term("<http://example.org/x>", PREFIXES) == URIRef("http://example.org/x")
+    assert parse_term("https://w3id.org/kazkor/id/almaty", PREFIXES) == URIRef(
+        PREFIXES["kkid"] + "almaty")
+    assert parse_term('"Almaty"@en', PREFIXES) == Literal("Almaty", lang="en")
+    assert parse_term('"1995"^^xsd:gYear', PREFIXES) == Literal("1995", datatype=XSD.gYear)
+    assert parse_term("42", PREFIXES) == Literal(42)
+    for bad in ('"unterminated', "two words", "nope:x"):
+        with pytest.raises(TermError):
+            parse_term(bad, PREFIXES)
