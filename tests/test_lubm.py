@@ -17,7 +17,7 @@ from rdflib.term import Node
 
 from kg.config import Config
 from kg.pipeline.build import build
-from kg.pipeline.explain import release_graphs
+from kg.pipeline.explain import Explainer, Step, release_graphs
 from kg.pipeline.reason import filter_category
 from kg.store.oxigraph import to_rdflib
 
@@ -95,3 +95,27 @@ def test_lubm1_closure_equals_owlrl(lubm_release):
     reference -= canonical(asserted, asserted)
     assert len(ours) > 40_000
     assert ours == reference
+
+
+def test_lubm1_inferred_triples_are_explained(lubm_release):
+    """A sample of the inferred triples, each explained down to asserted triples."""
+    config, release = lubm_release
+    graphs = release_graphs(release.dataset, config.graph_iris)
+    explainer = Explainer({n: graphs[n] for n in ("ontology", "data")}, graphs["inferred"])
+    sample = sorted(graphs["inferred"], key=lambda t: " ".join(x.n3() for x in t))[::250]
+    assert len(sample) > 150
+    rules: set[str] = set()
+    for triple in sample:
+        explanation = explainer.explain(triple)
+        assert explanation.status == "inferred", explanation.to_text()
+        leaves = _leaves(explanation.proof)
+        assert all(leaf.graph in ("ontology", "data") and leaf.triple in
+                   graphs[leaf.graph] for leaf in leaves)
+        rules |= {r.id for r in explanation.rules()}
+    assert {"cax-sco", "prp-dom", "prp-inv"} <= rules
+
+
+def _leaves(step: Step) -> list[Step]:
+    if step.rule is None:
+        return [step]
+    return [leaf for premise in step.premises for leaf in _leaves(premise)]

@@ -120,7 +120,7 @@ def build(config: Config, *, force: bool = False, progress: Progress | None = No
         "base_iri": config.base_iri,
         "reasoning": config.reasoning,
         "closure": {**reasoned.stats(), "cached": reasoned.cached},
-        "prefixes": {prefix: str(ns) for prefix, ns in asserted.namespaces() if prefix},
+        "prefixes": {prefix: str(ns) for prefix, ns in asserted.namespaces()},
         "graphs": config.graph_iris,
         "triples": {**counts, "total": sum(counts.values())},
         "validation": {"before_reasoning": before.summary(), "after_reasoning": after.summary()},

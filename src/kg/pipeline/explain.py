@@ -61,6 +61,11 @@ RULES = _rules(
     ("scm-eqc1", "equivalent class", "equivalent classes are subclasses of each other"),
     ("scm-eqc2", "equivalent class", "classes that are subclasses of each other are equivalent"),
     ("scm-int", "intersection", "an intersection is a subclass of each of its classes"),
+    ("scm-svf", "someValuesFrom", "a someValuesFrom restriction is a subclass of one with a "
+                                  "wider class or a superproperty"),
+    ("scm-avf", "allValuesFrom", "an allValuesFrom restriction is a subclass of one with a "
+                                 "wider class or a subproperty"),
+    ("scm-hv", "hasValue", "a hasValue restriction is a subclass of one on a superproperty"),
     ("scm-uni", "union", "each class of a union is a subclass of the union"),
     ("scm-spo", "subproperty", "subproperty is transitive"),
     ("scm-eqp1", "equivalent property", "equivalent properties are subproperties of each other"),
@@ -291,6 +296,7 @@ class Explainer:
             for head in g.objects(o, OWL.unionOf):
                 if s in self._list(head):
                     yield "scm-uni", ((o, OWL.unionOf, head),)
+            yield from self._restriction_instances(s, o)
         elif p == SPO:
             for b in g.objects(s, SPO):
                 yield "scm-spo", ((s, SPO, b), (b, SPO, o))
@@ -320,6 +326,27 @@ class Explainer:
         if not str(p).startswith(_VOCABULARY):
             yield from self._property_instances(s, p, o)
         yield from self._same_as_instances(s, p, o)
+
+    def _restriction_instances(self, sub: Node, sup: Node
+                               ) -> Iterator[tuple[str, tuple[Triple, ...]]]:
+        """scm-svf1/2, scm-avf1/2, scm-hv: subclass between restrictions."""
+        g = self.graph
+        for kind, rule in ((OWL.someValuesFrom, "scm-svf"), (OWL.allValuesFrom, "scm-avf"),
+                           (OWL.hasValue, "scm-hv")):
+            for y1 in g.objects(sub, kind):
+                for y2 in g.objects(sup, kind):
+                    for p1 in g.objects(sub, OWL.onProperty):
+                        for p2 in g.objects(sup, OWL.onProperty):
+                            base = ((sub, kind, y1), (sub, OWL.onProperty, p1),
+                                    (sup, kind, y2), (sup, OWL.onProperty, p2))
+                            if p1 == p2 and y1 != y2 and kind != OWL.hasValue:
+                                yield rule, (*base, (y1, SC, y2))
+                            elif y1 == y2 and p1 != p2:
+                                below = (p2, SPO, p1) if kind == OWL.allValuesFrom else (
+                                    p1, SPO, p2)
+                                yield rule, (*base, below)
+                            elif y1 == y2 and p1 == p2:
+                                yield rule, base
 
     def _type_instances(self, s: Node, c: Node) -> Iterator[tuple[str, tuple[Triple, ...]]]:
         g = self.graph
