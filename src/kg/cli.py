@@ -206,6 +206,10 @@ def info_command(ctx: click.Context) -> None:
     click.echo(f"release   {release.id}  ({release.path}, built {t})")
     click.echo(f"base IRI  {report['base_iri']}")
     click.echo(f"reasoning {report['reasoning']}")
+    if closure := report.get("closure"):
+        origin = "reused from the cache" if closure["cached"] else f"{closure['seconds']} s"
+        click.echo(f"closure   {closure['engine']}: {closure['inferred']} inferred triples kept, "
+                   f"{closure['filtered_total']} filtered ({origin})")
     click.echo("graphs")
     for name, iri in report["graphs"].items():
         click.echo(f"  {name:<9} {report['triples'].get(name, 0):>8} triples  <{iri}>")
