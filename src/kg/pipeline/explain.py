@@ -82,6 +82,10 @@ RULES = _rules(
     ("prp-inv", "inverse", "a statement holds, the other way round, for the inverse property"),
     ("prp-symp", "symmetric", "a symmetric property holds both ways"),
     ("prp-trp", "transitivity", "a transitive property carries over a chain of statements"),
+    ("cls-maxc2", "max cardinality", "two values of a property that a class allows at most "
+                                     "once are the same resource"),
+    ("prp-key", "key", "members of a class with the same key values are the same resource"),
+    ("cls-oo", "enumeration", "each listed individual is a member of the enumerated class"),
     ("prp-fp", "functional", "two values of a functional property are the same resource"),
     ("prp-ifp", "inverse functional", "two subjects that share a value of an inverse-functional "
                                       "property are the same resource"),
@@ -319,6 +323,23 @@ class Explainer:
             for q in g.subjects(TYPE, OWL.FunctionalProperty):
                 for x in g.subjects(q, s):
                     yield "prp-fp", ((q, TYPE, OWL.FunctionalProperty), (x, q, s), (x, q, o))
+            for r in g.subjects(OWL.maxCardinality, None):
+                for n in g.objects(r, OWL.maxCardinality):
+                    for q in g.objects(r, OWL.onProperty):
+                        for u in g.subjects(q, s):
+                            yield "cls-maxc2", ((r, OWL.maxCardinality, n),
+                                                (r, OWL.onProperty, q), (u, TYPE, r),
+                                                (u, q, s), (u, q, o))
+            for c, head in g.subject_objects(OWL.hasKey):
+                shared = []
+                for q in self._list(head):
+                    common = sorted(set(g.objects(s, q)) & set(g.objects(o, q)))
+                    if not common:
+                        break
+                    shared += [(s, q, common[0]), (o, q, common[0])]
+                else:
+                    yield "prp-key", ((c, OWL.hasKey, head), (s, TYPE, c), (o, TYPE, c),
+                                      *shared)
             for q in g.subjects(TYPE, OWL.InverseFunctionalProperty):
                 for x in g.objects(s, q):
                     yield "prp-ifp", ((q, TYPE, OWL.InverseFunctionalProperty), (s, q, x),
@@ -380,6 +401,9 @@ class Explainer:
         for head in g.objects(c, OWL.unionOf):
             for m in self._list(head):
                 yield "cls-uni", ((s, TYPE, m), (c, OWL.unionOf, head))
+        for head in g.objects(c, OWL.oneOf):
+            if s in self._list(head):
+                yield "cls-oo", ((c, OWL.oneOf, head),)
         for r in g.subjects(OWL.allValuesFrom, c):
             for q in g.objects(r, OWL.onProperty):
                 for x in g.subjects(q, s):

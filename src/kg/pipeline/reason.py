@@ -13,6 +13,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import product
 
 import owlrl
 from rdflib import OWL, RDF, RDFS, XSD, Graph, Literal, URIRef
@@ -80,14 +81,21 @@ def filter_category(triple: Triple) -> str | None:
     return None
 
 
-def choose_engine(engine: str, mode: str, size: int, threshold: int = AUTO_THRESHOLD) -> str:
-    """The engine that computes the closure of ``size`` asserted triples in ``mode``."""
+def choose_engine(engine: str, mode: str, asserted: Graph, threshold: int = AUTO_THRESHOLD
+                  ) -> str:
+    """The engine that computes the closure of ``asserted`` in ``mode``.
+
+    ``auto`` takes reasonable from ``threshold`` triples on, and whenever the graph has
+    an ``owl:hasKey``: owlrl 7.6.2 ignores the last property of a key (so with a key of
+    one property, every two members of the class become the same resource).
+    """
     if engine not in ENGINES:
         raise ReasoningError(f"unknown reasoner {engine!r}; use {', '.join(ENGINES)}")
     if mode not in MODES:
         raise ReasoningError(f"unknown reasoning mode {mode!r}; use {', '.join(MODES)}")
     if engine == "auto":
-        return "reasonable" if mode == "owlrl" and size >= threshold else "owlrl"
+        fast = len(asserted) >= threshold or (None, OWL.hasKey, None) in asserted
+        return "reasonable" if mode == "owlrl" and fast else "owlrl"
     if engine == "reasonable" and mode != "owlrl":
         raise ReasoningError("the reasonable engine computes OWL 2 RL only; "
                              f"use --reasoner owlrl for --reasoning {mode}")
@@ -107,10 +115,11 @@ def entail(asserted: Graph, mode: str, engine: str) -> tuple[set[Triple], list[s
             reasoner.from_graph(asserted)
             reasoner.from_graph(list(extra))
             full = {(s, p, _plain(o)) for s, p, o in reasoner.reason()}
-            chained = _property_chains(full) - full
-            if not chained:
+            added = (_property_chains(full) | _max_cardinality_one(full)
+                     | _keys(full)) - full
+            if not added:
                 return full | _domain_range_hierarchy(full), []
-            extra |= chained
+            extra |= added
     semantics = {"owlrl": owlrl.OWLRL_Semantics, "rdfs": owlrl.RDFS_Semantics}[mode]
     expanded = Graph()
     expanded += asserted
@@ -133,8 +142,9 @@ _SCHEMA_NAMESPACES = (str(RDFS), str(OWL))
 def _schema_completion(asserted: Graph) -> set[Triple]:
     """Schema axioms that reasonable does not derive (OWL 2 RL scm-svf1, scm-svf2,
     scm-avf1, scm-avf2, scm-hv between restrictions; scm-int, scm-uni for
-    intersections and unions; scm-spo, subproperty transitivity; scm-eqc2, scm-eqp2
-    and the symmetry of equivalence), to a fixpoint.
+    intersections and unions; scm-spo, subproperty transitivity; scm-eqc1/2,
+    scm-eqp1/2 and the symmetry of equivalence; cls-oo, the members of an
+    enumeration), to a fixpoint.
 
     They are given to reasonable as extra input, so that it draws their consequences
     (the members of the restrictions) itself.
@@ -150,7 +160,8 @@ def _schema_completion(asserted: Graph) -> set[Triple]:
         reasoner.from_graph(schema + list(extra))
         closed = set(reasoner.reason())
         new = (_restriction_subclasses(closed) | _set_subclasses(closed)
-               | _subproperty_transitivity(closed) | _equivalences(closed)) - closed
+               | _subproperty_transitivity(closed) | _equivalences(closed)
+               | _enumerations(closed)) - closed
         if not new:
             return extra
         extra |= new
@@ -220,9 +231,7 @@ def _property_chains(full: set[Triple]) -> set[Triple]:
     if not chains:
         return set()
     members = _lists(full)
-    values: dict[Node, dict[Node, set[Node]]] = {}
-    for s, p, o in full:
-        values.setdefault(p, {}).setdefault(s, set()).add(o)
+    values = _values(full)
     added: set[Triple] = set()
     for prop, head in chains:
         steps = members(head)
@@ -234,6 +243,59 @@ def _property_chains(full: set[Triple]) -> set[Triple]:
                 index = values.get(step, {})
                 reached = {o for x in reached for o in index.get(x, ())}
             added |= {(start, prop, end) for end in reached}
+    return added
+
+
+def _enumerations(closed: set[Triple]) -> set[Triple]:
+    members = _lists(closed)
+    return {(m, RDF.type, s) for s, p, o in closed if p == OWL.oneOf for m in members(o)}
+
+
+def _values(full: set[Triple]) -> dict[Node, dict[Node, set[Node]]]:
+    """predicate -> subject -> objects."""
+    values: dict[Node, dict[Node, set[Node]]] = {}
+    for s, p, o in full:
+        values.setdefault(p, {}).setdefault(s, set()).add(o)
+    return values
+
+
+def _max_cardinality_one(full: set[Triple]) -> set[Triple]:
+    """OWL 2 RL cls-maxc2 and cls-maxqc4: two values of a property that a class allows
+    at most once are the same resource (reasonable does not apply them)."""
+    values = _values(full)
+    restrictions = [r for key in (OWL.maxCardinality, OWL.maxQualifiedCardinality)
+                    for r, n in values.get(key, {}).items()
+                    if any(str(v) == "1" for v in n)
+                    and values.get(OWL.onClass, {}).get(r, {OWL.Thing}) == {OWL.Thing}]
+    members = values.get(RDF.type, {})
+    added: set[Triple] = set()
+    for r in restrictions:
+        for prop in values.get(OWL.onProperty, {}).get(r, ()):
+            for u in (x for x, types in members.items() if r in types):
+                found = sorted(values.get(prop, {}).get(u, ()))
+                added |= {(a, OWL.sameAs, b) for a in found for b in found if a != b}
+    return added
+
+
+def _keys(full: set[Triple]) -> set[Triple]:
+    """OWL 2 RL prp-key: members of a class with the same key values are the same resource."""
+    keys = [(s, o) for s, p, o in full if p == OWL.hasKey]
+    if not keys:
+        return set()
+    values = _values(full)
+    lists = _lists(full)
+    added: set[Triple] = set()
+    for cls, head in keys:
+        props = lists(head)
+        by_key: dict[tuple[Node, ...], list[Node]] = {}
+        for x, types in values.get(RDF.type, {}).items():
+            if cls not in types:
+                continue
+            found = [values.get(p, {}).get(x, set()) for p in props]
+            for combination in product(*found):
+                by_key.setdefault(combination, []).append(x)
+        for same in by_key.values():
+            added |= {(a, OWL.sameAs, b) for a in same for b in same if a != b}
     return added
 
 
@@ -252,7 +314,8 @@ def _equivalences(closed: set[Triple]) -> set[Triple]:
     added: set[Triple] = set()
     for s, p, o in closed:
         if p in (OWL.equivalentClass, OWL.equivalentProperty):
-            added.add((o, p, s))
+            sub = RDFS.subClassOf if p == OWL.equivalentClass else RDFS.subPropertyOf
+            added |= {(o, p, s), (s, sub, o), (o, sub, s)}
         elif p in (RDFS.subClassOf, RDFS.subPropertyOf) and s != o and (o, p, s) in closed:
             added.add((s, OWL.equivalentClass if p == RDFS.subClassOf else OWL.equivalentProperty,
                        o))
@@ -324,7 +387,7 @@ class Closure:
 def closure(asserted: Graph, mode: str = "owlrl", engine: str = "owlrl",
             threshold: int = AUTO_THRESHOLD) -> Closure:
     """The triples that ``mode`` entails beyond ``asserted``, filtered, computed by ``engine``."""
-    chosen = choose_engine(engine, mode, len(asserted), threshold)
+    chosen = choose_engine(engine, mode, asserted, threshold)
     start, cpu = time.perf_counter(), time.process_time()
     full, errors = entail(asserted, mode, chosen)
     seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu

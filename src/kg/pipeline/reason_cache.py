@@ -26,7 +26,7 @@ from kg.pipeline.reason import FILTERS, Closure, choose_engine, closure
 
 CACHE_DIR = "cache"
 #: bump when the rules, the filter or the entry format change
-CACHE_VERSION = "2"
+CACHE_VERSION = "3"
 
 
 def cache_key(sources: Iterable[Source], mode: str, engine: str) -> str:
@@ -81,7 +81,7 @@ def cached_closure(loaded: LoadedSources, asserted: Graph, config: Config,
     contradicts itself; nothing is cached then.
     """
     say = progress or (lambda _msg: None)
-    engine = choose_engine(config.reasoner, config.reasoning, len(asserted),
+    engine = choose_engine(config.reasoner, config.reasoning, asserted,
                            config.reasoner_threshold)
     key = cache_key(loaded.sources, config.reasoning, engine)
     cache_dir = config.releases / CACHE_DIR
