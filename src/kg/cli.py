@@ -51,14 +51,20 @@ def _say(message: str) -> None:
               help="Store backend: oxigraph (default), memory, or remote:URL (a SPARQL server).")
 @click.option("--reasoning", type=click.Choice(["owlrl", "rdfs", "none"]),
               help="Reasoning profile for the inferred graph (default: owlrl).")
+@click.option("--reasoner", type=click.Choice(["auto", "owlrl", "reasonable"]),
+              help="Engine of the closure (default: auto, reasonable from 50,000 triples).")
 @click.version_option(package_name="kazkor-kg")
 @click.pass_context
 def main(ctx: click.Context, root: Path | None, release_dir: Path | None, store: str | None,
-         reasoning: str | None) -> None:
+         reasoning: str | None, reasoner: str | None) -> None:
     """KazKor KG: build, validate, query and serve the Kazakhstan–Korea knowledge graph."""
-    ctx.obj = {"config": Config.from_env(root=root.resolve() if root else None,
-                                         release_dir=release_dir.resolve() if release_dir else None,
-                                         store=store, reasoning=reasoning)}
+    try:
+        config = Config.from_env(root=root.resolve() if root else None,
+                                 release_dir=release_dir.resolve() if release_dir else None,
+                                 store=store, reasoning=reasoning, reasoner=reasoner)
+    except ValueError as e:
+        raise click.UsageError(str(e)) from e
+    ctx.obj = {"config": config}
 
 
 def _build_or_exit(config: Config, force: bool = False):  # type: ignore[no-untyped-def]
@@ -160,16 +166,27 @@ def _table(variables: list[str], rows: list[tuple[Node | None, ...]]) -> str:
 @click.option("--format", "output_format", default="table", show_default=True,
               type=click.Choice(["table", *formats.BY_NAME]),
               help="table (readable), or a result/RDF format of the registry.")
+@click.option("--asserted", is_flag=True,
+              help="Asserted facts only: the default graph is ontology + data + links + meta, "
+                   "without the inferred graph.")
 @click.pass_context
-def query_command(ctx: click.Context, sparql: str, output_format: str) -> None:
+def query_command(ctx: click.Context, sparql: str, output_format: str, asserted: bool) -> None:
     """Run a SPARQL query against the current release. Use '-' to read it from stdin."""
+    from kg.querytext import has_dataset_clause
+
     config = _config(ctx)
     if sparql == "-":
         sparql = sys.stdin.read()
+    if asserted and has_dataset_clause(sparql):
+        _say("error: --asserted chooses the graphs, but the query names its own with FROM; "
+             "drop one of them")
+        sys.exit(2)
+    asserted_graphs = ("ontology", "data", "links", "meta")
+    graphs = [config.graph_iri(n) for n in asserted_graphs] if asserted else []
     release = current_release(config) or _build_or_exit(config).release
     try:
         store = release.open_store(config.store)
-        result = store.query(sparql)
+        result = store.query(sparql, default_graph_uris=graphs, named_graph_uris=graphs)
         if output_format != "table":
             sys.stdout.buffer.write(result.serialize(output_format))
         elif result.kind == "bindings":
@@ -208,6 +225,10 @@ def info_command(ctx: click.Context) -> None:
     click.echo(f"release   {release.id}  ({release.path}, built {t})")
     click.echo(f"base IRI  {report['base_iri']}")
     click.echo(f"reasoning {report['reasoning']}")
+    if closure := report.get("closure"):
+        origin = "reused from the cache" if closure["cached"] else f"{closure['seconds']} s"
+        click.echo(f"closure   {closure['engine']}: {closure['inferred']} inferred triples kept, "
+                   f"{closure['filtered_total']} filtered ({origin})")
     click.echo("graphs")
     for name, iri in report["graphs"].items():
         click.echo(f"  {name:<9} {report['triples'].get(name, 0):>8} triples  <{iri}>")
@@ -314,3 +335,84 @@ def links_check_command(ctx: click.Context, output_format: str, reference: Path 
         sys.exit(2)
     click.echo(report.to_json() if output_format == "json" else report.to_text())
     sys.exit(0 if report.ok else 1)
+
+
+@main.command("why")
+@click.argument("subject")
+@click.argument("predicate")
+@click.argument("object_")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+@click.pass_context
+def why_command(ctx: click.Context, subject: str, predicate: str, object_: str,
+                output_format: str) -> None:
+    """Explain how the triple SUBJECT PREDICATE OBJECT follows from asserted triples.
+
+    Terms are IRIs (<...> or bare http...), prefixed names (kkid:almaty), 'a' for
+    rdf:type, or literals ('"Almaty"@en', 42). Exit 0: asserted or explained;
+    1: not entailed (or not explained); 2: a term cannot be read.
+    """
+    from kg.pipeline.explain import Explainer, TermError, parse_term, release_graphs
+
+    config = _config(ctx)
+    release = current_release(config) or _build_or_exit(config).release
+    try:
+        release.check()
+    except ReleaseError as e:
+        _say(f"error: {e}")
+        sys.exit(1)
+    report = release.report
+    prefixes = report.get("prefixes", {})
+    try:
+        triple = (parse_term(subject, prefixes), parse_term(predicate, prefixes),
+                  parse_term(object_, prefixes))
+    except TermError as e:
+        _say(f"error: {e}")
+        sys.exit(2)
+    graphs = release_graphs(release.dataset, report["graphs"])
+    explainer = Explainer({n: graphs[n] for n in ("ontology", "data", "links")},
+                          graphs["inferred"], prefixes)
+    explanation = explainer.explain(triple)
+    if output_format == "json":
+        click.echo(json.dumps(explanation.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(explanation.to_text())
+    sys.exit(0 if explanation.status in ("asserted", "inferred") else 1)
+
+
+@main.command("reason")
+@click.option("--stats", is_flag=True, help="Print the closure's counts per filter category.")
+@click.pass_context
+def reason_command(ctx: click.Context, stats: bool) -> None:
+    """Compute the closure of the sources (no cache, no release) and say what it holds."""
+    from rdflib.graph import ReadOnlyGraphAggregate
+
+    from kg.pipeline.consistency import InconsistentGraph, check_consistency
+    from kg.pipeline.load import load_sources
+    from kg.pipeline.reason import FILTERS, closure
+
+    config = _config(ctx)
+    try:
+        loaded = load_sources(config)
+    except SourceError as e:
+        _say(f"error: {e}")
+        sys.exit(2)
+    asserted = loaded.union()
+    result = closure(asserted, config.reasoning, config.reasoner, config.reasoner_threshold)
+    click.echo(f"asserted            {len(asserted):>9} triples")
+    click.echo(f"engine              {result.engine} ({result.mode}), {result.seconds:.2f} s "
+               f"({result.cpu_seconds:.2f} s of processor time)")
+    click.echo(f"entailed, new       {result.entailed:>9} triples")
+    if stats:
+        for category, what in FILTERS.items():
+            click.echo(f"  filtered {category:<17} {result.filtered.get(category, 0):>7}  {what}")
+    click.echo(f"filtered            {result.entailed - len(result.inferred):>9} triples")
+    click.echo(f"inferred (kept)     {len(result.inferred):>9} triples")
+    try:
+        check_consistency(ReadOnlyGraphAggregate([asserted, result.inferred]),
+                          loaded.subject_files, config.root, result.engine_errors,
+                          asserted.namespace_manager)
+    except InconsistentGraph as e:
+        _say(f"error: {e}")
+        sys.exit(1)
+    click.echo("consistent")

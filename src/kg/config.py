@@ -35,6 +35,10 @@ class Config:
     store: str = "oxigraph"
     #: ``owlrl`` (OWL 2 RL), ``rdfs`` (RDFS only) or ``none``
     reasoning: str = "owlrl"
+    #: the engine of the closure: ``owlrl``, ``reasonable`` (Rust) or ``auto`` (by size)
+    reasoner: str = "auto"
+    #: ``auto`` uses ``reasonable`` from this many asserted triples on
+    reasoner_threshold: int = 50_000
     query_timeout: float = 30.0
     max_result_rows: int = 100_000
     max_query_bytes: int = 100_000
@@ -90,6 +94,10 @@ class Config:
             values["store"] = env["KG_STORE"]
         if "KG_REASONING" in env:
             values["reasoning"] = env["KG_REASONING"]
+        if "KG_REASONER" in env:
+            values["reasoner"] = env["KG_REASONER"]
+        if "KG_REASONER_THRESHOLD" in env:
+            values["reasoner_threshold"] = int(env["KG_REASONER_THRESHOLD"])
         if "KG_QUERY_TIMEOUT" in env:
             values["query_timeout"] = float(env["KG_QUERY_TIMEOUT"])
         if "KG_MAX_RESULT_ROWS" in env:
@@ -108,4 +116,9 @@ class Config:
             raise ValueError(f"the base IRI must end with '/' or '#': {config.base_iri!r}")
         if config.reasoning not in ("owlrl", "rdfs", "none"):
             raise ValueError(f"reasoning must be owlrl, rdfs or none, not {config.reasoning!r}")
+        if config.reasoner not in ("auto", "owlrl", "reasonable"):
+            raise ValueError(f"reasoner must be auto, owlrl or reasonable, not {config.reasoner!r}")
+        if config.reasoner == "reasonable" and config.reasoning == "rdfs":
+            raise ValueError("the reasonable engine computes OWL 2 RL only; "
+                             "use the owlrl reasoner for RDFS reasoning")
         return config

@@ -7,15 +7,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import pyoxigraph as ox
 from rdflib import Graph
 
 from kg.config import Config
 from kg.pipeline import release as rel
+from kg.pipeline.consistency import InconsistentGraph
 from kg.pipeline.dumps import read_manifest, write_dumps
 from kg.pipeline.load import load_shapes, load_sources
 from kg.pipeline.meta import meta_graph
-from kg.pipeline.reason import closure
+from kg.pipeline.reason_cache import cached_closure
 from kg.pipeline.validate import ValidationReport, validate_graph
 
 Progress = Callable[[str], None]
@@ -46,24 +46,11 @@ def _check(report: ValidationReport, stage: str) -> None:
 
 def _write_dataset(staging: Path, graphs: dict[str, Graph], config: Config,
                    version: str) -> int:
-    """Index the named graphs with Oxigraph, write them as N-Quads and as the dumps;
-    returns the size of the N-Quads file."""
-    store = ox.Store(str(staging / rel.OXIGRAPH_DIR))
-    for name, graph in graphs.items():
-        store.bulk_load(
-            graph.serialize(format="nt", encoding="utf-8"),
-            format=ox.RdfFormat.N_TRIPLES,
-            to_graph=ox.NamedNode(config.graph_iri(name)),
-        )
-    store.flush()
-    store.optimize()
-    dataset = staging / rel.DATASET
-    quads = store.dump(format=ox.RdfFormat.N_QUADS)
-    lines = sorted(line for line in quads.decode("utf-8").splitlines() if line)
-    dataset.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    """Index and write the named graphs and the dumps; returns the size of the N-Quads file."""
+    store = rel.write_dataset(staging, graphs, config)
     write_dumps(staging, store, version)
     del store
-    return dataset.stat().st_size
+    return (staging / rel.DATASET).stat().st_size
 
 
 def build(config: Config, *, force: bool = False, progress: Progress | None = None) -> BuildResult:
@@ -94,10 +81,12 @@ def build(config: Config, *, force: bool = False, progress: Progress | None = No
     timings["validate_asserted"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    inferred = closure(asserted, config.reasoning)
+    try:
+        reasoned = cached_closure(loaded, asserted, config, say)
+    except InconsistentGraph as e:
+        raise BuildError(str(e)) from e
+    inferred = reasoned.inferred
     timings["reason"] = time.perf_counter() - t
-    say(f"reasoning ({config.reasoning}) inferred {len(inferred)} triples "
-        f"in {timings['reason']:.2f} s")
 
     t = time.perf_counter()
     after = validate_graph(asserted + inferred, shapes, None, loaded.subject_files, config.root)
@@ -122,6 +111,8 @@ def build(config: Config, *, force: bool = False, progress: Progress | None = No
         "input_hash": digest,
         "base_iri": config.base_iri,
         "reasoning": config.reasoning,
+        "closure": {**reasoned.stats(), "cached": reasoned.cached},
+        "prefixes": {prefix: str(ns) for prefix, ns in asserted.namespaces()},
         "graphs": config.graph_iris,
         "triples": {**counts, "total": sum(counts.values())},
         "validation": {"before_reasoning": before.summary(), "after_reasoning": after.summary()},

@@ -1,51 +1,410 @@
-"""Reason: materialize the OWL 2 RL (or RDFS) closure with owlrl.
+"""Reason: materialize the OWL 2 RL (or RDFS) closure, and keep only what a user wants.
 
-Only the new triples are returned, for the inferred named graph; entailments no
-user wants to read (``?x owl:sameAs ?x``, ``rdf:type rdfs:Resource``, statements
-about the RDF/RDFS/OWL/XSD vocabularies themselves, literal subjects) are left out.
+Two engines compute the same closure: ``owlrl`` (pure Python, the reference) and
+``reasonable`` (Rust, OWL 2 RL only, far faster on large graphs); ``auto`` picks
+``reasonable`` above a size threshold. Only new triples are kept, for the inferred
+named graph, and entailments no user wants to read are filtered out by category
+(:data:`FILTERS`), so that ``kg reason --stats`` can say how many each removed.
 """
 
 from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from itertools import product
 
 import owlrl
 from rdflib import OWL, RDF, RDFS, XSD, Graph, Literal, URIRef
 from rdflib.term import Node
 
+from kg.pipeline.consistency import ERROR_NAMESPACE
+
+Triple = tuple[Node, Node, Node]
+
+MODES = ("owlrl", "rdfs", "none")
+ENGINES = ("auto", "owlrl", "reasonable")
+#: ``auto`` uses ``reasonable`` from this many asserted triples on
+AUTO_THRESHOLD = 50_000
+
 _VOCABULARIES = (str(RDF), str(RDFS), str(OWL), str(XSD))
-_USELESS_TYPES = {RDFS.Resource, OWL.Thing, RDFS.Class, OWL.Class, RDF.Property,
-                  RDFS.Datatype, RDFS.ContainerMembershipProperty}
+_TOP = {OWL.Thing, RDFS.Resource}
+_META_CLASSES = {RDFS.Class, OWL.Class, RDF.Property, RDFS.Datatype,
+                 RDFS.ContainerMembershipProperty}
+_SCHEMA = {RDFS.subClassOf, RDFS.subPropertyOf, OWL.equivalentClass, OWL.equivalentProperty}
+
+#: the filter categories, in the order they are tried, with what each removes
+FILTERS = {
+    "literal-subject": "generalised triples with a literal subject (not RDF)",
+    "engine-error": "owlrl's own error-message triples (inconsistencies are checked apart)",
+    "reflexive-sameAs": "?x owl:sameAs ?x",
+    "vocabulary": "statements about RDF, RDFS, OWL and XSD terms themselves",
+    "top-type": "?x rdf:type owl:Thing / rdfs:Resource",
+    "meta-type": "?x rdf:type rdfs:Class / owl:Class / rdf:Property / rdfs:Datatype",
+    "trivial-schema": "reflexive or top-level subClassOf, subPropertyOf, equivalence, "
+                      "domain and range (X rdfs:subClassOf X, X rdfs:subClassOf owl:Thing)",
+    "datatype": "typing of literals and datatype values",
+}
 
 
-def _wanted(triple: tuple[Node, Node, Node]) -> bool:
+class ReasoningError(ValueError):
+    """The reasoning settings do not fit together (an unknown engine, or reasonable for RDFS)."""
+
+
+def _in_vocabulary(node: Node) -> bool:
+    return isinstance(node, URIRef) and str(node).startswith(_VOCABULARIES)
+
+
+def filter_category(triple: Triple) -> str | None:
+    """The :data:`FILTERS` category that removes ``triple``, or ``None`` if a user wants it."""
     s, p, o = triple
     if isinstance(s, Literal):
-        return False
-    if isinstance(s, URIRef) and str(s).startswith(_VOCABULARIES):
-        return False
+        return "literal-subject"
+    if str(p).startswith(ERROR_NAMESPACE) or (p == RDF.type and str(o).startswith(ERROR_NAMESPACE)):
+        return "engine-error"
     if p == OWL.sameAs and s == o:
-        return False
-    if p == RDF.type and o in _USELESS_TYPES:
-        return False
-    if p in (RDFS.subClassOf, RDFS.subPropertyOf, OWL.equivalentClass, OWL.equivalentProperty):
-        if s == o or (isinstance(o, URIRef) and str(o).startswith(_VOCABULARIES)):
-            return False
-    if p in (RDFS.domain, RDFS.range) and o in (OWL.Thing, RDFS.Resource):
-        return False
-    return not (isinstance(o, Literal) and p == RDF.type)
+        return "reflexive-sameAs"
+    if _in_vocabulary(s):
+        return "vocabulary"
+    if p == RDF.type:
+        if o in _TOP:
+            return "top-type"
+        if o in _META_CLASSES:
+            return "meta-type"
+        if isinstance(o, Literal) or str(o).startswith(str(XSD)):
+            return "datatype"
+    if p in _SCHEMA and (s == o or _in_vocabulary(o)):
+        return "trivial-schema"
+    if p in (RDFS.domain, RDFS.range) and o in _TOP:
+        return "trivial-schema"
+    return None
 
 
-def closure(asserted: Graph, mode: str = "owlrl") -> Graph:
-    """The triples that ``mode`` (``owlrl`` or ``rdfs``) entails beyond ``asserted``."""
+def choose_engine(engine: str, mode: str, asserted: Graph, threshold: int = AUTO_THRESHOLD
+                  ) -> str:
+    """The engine that computes the closure of ``asserted`` in ``mode``.
+
+    ``auto`` takes reasonable from ``threshold`` triples on, and whenever the graph has
+    an ``owl:hasKey``: owlrl 7.6.2 ignores the last property of a key (so with a key of
+    one property, every two members of the class become the same resource).
+    """
+    if engine not in ENGINES:
+        raise ReasoningError(f"unknown reasoner {engine!r}; use {', '.join(ENGINES)}")
+    if mode not in MODES:
+        raise ReasoningError(f"unknown reasoning mode {mode!r}; use {', '.join(MODES)}")
+    if engine == "auto":
+        fast = len(asserted) >= threshold or (None, OWL.hasKey, None) in asserted
+        return "reasonable" if mode == "owlrl" and fast else "owlrl"
+    if engine == "reasonable" and mode != "owlrl":
+        raise ReasoningError("the reasonable engine computes OWL 2 RL only; "
+                             f"use --reasoner owlrl for --reasoning {mode}")
+    return engine
+
+
+def entail(asserted: Graph, mode: str, engine: str) -> tuple[set[Triple], list[str]]:
+    """Every triple of the closure (asserted ones included) and the engine's error messages."""
     if mode == "none":
-        return Graph()
+        return set(asserted), []
+    if engine == "reasonable":
+        import reasonable
+
+        extra = _schema_completion(asserted)
+        while True:
+            reasoner = reasonable.PyReasoner()
+            reasoner.from_graph(asserted)
+            reasoner.from_graph(list(extra))
+            full = {(s, p, _plain(o)) for s, p, o in reasoner.reason()}
+            added = (_property_chains(full) | _max_cardinality_one(full)
+                     | _keys(full)) - full
+            if not added:
+                return full | _domain_range_hierarchy(full), []
+            extra |= added
     semantics = {"owlrl": owlrl.OWLRL_Semantics, "rdfs": owlrl.RDFS_Semantics}[mode]
     expanded = Graph()
     expanded += asserted
-    owlrl.DeductiveClosure(
-        semantics, axiomatic_triples=False, datatype_axioms=False
-    ).expand(expanded)
+    rules = owlrl.DeductiveClosure(semantics, axiomatic_triples=False, datatype_axioms=False)
+    rules.expand(expanded)
+    errors = [str(o) for o in expanded.objects(None, URIRef(ERROR_NAMESPACE + "error"))]
+    return set(expanded), sorted(errors)
+
+
+def _plain(term: Node) -> Node:
+    """``"x"^^xsd:string`` as ``"x"``: the same RDF 1.1 literal, spelled as rdflib parses it."""
+    if isinstance(term, Literal) and term.datatype == XSD.string:
+        return Literal(str(term))
+    return term
+
+
+_SCHEMA_NAMESPACES = (str(RDFS), str(OWL))
+
+
+def _schema_completion(asserted: Graph) -> set[Triple]:
+    """Schema axioms that reasonable does not derive (OWL 2 RL scm-svf1, scm-svf2,
+    scm-avf1, scm-avf2, scm-hv between restrictions; scm-int, scm-uni for
+    intersections and unions; scm-spo, subproperty transitivity; scm-eqc1/2,
+    scm-eqp1/2 and the symmetry of equivalence; cls-oo, the members of an
+    enumeration), to a fixpoint.
+
+    They are given to reasonable as extra input, so that it draws their consequences
+    (the members of the restrictions) itself.
+    """
+    import reasonable
+
+    schema = [t for t in asserted
+              if str(t[1]).startswith(_SCHEMA_NAMESPACES) or t[1] in (RDF.first, RDF.rest)
+              or (t[1] == RDF.type and str(t[2]).startswith(_SCHEMA_NAMESPACES))]
+    extra: set[Triple] = set()
+    while True:
+        reasoner = reasonable.PyReasoner()
+        reasoner.from_graph(schema + list(extra))
+        closed = set(reasoner.reason())
+        new = (_restriction_subclasses(closed) | _set_subclasses(closed)
+               | _subproperty_transitivity(closed) | _equivalences(closed)
+               | _enumerations(closed)) - closed
+        if not new:
+            return extra
+        extra |= new
+
+
+def _restriction_subclasses(closed: set[Triple]) -> set[Triple]:
+    on: dict[Node, set[Node]] = {}
+    kinds: dict[Node, dict[Node, set[Node]]] = {}
+    sub: dict[Node, set[Node]] = {}
+    for s, p, o in closed:
+        if p == OWL.onProperty:
+            on.setdefault(s, set()).add(o)
+        elif p in (OWL.someValuesFrom, OWL.allValuesFrom, OWL.hasValue):
+            kinds.setdefault(p, {}).setdefault(s, set()).add(o)
+        elif p in (RDFS.subClassOf, RDFS.subPropertyOf):
+            sub.setdefault(s, set()).add(o)
+
+    def below(a: Node, b: Node) -> bool:
+        return a == b or b in sub.get(a, set())
+
+    added: set[Triple] = set()
+    for kind, fillers in kinds.items():
+        for c1, ys1 in fillers.items():
+            for c2, ys2 in fillers.items():
+                if c1 == c2:
+                    continue
+                for p1 in on.get(c1, set()):
+                    for p2 in on.get(c2, set()):
+                        for y1 in ys1:
+                            for y2 in ys2:
+                                if kind == OWL.hasValue:
+                                    holds = y1 == y2 and below(p1, p2)
+                                elif kind == OWL.someValuesFrom:
+                                    holds = (p1 == p2 and below(y1, y2)) or (
+                                        y1 == y2 and below(p1, p2))
+                                else:  # allValuesFrom: covariant in the filler, not the property
+                                    holds = (p1 == p2 and below(y1, y2)) or (
+                                        y1 == y2 and below(p2, p1))
+                                if holds:
+                                    added.add((c1, RDFS.subClassOf, c2))
+    return added
+
+
+def _lists(closed: set[Triple]) -> Callable[[Node], list[Node]]:
+    first: dict[Node, Node] = {}
+    rest: dict[Node, Node] = {}
+    for s, p, o in closed:
+        if p == RDF.first:
+            first[s] = o
+        elif p == RDF.rest:
+            rest[s] = o
+
+    def members(head: Node) -> list[Node]:
+        found: list[Node] = []
+        while head in first and len(found) < 10_000:
+            found.append(first[head])
+            head = rest.get(head, RDF.nil)
+        return found
+
+    return members
+
+
+def _property_chains(full: set[Triple]) -> set[Triple]:
+    """OWL 2 RL prp-spo2 (property chains), which reasonable does not apply: one round;
+    the caller gives the result back to reasonable until nothing new follows."""
+    chains = [(s, o) for s, p, o in full if p == OWL.propertyChainAxiom]
+    if not chains:
+        return set()
+    members = _lists(full)
+    values = _values(full)
+    added: set[Triple] = set()
+    for prop, head in chains:
+        steps = members(head)
+        if not steps:
+            continue
+        for start, firsts in values.get(steps[0], {}).items():
+            reached = set(firsts)
+            for step in steps[1:]:
+                index = values.get(step, {})
+                reached = {o for x in reached for o in index.get(x, ())}
+            added |= {(start, prop, end) for end in reached}
+    return added
+
+
+def _enumerations(closed: set[Triple]) -> set[Triple]:
+    members = _lists(closed)
+    return {(m, RDF.type, s) for s, p, o in closed if p == OWL.oneOf for m in members(o)}
+
+
+def _values(full: set[Triple]) -> dict[Node, dict[Node, set[Node]]]:
+    """predicate -> subject -> objects."""
+    values: dict[Node, dict[Node, set[Node]]] = {}
+    for s, p, o in full:
+        values.setdefault(p, {}).setdefault(s, set()).add(o)
+    return values
+
+
+def _max_cardinality_one(full: set[Triple]) -> set[Triple]:
+    """OWL 2 RL cls-maxc2 and cls-maxqc4: two values of a property that a class allows
+    at most once are the same resource (reasonable does not apply them)."""
+    values = _values(full)
+    restrictions = [r for key in (OWL.maxCardinality, OWL.maxQualifiedCardinality)
+                    for r, n in values.get(key, {}).items()
+                    if any(str(v) == "1" for v in n)
+                    and values.get(OWL.onClass, {}).get(r, {OWL.Thing}) == {OWL.Thing}]
+    members = values.get(RDF.type, {})
+    added: set[Triple] = set()
+    for r in restrictions:
+        for prop in values.get(OWL.onProperty, {}).get(r, ()):
+            for u in (x for x, types in members.items() if r in types):
+                found = sorted(values.get(prop, {}).get(u, ()))
+                added |= {(a, OWL.sameAs, b) for a in found for b in found if a != b}
+    return added
+
+
+def _keys(full: set[Triple]) -> set[Triple]:
+    """OWL 2 RL prp-key: members of a class with the same key values are the same resource."""
+    keys = [(s, o) for s, p, o in full if p == OWL.hasKey]
+    if not keys:
+        return set()
+    values = _values(full)
+    lists = _lists(full)
+    added: set[Triple] = set()
+    for cls, head in keys:
+        props = lists(head)
+        by_key: dict[tuple[Node, ...], list[Node]] = {}
+        for x, types in values.get(RDF.type, {}).items():
+            if cls not in types:
+                continue
+            found = [values.get(p, {}).get(x, set()) for p in props]
+            for combination in product(*found):
+                by_key.setdefault(combination, []).append(x)
+        for same in by_key.values():
+            added |= {(a, OWL.sameAs, b) for a in same for b in same if a != b}
+    return added
+
+
+def _set_subclasses(closed: set[Triple]) -> set[Triple]:
+    members = _lists(closed)
+    added: set[Triple] = set()
+    for s, p, o in closed:
+        if p == OWL.intersectionOf:
+            added |= {(s, RDFS.subClassOf, m) for m in members(o)}
+        elif p == OWL.unionOf:
+            added |= {(m, RDFS.subClassOf, s) for m in members(o)}
+    return added
+
+
+def _equivalences(closed: set[Triple]) -> set[Triple]:
+    added: set[Triple] = set()
+    for s, p, o in closed:
+        if p in (OWL.equivalentClass, OWL.equivalentProperty):
+            sub = RDFS.subClassOf if p == OWL.equivalentClass else RDFS.subPropertyOf
+            added |= {(o, p, s), (s, sub, o), (o, sub, s)}
+        elif p in (RDFS.subClassOf, RDFS.subPropertyOf) and s != o and (o, p, s) in closed:
+            added.add((s, OWL.equivalentClass if p == RDFS.subClassOf else OWL.equivalentProperty,
+                       o))
+    return added
+
+
+def _subproperty_transitivity(closed: set[Triple]) -> set[Triple]:
+    sub: dict[Node, set[Node]] = {}
+    for s, p, o in closed:
+        if p == RDFS.subPropertyOf:
+            sub.setdefault(s, set()).add(o)
+    return {(a, RDFS.subPropertyOf, c) for a, bs in sub.items() for b in bs
+            for c in sub.get(b, set())}
+
+
+def _domain_range_hierarchy(full: set[Triple]) -> set[Triple]:
+    """OWL 2 RL rules scm-dom1/2 and scm-rng1/2, which reasonable does not apply.
+
+    A domain (range) holds for every subproperty and every superclass; one pass
+    suffices because ``full`` already has the transitive subclass and subproperty
+    hierarchies.
+    """
+    superclasses: dict[Node, set[Node]] = {}
+    subproperties: dict[Node, set[Node]] = {}
+    for s, p, o in full:
+        if p == RDFS.subClassOf:
+            superclasses.setdefault(s, set()).add(o)
+        elif p == RDFS.subPropertyOf:
+            subproperties.setdefault(o, set()).add(s)
+    added: set[Triple] = set()
+    for s, p, o in full:
+        if p in (RDFS.domain, RDFS.range):
+            for prop in subproperties.get(s, set()) | {s}:
+                for cls in superclasses.get(o, set()) | {o}:
+                    added.add((prop, p, cls))
+    return added - full
+
+
+@dataclass
+class Closure:
+    """The filtered inferred graph and what it took to get it."""
+
+    inferred: Graph
+    mode: str
+    engine: str
+    #: new triples the engine entailed, before filtering
+    entailed: int
+    #: filter category -> triples it removed
+    filtered: dict[str, int]
+    #: wall-clock and processor time of the engine
+    seconds: float
+    cpu_seconds: float
+    engine_errors: list[str] = field(default_factory=list)
+    cached: bool = False
+
+    def stats(self) -> dict[str, object]:
+        return {
+            "mode": self.mode,
+            "engine": self.engine,
+            "entailed_new": self.entailed,
+            "filtered": dict(self.filtered),
+            "filtered_total": sum(self.filtered.values()),
+            "inferred": len(self.inferred),
+            "seconds": round(self.seconds, 3),
+            "cpu_seconds": round(self.cpu_seconds, 3),
+        }
+
+
+def closure(asserted: Graph, mode: str = "owlrl", engine: str = "owlrl",
+            threshold: int = AUTO_THRESHOLD) -> Closure:
+    """The triples that ``mode`` entails beyond ``asserted``, filtered, computed by ``engine``."""
+    chosen = choose_engine(engine, mode, asserted, threshold)
+    start, cpu = time.perf_counter(), time.process_time()
+    full, errors = entail(asserted, mode, chosen)
+    seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu
     inferred = Graph()
-    for triple in expanded:
-        if triple not in asserted and _wanted(triple):
+    filtered: Counter[str] = Counter()
+    entailed = 0
+    given = set(asserted)
+    for triple in full:
+        if triple in given:
+            continue
+        entailed += 1
+        category = filter_category(triple)
+        if category is None:
             inferred.add(triple)
-    return inferred
+        else:
+            filtered[category] += 1
+    for prefix, namespace in asserted.namespaces():
+        inferred.bind(prefix, namespace, override=False)
+    return Closure(inferred, mode, chosen, entailed, dict(sorted(filtered.items())), seconds,
+                   cpu_seconds, errors)

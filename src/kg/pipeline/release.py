@@ -21,6 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pyoxigraph as ox
+from rdflib import Graph
+
 from kg import __version__
 from kg.config import Config
 from kg.pipeline.load import discover_sources, shape_files
@@ -40,7 +43,7 @@ def input_hash(config: Config) -> str:
     """The SHA-256 over every input file, the reasoning mode, the base IRI and the code version."""
     digest = hashlib.sha256()
     digest.update(f"kg {__version__}\nreasoning {config.reasoning}\nbase {config.base_iri}\n"
-                  .encode())
+                  f"reasoner {config.reasoner}\n".encode())
     files = [s.path for s in discover_sources(config)] + shape_files(config)
     for path in sorted(files):
         digest.update(str(path.relative_to(config.root)).encode() + b"\0")
@@ -159,6 +162,28 @@ def make_current(config: Config, release: Release) -> None:
         tmp.unlink()
     tmp.symlink_to(release.path.name)
     os.replace(tmp, link)
+
+
+def write_dataset(folder: Path, graphs: dict[str, Graph], config: Config) -> ox.Store:
+    """Index the named graphs with Oxigraph in ``folder/oxigraph`` and write them, sorted, to
+    ``folder/dataset.nq`` (flushed to disk); returns the open Oxigraph store."""
+    store = ox.Store(str(folder / OXIGRAPH_DIR))
+    # one N-Quads document: Oxigraph gives each document's blank nodes fresh labels, and the
+    # inferred graph speaks of the ontology's blank nodes (restrictions, lists)
+    quads: list[bytes] = []
+    for name, graph in graphs.items():
+        suffix = f" <{config.graph_iri(name)}> .".encode()
+        quads += [line[:-2] + suffix for line in graph.serialize(
+            format="nt", encoding="utf-8").splitlines() if line.endswith(b" .")]
+    store.bulk_load(b"\n".join(quads) + b"\n", format=ox.RdfFormat.N_QUADS)
+    store.flush()
+    store.optimize()
+    dumped = store.dump(format=ox.RdfFormat.N_QUADS).decode("utf-8")
+    with (folder / DATASET).open("w", encoding="utf-8") as out:
+        out.write("\n".join(sorted(line for line in dumped.splitlines() if line)) + "\n")
+        out.flush()
+        os.fsync(out.fileno())
+    return store
 
 
 def write_report(path: Path, report: dict[str, Any]) -> None:

@@ -26,10 +26,11 @@ import pyoxigraph as ox
 from rdflib import Graph
 
 from kg.config import Config
+from kg.pipeline.consistency import InconsistentGraph
 from kg.pipeline.load import load_shapes
 from kg.pipeline.meta import meta_graph
-from kg.pipeline.reason import closure
-from kg.pipeline.release import DATASET, OXIGRAPH_DIR
+from kg.pipeline.reason_cache import checked_closure
+from kg.pipeline.release import write_dataset
 from kg.pipeline.validate import ValidationReport, validate_graph
 from kg.sparql.dataset import ServedDataset
 from kg.store import QuerySyntaxError
@@ -115,7 +116,11 @@ def apply_update(config: Config, served: ServedDataset, text: str) -> UpdateSumm
         asserted = graphs["ontology"] + graphs["data"] + graphs["links"]
         shapes = load_shapes(config)
         _check(validate_graph(asserted, shapes, graphs["ontology"]), "of the asserted graphs")
-        inferred = closure(asserted, config.reasoning)
+        try:
+            inferred = checked_closure(asserted, config).inferred
+        except InconsistentGraph as e:
+            raise UpdateRejected(422, f"the update was not applied: it makes the graph "
+                                      f"inconsistent.\n{e}") from e
         _check(validate_graph(asserted + inferred, shapes, None), "after reasoning")
         graphs["inferred"] = inferred
         digest = str(served.release.report.get("input_hash", served.release.id))
@@ -131,18 +136,7 @@ def _write_generation(config: Config, served: ServedDataset, number: int,
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir()
-    store = ox.Store(str(folder / OXIGRAPH_DIR))
-    for name, graph in graphs.items():
-        store.bulk_load(graph.serialize(format="nt", encoding="utf-8"),
-                        format=ox.RdfFormat.N_TRIPLES,
-                        to_graph=ox.NamedNode(config.graph_iri(name)))
-    store.flush()
-    quads = store.dump(format=ox.RdfFormat.N_QUADS).decode("utf-8")
-    del store
-    with (folder / DATASET).open("w", encoding="utf-8") as out:
-        out.write("\n".join(sorted(line for line in quads.splitlines() if line)) + "\n")
-        out.flush()
-        os.fsync(out.fileno())
+    write_dataset(folder, graphs, config)  # the store it returns closes as it is dropped
     pointer = served.pointer
     tmp = served.live_dir / f".current-{os.getpid()}"
     if tmp.is_symlink():
