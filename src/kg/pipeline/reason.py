@@ -45,6 +45,9 @@ FILTERS = {
     "trivial-schema": "reflexive or top-level subClassOf, subPropertyOf, equivalence, "
                       "domain and range (X rdfs:subClassOf X, X rdfs:subClassOf owl:Thing)",
     "datatype": "typing of literals and datatype values",
+    "external-copy": "copies of our facts onto the IRIs of other datasets that owl:sameAs links "
+                     "name (Wikidata, GeoNames...), and sameAs between two of those IRIs; the "
+                     "links themselves, both ways, stay",
 }
 
 
@@ -56,8 +59,16 @@ def _in_vocabulary(node: Node) -> bool:
     return isinstance(node, URIRef) and str(node).startswith(_VOCABULARIES)
 
 
-def filter_category(triple: Triple) -> str | None:
-    """The :data:`FILTERS` category that removes ``triple``, or ``None`` if a user wants it."""
+def external_iris(asserted: Graph) -> frozenset[Node]:
+    """IRIs known only as the far end of an owl:sameAs link: nothing is asserted about them."""
+    linked = {o for o in asserted.objects(None, OWL.sameAs) if isinstance(o, URIRef)}
+    return frozenset(iri for iri in linked if (iri, None, None) not in asserted)
+
+
+def filter_category(triple: Triple, external: frozenset[Node] = frozenset()) -> str | None:
+    """The :data:`FILTERS` category that removes ``triple``, or ``None`` if a user wants it.
+
+    ``external`` holds the link targets of :func:`external_iris`."""
     s, p, o = triple
     if isinstance(s, Literal):
         return "literal-subject"
@@ -78,6 +89,9 @@ def filter_category(triple: Triple) -> str | None:
         return "trivial-schema"
     if p in (RDFS.domain, RDFS.range) and o in _TOP:
         return "trivial-schema"
+    if (s in external or o in external) and not (p == OWL.sameAs and
+                                                  (s in external) != (o in external)):
+        return "external-copy"
     return None
 
 
@@ -395,11 +409,12 @@ def closure(asserted: Graph, mode: str = "owlrl", engine: str = "owlrl",
     filtered: Counter[str] = Counter()
     entailed = 0
     given = set(asserted)
+    external = external_iris(asserted)
     for triple in full:
         if triple in given:
             continue
         entailed += 1
-        category = filter_category(triple)
+        category = filter_category(triple, external)
         if category is None:
             inferred.add(triple)
         else:

@@ -17,6 +17,9 @@ answer in time is :class:`~kg.store.StoreUnavailable`.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
@@ -57,6 +60,29 @@ def _media_type(content_type: str | None) -> str:
     return (content_type or "").split(";")[0].strip().lower()
 
 
+def _blank_node_label(label: str) -> str:
+    return "b" + hashlib.sha256(label.encode()).hexdigest()[:24]
+
+
+_XML_BNODE = re.compile(rb"<bnode>([^<]*)</bnode>")
+
+
+def _safe_blank_nodes(body: bytes, format_name: str = "json") -> bytes:
+    """SPARQL JSON or XML results with blank node labels that RDF allows: Virtuoso labels them
+    ``nodeID://b10001``, which RDF parsers refuse. The same label maps to the same node."""
+    if format_name == "xml":
+        return _XML_BNODE.sub(lambda m: b"<bnode>" + _blank_node_label(
+            m.group(1).decode()).encode() + b"</bnode>", body)
+    if b'"bnode"' not in body:
+        return body
+    data = json.loads(body)
+    for row in data.get("results", {}).get("bindings", []):
+        for value in row.values():
+            if value.get("type") == "bnode":
+                value["value"] = _blank_node_label(value["value"])
+    return json.dumps(data).encode()
+
+
 class RemoteResult:
     """A query sent when its answer is first wanted, in the format wanted."""
 
@@ -85,6 +111,8 @@ class RemoteResult:
             if self.kind == "graph":
                 self._parsed = list(ox.parse(body, format=_RDF_FORMATS[source]))
             else:
+                if source == "json":
+                    body = _safe_blank_nodes(body)
                 self._parsed = ox.parse_query_results(body, format=_RESULT_FORMATS[source])
         return self._parsed
 
@@ -109,6 +137,8 @@ class RemoteResult:
         if self.kind == "boolean" and fmt.name in ("csv", "tsv"):
             return boolean_table(self.boolean, fmt.name)
         if fmt.name in _PASS_THROUGH:
+            if self.kind == "bindings" and fmt.name in ("json", "xml"):
+                return _safe_blank_nodes(self._fetch(fmt.name), fmt.name)
             return self._fetch(fmt.name)
         if self.kind == "graph":
             return ox.serialize(self._solutions(), format=_RDF_FORMATS[fmt.name])  # type: ignore[arg-type]

@@ -132,6 +132,8 @@ class TermView:
     href: str | None = None
     lang: str | None = None
     datatype: str | None = None
+    #: the term in N-Triples, for links that name it (the explanation of an inferred fact)
+    n3: str = ""
 
     @property
     def external(self) -> bool:
@@ -142,12 +144,14 @@ def view(term: Node, labels: Labels) -> TermView:
     if isinstance(term, URIRef):
         iri = str(term)
         text, lang = labels.pick(iri)
-        return TermView("iri", text, iri, local_path(iri, labels.base) or iri, lang)
+        return TermView("iri", text, iri, local_path(iri, labels.base) or iri, lang,
+                        n3=term.n3())
     if isinstance(term, Literal):
         datatype = None
         if term.datatype is not None and term.datatype != XSD.string:
             datatype = labels.curie(str(term.datatype))
-        return TermView("literal", str(term), lang=term.language, datatype=datatype)
+        return TermView("literal", str(term), lang=term.language, datatype=datatype,
+                        n3=term.n3())
     if isinstance(term, BNode):
         return TermView("bnode", "(a nested description)")
     return TermView("literal", str(term))
