@@ -8,11 +8,12 @@ validation only.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import Graph, URIRef
+from rdflib import BNode, Graph, URIRef
 from rdflib.plugins.parsers.notation3 import BadSyntax
 from rdflib.term import Node
 
@@ -37,14 +38,73 @@ class Source:
     graph: str
 
 
+class SourceLocations:
+    """Where each subject and statement came from (file, line), for reports a person can act on.
+
+    A blank node is placed where the named subject that holds it is written.
+    """
+
+    def __init__(self) -> None:
+        self._files: list[tuple[Path, Graph, dict[Node, int]]] = []
+
+    def add(self, path: Path, graph: Graph) -> None:
+        lines = _subject_lines(path, graph)
+        for node in graph.all_nodes():
+            if isinstance(node, BNode) and node not in lines:
+                owner = named_owner(graph, node)
+                if owner is not None and owner in lines:
+                    lines[node] = lines[owner]
+        self._files.append((path, graph, lines))
+
+    def locate(self, subject: Node, predicate: Node | None = None,
+               value: Node | None = None) -> tuple[Path, int | None] | None:
+        """The file (and line) that states ``subject predicate value``, or failing that the
+        first file where ``subject`` has ``predicate``, or where it is a subject at all."""
+        if isinstance(predicate, URIRef) and value is not None:
+            for path, graph, lines in self._files:
+                if (subject, predicate, value) in graph:
+                    return path, lines.get(subject)
+        if isinstance(predicate, URIRef):
+            for path, graph, lines in self._files:
+                if (subject, predicate, None) in graph:
+                    return path, lines.get(subject)
+        for path, graph, lines in self._files:
+            if subject in lines or (subject, None, None) in graph:
+                return path, lines.get(subject)
+        return None
+
+    def __contains__(self, subject: Node) -> bool:
+        return any((subject, None, None) in graph for _, graph, _ in self._files)
+
+    def subjects(self, path: Path) -> set[Node]:
+        """The subjects written in ``path``."""
+        for source, graph, _ in self._files:
+            if source == path:
+                return set(graph.subjects())
+        return set()
+
+
+def named_owner(graph: Graph, node: BNode, depth: int = 8) -> Node | None:
+    """The IRI subject whose description holds the blank node ``node`` (through nesting)."""
+    current: Node = node
+    for _ in range(depth):
+        holder = next(graph.subjects(object=current), None)
+        if holder is None:
+            return None
+        if not isinstance(holder, BNode):
+            return holder
+        current = holder
+    return None
+
+
 @dataclass
 class LoadedSources:
-    """The parsed sources: one rdflib graph per named graph, and where each subject came from."""
+    """The parsed sources: one rdflib graph per named graph, and where each statement came from."""
 
     graphs: dict[str, Graph]
     sources: list[Source]
-    #: subject -> (file, line of its first statement), for reports a person can act on
-    subject_files: dict[Node, tuple[Path, int | None]] = field(default_factory=dict)
+    #: where each subject and statement came from (file, line), see :class:`SourceLocations`
+    subject_files: SourceLocations = field(default_factory=SourceLocations)
 
     def union(self, *names: str) -> Graph:
         union = Graph()
@@ -55,10 +115,19 @@ class LoadedSources:
         return union
 
 
-def discover_sources(config: Config) -> list[Source]:
+def _graph_of(path: Path) -> str:
+    return "links" if path.name.startswith("links") else "data"
+
+
+def discover_sources(config: Config, contributed: Sequence[Path] = ()) -> list[Source]:
+    """The sources of the graph; ``contributed`` files (a contributor's new or changed data)
+    are added to them, each replacing the data file of the same name if there is one."""
+    replaced = {path.name for path in contributed}
     sources = [Source(p, "ontology") for p in sorted(config.ontology_dir.glob("*.ttl"))]
     for path in sorted(config.data_dir.glob("*.ttl")):
-        sources.append(Source(path, "links" if path.name.startswith("links") else "data"))
+        if path.name not in replaced:
+            sources.append(Source(path, _graph_of(path)))
+    sources.extend(Source(path, _graph_of(path)) for path in contributed)
     return sources
 
 
@@ -86,12 +155,13 @@ def parse_turtle(path: Path) -> Graph:
     return graph
 
 
-_SUBJECT_LINE = re.compile(r"^(\S+)\s")
+_SUBJECT_LINE = re.compile(r"^(<[^>\s]*>|[^\s<>]+)(?:\s|$)")
 
 
 def _subject_lines(path: Path, graph: Graph) -> dict[Node, int]:
     """The line where each subject of ``graph`` first starts a statement in ``path``."""
     namespaces = {prefix: str(ns) for prefix, ns in graph.namespaces()}
+    subjects = set(graph.subjects())
     lines: dict[Node, int] = {}
 
     for number, text in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
@@ -108,27 +178,30 @@ def _subject_lines(path: Path, graph: Graph) -> dict[Node, int]:
             subject = URIRef(namespaces[prefix] + local)
         else:
             continue
-        lines.setdefault(subject, number)
+        if subject in subjects:
+            lines.setdefault(subject, number)
     return lines
 
 
-def load_sources(config: Config) -> LoadedSources:
-    sources = discover_sources(config)
+def load_sources(config: Config, contributed: Sequence[Path] = ()) -> LoadedSources:
+    """Parse every source; ``contributed`` files join them as :func:`discover_sources` says."""
+    sources = discover_sources(config, contributed)
     graphs = {name: Graph() for name in ("ontology", "data", "links")}
-    subject_files: dict[Node, tuple[Path, int | None]] = {}
+    locations = SourceLocations()
     for source in sources:
         graph = parse_turtle(source.path)
         graphs[source.graph] += graph
         for prefix, ns in graph.namespaces():
             graphs[source.graph].bind(prefix, ns, override=False)
-        lines = _subject_lines(source.path, graph)
-        for subject in set(graph.subjects()):
-            subject_files.setdefault(subject, (source.path, lines.get(subject)))
-    return LoadedSources(graphs, sources, subject_files)
+        locations.add(source.path, graph)
+    return LoadedSources(graphs, sources, locations)
 
 
 def load_shapes(config: Config) -> Graph:
     shapes = Graph()
     for path in shape_files(config):
-        shapes += parse_turtle(path)
+        graph = parse_turtle(path)
+        shapes += graph
+        for prefix, ns in graph.namespaces():
+            shapes.bind(prefix, ns, override=False)
     return shapes
