@@ -184,7 +184,13 @@ def validate_command(ctx: click.Context, files: tuple[Path, ...], output_format:
 
     Exit status: 0 no violations (warnings allowed), 1 violations, 2 unusable input.
     """
-    from kg.pipeline.validate import CONFORMS, UNUSABLE_INPUT, VIOLATIONS, validate_sources
+    from kg.pipeline.validate import (
+        CONFORMS,
+        UNUSABLE_INPUT,
+        VIOLATIONS,
+        ShapesError,
+        validate_sources,
+    )
 
     config = _config(ctx)
     contributed = [f.resolve() for f in files]
@@ -197,7 +203,7 @@ def validate_command(ctx: click.Context, files: tuple[Path, ...], output_format:
     started = time.perf_counter()
     try:
         report = validate_sources(config, contributed)
-    except SourceError as e:
+    except (SourceError, ShapesError) as e:
         _say(f"error: {e}")
         sys.exit(UNUSABLE_INPUT)
     if output_format == "json":

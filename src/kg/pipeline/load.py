@@ -175,7 +175,7 @@ def _subject_lines(path: Path, graph: Graph) -> dict[Node, int]:
             prefix, local = token.split(":", 1)
             if prefix not in namespaces:
                 continue
-            subject = URIRef(namespaces[prefix] + local)
+            subject = URIRef(namespaces[prefix] + re.sub(r"\\(.)", r"\1", local))
         else:
             continue
         if subject in subjects:

@@ -36,6 +36,10 @@ LABEL_LANGUAGES = ("en", "", "ru", "kk", "ko")
 CONFORMS, VIOLATIONS, UNUSABLE_INPUT = 0, 1, 2
 
 
+class ShapesError(Exception):
+    """The shapes cannot be applied (pySHACL rejected one of them): a fault in shapes/."""
+
+
 @dataclass(frozen=True)
 class ValidationResult:
     severity: str
@@ -203,13 +207,22 @@ def _namespaces(*graphs: Graph) -> NamespaceManager:
 
 
 def _short(node: Node | None, namespaces: NamespaceManager) -> str | None:
+    """A term as a person reads it: ``kkid:kazakhstan``, ``kkid:paper/footnote/3``, a literal
+    in Turtle syntax; an IRI outside the known namespaces in full."""
     if node is None:
         return None
-    if isinstance(node, URIRef | Literal):
-        try:
-            return node.n3(namespaces)
-        except Exception:
-            return node.n3()
+    if isinstance(node, URIRef):
+        text = node.n3(namespaces)
+        if text.startswith("<"):
+            # rdflib will not write a prefixed name with '/' in it; people do
+            matches = [(len(ns), prefix) for prefix, ns in namespaces.namespaces()
+                       if prefix and str(node).startswith(str(ns)) and len(node) > len(ns)]
+            if matches:
+                length, prefix = max(matches)
+                return f"{prefix}:{node[length:]}"
+        return text
+    if isinstance(node, Literal):
+        return node.n3(namespaces)
     return node.n3()
 
 
@@ -296,6 +309,8 @@ def validate_graph(
         allow_warnings=True,
         focus_nodes=focus,
     )
+    if not isinstance(report_graph, Graph):
+        raise ShapesError(f"the shapes cannot be applied: {report_graph}")
     namespaces = _namespaces(shapes, data)
     report_graph.namespace_manager = _namespaces(shapes, data, report_graph)
     results = [

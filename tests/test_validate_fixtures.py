@@ -1,0 +1,70 @@
+"""Every broken file of tests/fixtures/invalid/ gives exactly the results its header expects.
+
+Each fixture is checked as a contributor's file is (``kg validate FILE``): added to the
+real ontology and data, against the real shapes. Its header declares the expected
+results, one line each::
+
+    # expect: Violation sh:DatatypeConstraintComponent kkid:x kko:date
+
+severity, rule (the constraint component, or the named SPARQL constraint), focus node
+and, when the result has one, path. The results of the real graph alone (the baseline:
+no violations, and the paper's known inconsistencies as warnings) are set aside.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from kg.pipeline.validate import ValidationReport, ValidationResult, validate_sources
+
+FIXTURES = Path(__file__).parent / "fixtures" / "invalid"
+Key = tuple[str, str, str, str | None]
+
+
+def expected_results(path: Path) -> Counter[Key]:
+    expected: Counter[Key] = Counter()
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("# expect:"):
+            severity, rule, focus, *rest = line.removeprefix("# expect:").split()
+            expected[(severity, rule, focus, rest[0] if rest else None)] += 1
+    return expected
+
+
+def key(result: ValidationResult, rules: set[str]) -> Key:
+    """The result as a header names it: the rule is the component or the SPARQL constraint."""
+    rule = result.constraint if result.constraint in rules else result.rule
+    return (result.severity, rule, result.focus_node, result.path)
+
+
+def fixture_files() -> list[Path]:
+    return sorted(FIXTURES.glob("*.ttl"))
+
+
+@pytest.fixture(scope="module")
+def baseline(config) -> ValidationReport:
+    return validate_sources(config)
+
+
+def test_there_are_at_least_30_fixtures_each_with_an_expectation():
+    files = fixture_files()
+    assert len(files) >= 30
+    assert [f.name for f in files if not expected_results(f)] == []
+
+
+@pytest.mark.parametrize("fixture", fixture_files(), ids=lambda p: p.stem)
+def test_fixture_gives_exactly_the_expected_results(fixture: Path, config, baseline):
+    expected = expected_results(fixture)
+    rules = {rule for _, rule, _, _ in expected}
+    report = validate_sources(config, [fixture])
+    known = Counter(key(r, rules) for r in baseline.results)
+    found = Counter(key(r, rules) for r in report.results) - known
+    assert found == expected, report.to_text()
+    for result in report.results:
+        if key(result, rules) in expected:
+            # a message written for a person, not pySHACL's generic text
+            assert len(result.message) > 30 and "Value " not in result.message[:6], result
+            assert result.file is not None and result.file.endswith(fixture.name)
+            assert result.line is not None
