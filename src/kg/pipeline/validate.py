@@ -28,6 +28,7 @@ from kg.pipeline.load import (
     load_sources,
     named_owner,
 )
+from kg.pipeline.prepared_queries import prepared_queries
 
 SEVERITIES = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
 #: the language a label is shown in when a subject has several
@@ -300,15 +301,16 @@ def validate_graph(
     focus = sorted(set(focus_nodes)) if focus_nodes is not None else None
     if focus is not None and not focus:
         return ValidationReport(True, [], Graph(), shape_statistics(shapes))
-    conforms, report_graph, _ = shacl_validate(
-        data,
-        shacl_graph=shapes,
-        ont_graph=ontology,
-        inference="none",
-        advanced=True,
-        allow_warnings=True,
-        focus_nodes=focus,
-    )
+    with prepared_queries():
+        conforms, report_graph, _ = shacl_validate(
+            data,
+            shacl_graph=shapes,
+            ont_graph=ontology,
+            inference="none",
+            advanced=True,
+            allow_warnings=True,
+            focus_nodes=focus,
+        )
     if not isinstance(report_graph, Graph):
         raise ShapesError(f"the shapes cannot be applied: {report_graph}")
     namespaces = _namespaces(shapes, data)
