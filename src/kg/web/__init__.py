@@ -49,8 +49,9 @@ def create_app(config: Config, release: Release | None = None) -> Flask:
     app.extensions["kg"] = served
     app.extensions["kg.query"] = QueryService(lambda: served.store)
 
-    from kg.web import ops, sparql
+    from kg.web import ops, sparql, validation
 
     app.register_blueprint(sparql.blueprint)
     app.register_blueprint(ops.blueprint)
+    app.register_blueprint(validation.blueprint)
     return app
