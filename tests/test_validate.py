@@ -200,6 +200,8 @@ def test_every_class_and_property_the_data_uses_has_a_shape():
     assert uncovered == [], "classes without a node shape"
 
     paths = set(shapes.objects(None, SH.path))
+    for alternatives in shapes.objects(None, SH.alternativePath):
+        paths |= set(shapes.items(alternatives))
     predicates = {p for s in entities for p in data.predicates(s)}
     uncovered = sorted(str(p) for p in predicates - paths)
     assert uncovered == [], "properties without a property shape"
