@@ -21,6 +21,7 @@ import pytest
 from kg.pipeline.validate import ValidationReport, ValidationResult, validate_sources
 
 FIXTURES = Path(__file__).parent / "fixtures" / "invalid"
+KKID = "https://w3id.org/kazkor/id/"
 Key = tuple[str, str, str, str | None]
 
 
@@ -34,9 +35,13 @@ def expected_results(path: Path) -> Counter[Key]:
 
 
 def key(result: ValidationResult, rules: set[str]) -> Key:
-    """The result as a header names it: the rule is the component or the SPARQL constraint."""
+    """The result as a header names it: the rule is the component or the SPARQL constraint,
+    the focus node is written with the kkid: prefix (the data may bind other prefixes)."""
     rule = result.constraint if result.constraint in rules else result.rule
-    return (result.severity, rule, result.focus_node, result.path)
+    focus = result.focus_iri
+    if focus.startswith(KKID):
+        focus = "kkid:" + focus.removeprefix(KKID)
+    return (result.severity, rule, focus, result.path)
 
 
 def fixture_files() -> list[Path]:

@@ -371,5 +371,6 @@ def validate_sources(config: Config, contributed: Sequence[Path] = ()) -> Valida
 
 
 def validate_loaded(loaded: LoadedSources, shapes: Graph, root: Path | None) -> ValidationReport:
-    return validate_graph(loaded.union(), shapes, loaded.graphs["ontology"],
-                          loaded.subject_files, root)
+    """Validate loaded sources; their union holds the ontology already (its class hierarchy
+    is what sh:class and sh:targetClass follow), so pySHACL need not mix it in again."""
+    return validate_graph(loaded.union(), shapes, None, loaded.subject_files, root)
