@@ -8,7 +8,7 @@ validation only.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -197,9 +197,12 @@ def load_sources(config: Config, contributed: Sequence[Path] = ()) -> LoadedSour
     return LoadedSources(graphs, sources, locations)
 
 
-def load_shapes(config: Config) -> Graph:
+def load_shapes(config: Config, exclude: Collection[str] = ()) -> Graph:
+    """The shapes of ``shapes/*.ttl`` in one graph, but for the files named in ``exclude``."""
     shapes = Graph()
     for path in shape_files(config):
+        if path.name in exclude:
+            continue
         graph = parse_turtle(path)
         shapes += graph
         for prefix, ns in graph.namespaces():
