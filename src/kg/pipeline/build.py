@@ -103,6 +103,7 @@ def build(config: Config, *, force: bool = False, progress: Progress | None = No
     staging = rel.staging_path(config, digest)
     dataset_bytes = _write_dataset(staging, graphs, config, digest[:16])
     after.graph.serialize(staging / rel.VALIDATION, format="turtle")
+    (staging / rel.VALIDATION_JSON).write_text(after.to_json(), encoding="utf-8")
     timings["write"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - t0
 

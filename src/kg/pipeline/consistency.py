@@ -9,7 +9,7 @@ resources both ``owl:sameAs`` and ``owl:differentFrom`` each other (or in one
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import combinations
 from pathlib import Path
@@ -19,11 +19,14 @@ from rdflib.collection import Collection
 from rdflib.namespace import NamespaceManager
 from rdflib.term import Node
 
+from kg.pipeline.load import SourceLocations
+
 #: the namespace of owlrl's error-message triples
 ERROR_NAMESPACE = "http://www.daml.org/2002/03/agents/agent-ont#"
 
 Triple = tuple[Node, Node, Node]
-SubjectFiles = Mapping[Node, tuple[Path, int | None]]
+#: where the subjects of the sources are written (see kg.pipeline.load.SourceLocations)
+SubjectFiles = SourceLocations
 
 
 @dataclass(frozen=True)
@@ -56,8 +59,9 @@ def describe_node(node: Node, graph: Graph, subject_files: SubjectFiles | None =
     if labels:
         label = next((x for x in labels if getattr(x, "language", None) == "en"), labels[0])
         notes.append(f'"{label}"')
-    if subject_files and node in subject_files:
-        path, line = subject_files[node]
+    where = subject_files.locate(node) if subject_files is not None else None
+    if where is not None:
+        path, line = where
         if root is not None and path.is_relative_to(root):
             path = path.relative_to(root)
         notes.append(f"{path}:{line}" if line else str(path))

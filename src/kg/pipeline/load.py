@@ -14,6 +14,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import re
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,14 +44,73 @@ class Source:
     graph: str
 
 
+class SourceLocations:
+    """Where each subject and statement came from (file, line), for reports a person can act on.
+
+    A blank node is placed where the named subject that holds it is written.
+    """
+
+    def __init__(self) -> None:
+        self._files: list[tuple[Path, Graph, dict[Node, int]]] = []
+
+    def add(self, path: Path, graph: Graph) -> None:
+        lines = _subject_lines(path, graph)
+        for node in graph.all_nodes():
+            if isinstance(node, BNode) and node not in lines:
+                owner = named_owner(graph, node)
+                if owner is not None and owner in lines:
+                    lines[node] = lines[owner]
+        self._files.append((path, graph, lines))
+
+    def locate(self, subject: Node, predicate: Node | None = None,
+               value: Node | None = None) -> tuple[Path, int | None] | None:
+        """The file (and line) that states ``subject predicate value``, or failing that the
+        first file where ``subject`` has ``predicate``, or where it is a subject at all."""
+        if isinstance(predicate, URIRef) and value is not None:
+            for path, graph, lines in self._files:
+                if (subject, predicate, value) in graph:
+                    return path, lines.get(subject)
+        if isinstance(predicate, URIRef):
+            for path, graph, lines in self._files:
+                if (subject, predicate, None) in graph:
+                    return path, lines.get(subject)
+        for path, graph, lines in self._files:
+            if subject in lines or (subject, None, None) in graph:
+                return path, lines.get(subject)
+        return None
+
+    def __contains__(self, subject: Node) -> bool:
+        return any((subject, None, None) in graph for _, graph, _ in self._files)
+
+    def subjects(self, path: Path) -> set[Node]:
+        """The subjects written in ``path``."""
+        for source, graph, _ in self._files:
+            if source == path:
+                return set(graph.subjects())
+        return set()
+
+
+def named_owner(graph: Graph, node: BNode, depth: int = 8) -> Node | None:
+    """The IRI subject whose description holds the blank node ``node`` (through nesting)."""
+    current: Node = node
+    for _ in range(depth):
+        holder = next(graph.subjects(object=current), None)
+        if holder is None:
+            return None
+        if not isinstance(holder, BNode):
+            return holder
+        current = holder
+    return None
+
+
 @dataclass
 class LoadedSources:
-    """The parsed sources: one rdflib graph per named graph, and where each subject came from."""
+    """The parsed sources: one rdflib graph per named graph, and where each statement came from."""
 
     graphs: dict[str, Graph]
     sources: list[Source]
-    #: subject -> (file, line of its first statement), for reports a person can act on
-    subject_files: dict[Node, tuple[Path, int | None]] = field(default_factory=dict)
+    #: where each subject and statement came from (file, line), see :class:`SourceLocations`
+    subject_files: SourceLocations = field(default_factory=SourceLocations)
 
     def union(self, *names: str) -> Graph:
         union = Graph()
@@ -76,10 +136,19 @@ def _rdf_files(folder: Path, recursive: bool) -> list[Path]:
                   and not p.name.startswith("."))
 
 
-def discover_sources(config: Config) -> list[Source]:
+def _graph_of(path: Path) -> str:
+    return "links" if path.name.startswith("links") else "data"
+
+
+def discover_sources(config: Config, contributed: Sequence[Path] = ()) -> list[Source]:
+    """The sources of the graph; ``contributed`` files (a contributor's new or changed data)
+    are added to them, each replacing the data file of the same name if there is one."""
+    replaced = {path.name for path in contributed}
     sources = [Source(p, "ontology") for p in _rdf_files(config.ontology_dir, recursive=False)]
     for path in _rdf_files(config.root / "data", recursive=True):
-        sources.append(Source(path, "links" if path.name.startswith("links") else "data"))
+        if path.name not in replaced:
+            sources.append(Source(path, _graph_of(path)))
+    sources.extend(Source(path, _graph_of(path)) for path in contributed)
     return sources
 
 
@@ -183,12 +252,13 @@ def parse_source(path: Path) -> Graph:
     return _stable_blank_nodes(parse_turtle(path), _salt(path))
 
 
-_SUBJECT_LINE = re.compile(r"^(\S+)\s")
+_SUBJECT_LINE = re.compile(r"^(<[^>\s]*>|[^\s<>]+)(?:\s|$)")
 
 
 def _subject_lines(path: Path, graph: Graph) -> dict[Node, int]:
     """The line where each subject of ``graph`` first starts a statement in ``path``."""
     namespaces = {prefix: str(ns) for prefix, ns in graph.namespaces()}
+    subjects = set(graph.subjects())
     lines: dict[Node, int] = {}
 
     if source_format(path) not in ("turtle", "ntriples"):
@@ -207,17 +277,19 @@ def _subject_lines(path: Path, graph: Graph) -> dict[Node, int]:
             prefix, local = token.split(":", 1)
             if prefix not in namespaces:
                 continue
-            subject = URIRef(namespaces[prefix] + local)
+            subject = URIRef(namespaces[prefix] + re.sub(r"\\(.)", r"\1", local))
         else:
             continue
-        lines.setdefault(subject, number)
+        if subject in subjects:
+            lines.setdefault(subject, number)
     return lines
 
 
-def load_sources(config: Config) -> LoadedSources:
-    sources = discover_sources(config)
+def load_sources(config: Config, contributed: Sequence[Path] = ()) -> LoadedSources:
+    """Parse every source; ``contributed`` files join them as :func:`discover_sources` says."""
+    sources = discover_sources(config, contributed)
     graphs = {name: Graph() for name in ("ontology", "data", "links")}
-    subject_files: dict[Node, tuple[Path, int | None]] = {}
+    locations = SourceLocations()
     for source in sources:
         graph = parse_source(source.path)
         if len(graphs[source.graph]):
@@ -226,14 +298,18 @@ def load_sources(config: Config) -> LoadedSources:
                 graphs[source.graph].bind(prefix, ns, override=False)
         else:  # the first file of its graph: no need to copy it
             graphs[source.graph] = graph
-        lines = _subject_lines(source.path, graph)
-        for subject in set(graph.subjects()):
-            subject_files.setdefault(subject, (source.path, lines.get(subject)))
-    return LoadedSources(graphs, sources, subject_files)
+        locations.add(source.path, graph)
+    return LoadedSources(graphs, sources, locations)
 
 
-def load_shapes(config: Config) -> Graph:
+def load_shapes(config: Config, exclude: Collection[str] = ()) -> Graph:
+    """The shapes of ``shapes/*.ttl`` in one graph, but for the files named in ``exclude``."""
     shapes = Graph()
     for path in shape_files(config):
-        shapes += parse_turtle(path)
+        if path.name in exclude:
+            continue
+        graph = parse_turtle(path)
+        shapes += graph
+        for prefix, ns in graph.namespaces():
+            shapes.bind(prefix, ns, override=False)
     return shapes

@@ -4,6 +4,7 @@ A release is a folder named by the hash of its inputs, holding:
 
 - ``dataset.nq``: every named graph (ontology, data, links, inferred, meta);
 - ``validation.ttl``: the SHACL report of the release;
+- ``validation.json``: the same results with their source file and line, for people;
 - ``report.json``: triple counts per graph, validation summary, timings, input hashes;
 - ``oxigraph/``: the dataset indexed by Oxigraph, ready to serve without re-parsing.
 
@@ -32,6 +33,7 @@ from kg.store import Store, StoreError, open_store
 REPORT = "report.json"
 DATASET = "dataset.nq"
 VALIDATION = "validation.ttl"
+VALIDATION_JSON = "validation.json"
 OXIGRAPH_DIR = "oxigraph"
 
 

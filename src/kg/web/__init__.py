@@ -60,10 +60,21 @@ def create_app(config: Config, release: Release | None = None) -> Flask:
     query_service.start()
     atexit.register(query_service.close)
 
-    from kg.web import dumps, home, ontology_doc, ops, reconcile, resources, sparql, void, why
+    from kg.web import (
+        dumps,
+        home,
+        ontology_doc,
+        ops,
+        reconcile,
+        resources,
+        sparql,
+        validation,
+        void,
+        why,
+    )
 
     for blueprint_module in (sparql, ops, resources, ontology_doc, home, dumps, void, reconcile,
-                             why):
+                             why, validation):
         app.register_blueprint(blueprint_module.blueprint)
     app.register_error_handler(StoreUnavailable, _store_unavailable)
     return app
