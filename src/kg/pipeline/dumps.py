@@ -19,20 +19,13 @@ from typing import Any
 import pyoxigraph as ox
 
 from kg import formats
+from kg.store.oxigraph import RDF_FORMATS
 
 DUMPS_DIR = "dumps"
 MANIFEST = "dumps.json"
 #: the dumps of a release, by format name of :mod:`kg.formats`, in the order they are listed
 DUMP_FORMATS = ("nquads", "trig", "turtle", "ntriples", "jsonld", "rdfxml")
 
-_OX_FORMATS = {
-    "turtle": ox.RdfFormat.TURTLE,
-    "ntriples": ox.RdfFormat.N_TRIPLES,
-    "nquads": ox.RdfFormat.N_QUADS,
-    "trig": ox.RdfFormat.TRIG,
-    "jsonld": ox.RdfFormat.JSON_LD,
-    "rdfxml": ox.RdfFormat.RDF_XML,
-}
 
 
 def dump_file_name(version: str, format_name: str) -> str:
@@ -59,7 +52,7 @@ class Dump:
 
 def serialize(store: ox.Store, format_name: str) -> bytes:
     """The store's content in one format: the named graphs, or their union for triple formats."""
-    fmt = _OX_FORMATS[formats.by_name(format_name).name]
+    fmt = RDF_FORMATS[formats.by_name(format_name).name]
     if keeps_named_graphs(format_name):
         return store.dump(format=fmt)
     union = store.query("CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }")
@@ -67,7 +60,7 @@ def serialize(store: ox.Store, format_name: str) -> bytes:
 
 
 def keeps_named_graphs(format_name: str) -> bool:
-    return _OX_FORMATS[formats.by_name(format_name).name].supports_datasets
+    return RDF_FORMATS[formats.by_name(format_name).name].supports_datasets
 
 
 def _statement_count(store: ox.Store, format_name: str) -> int:

@@ -19,11 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import BNode, Graph, URIRef
 from rdflib.plugins.parsers.notation3 import BadSyntax
 from rdflib.term import Node
 
 from kg.config import Config
+from kg.store.oxigraph import to_rdflib
 
 
 class SourceError(Exception):
@@ -176,21 +177,13 @@ def parse_turtle(path: Path) -> Graph:
     return graph
 
 
-_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-
-
 def _from_oxigraph(term: object, blank: dict[str, BNode], salt: str) -> Node:
-    if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
+    """The rdflib term; blank nodes labelled by ``salt`` and their order of appearance."""
     if isinstance(term, ox.BlankNode):
         return blank.setdefault(term.value, BNode(f"{salt}b{len(blank)}"))
-    if isinstance(term, ox.Literal):
-        if term.language:
-            return Literal(term.value, lang=term.language)
-        if term.datatype.value == _XSD_STRING:
-            return Literal(term.value)
-        return Literal(term.value, datatype=URIRef(term.datatype.value))
-    raise TypeError(f"unsupported term {term!r}")
+    node = to_rdflib(term)
+    assert node is not None
+    return node
 
 
 def parse_ntriples(path: Path) -> Graph:

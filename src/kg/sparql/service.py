@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from kg import formats
@@ -32,6 +34,8 @@ class Answer:
     media_type: str
     body: bytes
     headers: dict[str, str] = field(default_factory=dict)
+    #: the generation of the served dataset that answered
+    generation: int = 0
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,42 @@ class Plan:
     etag: str
     #: seconds the query may run
     timeout: float
+    #: the generation of the served dataset the plan was made for (0: the release as built)
+    generation: int = 0
+
+
+class AnswerCache:
+    """Recent answers by ETag, in one web worker: the dataset of a generation never changes,
+    so an answer stays right until an update makes a new generation (whose ETags differ).
+    Small answers only, least recently used first out."""
+
+    def __init__(self, max_entries: int = 512, max_bytes: int = 64 << 20,
+                 max_answer_bytes: int = 1 << 20) -> None:
+        self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self.max_answer_bytes = max_answer_bytes
+        self._answers: OrderedDict[str, Answer] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, etag: str) -> Answer | None:
+        with self._lock:
+            answer = self._answers.get(etag)
+            if answer is not None:
+                self._answers.move_to_end(etag)
+            return answer
+
+    def put(self, etag: str, answer: Answer) -> None:
+        if len(answer.body) > self.max_answer_bytes:
+            return
+        with self._lock:
+            if etag in self._answers:
+                return
+            self._answers[etag] = answer
+            self._bytes += len(answer.body)
+            while len(self._answers) > self.max_entries or self._bytes > self.max_bytes:
+                _, dropped = self._answers.popitem(last=False)
+                self._bytes -= len(dropped.body)
 
 
 def candidates_for(form: str | None) -> list[Format]:
@@ -91,6 +131,7 @@ class QueryService:
         self.config = config
         self.served = served
         self._pool: QueryPool | None = None
+        self.cache = AnswerCache()
         self._asserted = [iri for name, iri in config.graph_iris.items() if name != "inferred"]
 
     @property
@@ -123,13 +164,24 @@ class QueryService:
             default, named = self._asserted, self._asserted
         job = Job(request.query, fmt.name, list(default), list(named),
                   self.config.max_result_rows)
-        key = "\0".join([self.served.tag(), request.query, fmt.name, " ".join(default), "|",
-                         " ".join(named)])
+        generation = self.served.current().number
+        key = "\0".join([self.served.release.id, str(generation), request.query, fmt.name,
+                         " ".join(default), "|", " ".join(named),
+                         str(self.config.max_result_rows)])
         timeout = min(request.timeout or self.config.query_timeout, self.config.query_timeout)
         return Plan(job, fmt, 'W/"' + hashlib.sha256(key.encode()).hexdigest()[:32] + '"',
-                    timeout)
+                    timeout, generation)
 
     def run(self, plan: Plan) -> Answer:
+        cached = self.cache.get(plan.etag)
+        if cached is not None:
+            return cached
+        answer = self._run(plan)
+        if answer.generation == plan.generation:
+            self.cache.put(plan.etag, answer)
+        return answer
+
+    def _run(self, plan: Plan) -> Answer:
         timeout = plan.timeout
         try:
             outcome = self.pool.run(plan.job, timeout)
@@ -150,4 +202,5 @@ class QueryService:
         if outcome.truncated:
             headers[TRUNCATED_HEADER] = (f"max-rows={self.config.max_result_rows}; "
                                          f"dropped={outcome.truncated}")
-        return Answer(200, content_type(plan.format), outcome.body, headers)
+        return Answer(200, content_type(plan.format), outcome.body, headers,
+                      outcome.generation)

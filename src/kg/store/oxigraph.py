@@ -13,25 +13,15 @@ import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef
 from rdflib.term import Node
 
-from kg.formats import by_name
+from kg.formats import by_name, for_kind, rdf_formats
 from kg.querytext import has_dataset_clause
 from kg.store import QuerySyntaxError, ResultKind, StoreError, boolean_table
 
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-_RDF_FORMATS = {
-    "turtle": ox.RdfFormat.TURTLE,
-    "ntriples": ox.RdfFormat.N_TRIPLES,
-    "nquads": ox.RdfFormat.N_QUADS,
-    "trig": ox.RdfFormat.TRIG,
-    "jsonld": ox.RdfFormat.JSON_LD,
-    "rdfxml": ox.RdfFormat.RDF_XML,
-}
-_RESULT_FORMATS = {
-    "json": ox.QueryResultsFormat.JSON,
-    "xml": ox.QueryResultsFormat.XML,
-    "csv": ox.QueryResultsFormat.CSV,
-    "tsv": ox.QueryResultsFormat.TSV,
-}
+#: Oxigraph's own format for each format of the registry (kg.formats), by short name
+RDF_FORMATS = {f.name: ox.RdfFormat.from_media_type(f.media_type) for f in rdf_formats()}
+RESULT_FORMATS = {f.name: ox.QueryResultsFormat.from_media_type(f.media_type)
+                  for f in for_kind("results")}
 
 
 def to_rdflib(term: object) -> Node | None:
@@ -77,14 +67,14 @@ class OxigraphResult:
     def serialize(self, format_name: str) -> bytes:
         fmt = by_name(format_name)
         if self.kind == "graph":
-            if fmt.name not in _RDF_FORMATS:
+            if fmt.name not in RDF_FORMATS:
                 raise ValueError(f"{fmt.label} cannot carry the triples of a CONSTRUCT/DESCRIBE")
-            return self._take().serialize(format=_RDF_FORMATS[fmt.name])  # type: ignore[attr-defined]
-        if fmt.name not in _RESULT_FORMATS:
+            return self._take().serialize(format=RDF_FORMATS[fmt.name])  # type: ignore[attr-defined]
+        if fmt.name not in RESULT_FORMATS:
             raise ValueError(f"{fmt.label} cannot carry SELECT/ASK results")
         if self.kind == "boolean" and fmt.name in ("csv", "tsv"):
             return boolean_table(self.boolean, fmt.name)
-        return self._take().serialize(format=_RESULT_FORMATS[fmt.name])  # type: ignore[attr-defined]
+        return self._take().serialize(format=RESULT_FORMATS[fmt.name])  # type: ignore[attr-defined]
 
     def rows(self) -> Iterator[tuple[Node | None, ...]]:
         for solution in self._take():  # type: ignore[attr-defined]
@@ -147,7 +137,7 @@ class OxigraphStore:
         return sum(1 for _ in self._store.quads_for_pattern(None, None, None, ox.NamedNode(graph)))
 
     def dump(self, out: BinaryIO, format_name: str, graph: str | None = None) -> None:
-        fmt = _RDF_FORMATS[by_name(format_name).name]
+        fmt = RDF_FORMATS[by_name(format_name).name]
         if fmt.supports_datasets and graph is None:
             self._store.dump(out, format=fmt)
         elif graph is not None:

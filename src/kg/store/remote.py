@@ -31,22 +31,8 @@ from rdflib.term import Node
 from kg.formats import by_name
 from kg.querytext import has_dataset_clause, query_form
 from kg.store import QuerySyntaxError, ResultKind, StoreError, StoreUnavailable, boolean_table
-from kg.store.oxigraph import to_rdflib
+from kg.store.oxigraph import RDF_FORMATS, RESULT_FORMATS, to_rdflib
 
-_RESULT_FORMATS = {
-    "json": ox.QueryResultsFormat.JSON,
-    "xml": ox.QueryResultsFormat.XML,
-    "csv": ox.QueryResultsFormat.CSV,
-    "tsv": ox.QueryResultsFormat.TSV,
-}
-_RDF_FORMATS = {
-    "turtle": ox.RdfFormat.TURTLE,
-    "ntriples": ox.RdfFormat.N_TRIPLES,
-    "nquads": ox.RdfFormat.N_QUADS,
-    "trig": ox.RdfFormat.TRIG,
-    "jsonld": ox.RdfFormat.JSON_LD,
-    "rdfxml": ox.RdfFormat.RDF_XML,
-}
 #: formats asked of the server and passed through; the others are converted from these
 _PASS_THROUGH = {"json", "xml", "csv", "turtle", "ntriples", "jsonld", "rdfxml"}
 #: what is asked of the server to convert into a format it is not trusted with
@@ -109,11 +95,11 @@ class RemoteResult:
             source = _SOURCE_FORMAT[self.kind]
             body = self._fetch(source)
             if self.kind == "graph":
-                self._parsed = list(ox.parse(body, format=_RDF_FORMATS[source]))
+                self._parsed = list(ox.parse(body, format=RDF_FORMATS[source]))
             else:
                 if source == "json":
                     body = _safe_blank_nodes(body)
-                self._parsed = ox.parse_query_results(body, format=_RESULT_FORMATS[source])
+                self._parsed = ox.parse_query_results(body, format=RESULT_FORMATS[source])
         return self._parsed
 
     @property
@@ -130,9 +116,9 @@ class RemoteResult:
     def serialize(self, format_name: str) -> bytes:
         fmt = by_name(format_name)
         if self.kind == "graph":
-            if fmt.name not in _RDF_FORMATS:
+            if fmt.name not in RDF_FORMATS:
                 raise ValueError(f"{fmt.label} cannot carry the triples of a CONSTRUCT/DESCRIBE")
-        elif fmt.name not in _RESULT_FORMATS:
+        elif fmt.name not in RESULT_FORMATS:
             raise ValueError(f"{fmt.label} cannot carry SELECT/ASK results")
         if self.kind == "boolean" and fmt.name in ("csv", "tsv"):
             return boolean_table(self.boolean, fmt.name)
@@ -141,9 +127,9 @@ class RemoteResult:
                 return _safe_blank_nodes(self._fetch(fmt.name), fmt.name)
             return self._fetch(fmt.name)
         if self.kind == "graph":
-            return ox.serialize(self._solutions(), format=_RDF_FORMATS[fmt.name])  # type: ignore[arg-type]
+            return ox.serialize(self._solutions(), format=RDF_FORMATS[fmt.name])  # type: ignore[arg-type]
         solutions = self._solutions()
-        return solutions.serialize(format=_RESULT_FORMATS[fmt.name])  # type: ignore[attr-defined]
+        return solutions.serialize(format=RESULT_FORMATS[fmt.name])  # type: ignore[attr-defined]
 
     def rows(self) -> Iterator[tuple[Node | None, ...]]:
         variables = self.variables
@@ -291,9 +277,9 @@ class RemoteStore:
 
     def dump(self, out: BinaryIO, format_name: str, graph: str | None = None) -> None:
         fmt = by_name(format_name)
-        if fmt.name not in _RDF_FORMATS:
+        if fmt.name not in RDF_FORMATS:
             raise ValueError(f"{fmt.label} cannot carry a graph")
-        rdf_format = _RDF_FORMATS[fmt.name]
+        rdf_format = RDF_FORMATS[fmt.name]
         if graph is not None and rdf_format.supports_datasets:
             out.write(self._quads([graph], rdf_format))
         elif graph is not None:
