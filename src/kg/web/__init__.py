@@ -70,4 +70,8 @@ def create_app(config: Config, release: Release | None = None) -> Flask:
     for linked_data in (resources, ontology_doc, home, dumps, void):
         app.register_blueprint(linked_data.blueprint)
     app.register_error_handler(StoreUnavailable, _store_unavailable)
+
+    from kg.web import guard
+
+    guard.install(app, config)
     return app
