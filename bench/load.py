@@ -38,7 +38,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import urlencode, urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -92,7 +92,8 @@ class PhaseReport:
             for r in results:
                 statuses[r.status] = statuses.get(r.status, 0) + 1
             label = "+".join(kinds)
-            lines.append(f"  {label:<16} {len(results):>6} requests  errors {len(self.errors(*kinds)):>4}"
+            errors = len(self.errors(*kinds))
+            lines.append(f"  {label:<16} {len(results):>6} requests  errors {errors:>4}"
                          f"  p50 {percentile(results, 50) * 1000:7.0f} ms"
                          f"  p99 {percentile(results, 99) * 1000:7.0f} ms"
                          f"  max {max(r.seconds for r in results) * 1000:7.0f} ms"
@@ -101,9 +102,10 @@ class PhaseReport:
             lines.append(f"  error: {r.status} {r.path[:80]} {r.detail[:120]}")
         if self.rss:
             values = [mb for _, mb in self.rss]
+            step = max(1, len(self.rss) // 8)
             lines.append(f"  server RSS (MB): start {values[0]:.0f}, max {max(values):.0f}, "
                          f"end {values[-1]:.0f}  (samples: "
-                         + ", ".join(f"{t:.0f}s={mb:.0f}" for t, mb in self.rss[::max(1, len(self.rss) // 8)])
+                         + ", ".join(f"{t:.0f}s={mb:.0f}" for t, mb in self.rss[::step])
                          + ")")
         return "\n".join(lines)
 
@@ -120,8 +122,9 @@ def percentile(results: list[Result], p: float) -> float:
 # ---- the workload --------------------------------------------------------------------------
 
 def example_queries(root: Path = ROOT) -> list[str]:
-    return [path.read_text(encoding="utf-8") for path in sorted((root / "queries" / "cq").glob("*.rq"))
-            if re.search(r"^#\s*example:\s*yes", path.read_text(encoding="utf-8"), re.M)]
+    texts = [path.read_text(encoding="utf-8")
+             for path in sorted((root / "queries" / "cq").glob("*.rq"))]
+    return [text for text in texts if re.search(r"^#\s*example:\s*yes", text, re.M)]
 
 
 def query_path(query: str) -> str:
@@ -330,7 +333,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--costly-clients", type=int, default=3)
     parser.add_argument("--costly-timeout", type=float, default=3)
     parser.add_argument("--rss-growth-mb", type=float, default=150,
-                        help="the most the server's RSS may grow after the first quarter of the mix")
+                        help="the most the server's RSS may grow after the mix's first quarter")
     parser.add_argument("--release-dir", type=Path,
                         help="releases to serve (default: the project's build/releases)")
     args = parser.parse_args(argv)
