@@ -84,6 +84,10 @@ def guarded(release, release_dir: Path, tmp_path_factory: pytest.TempPathFactory
     stop_server(srv.process)
 
 
+def put(server: Server, path: str, **kwargs: object) -> requests.Response:
+    return requests.put(server.url + path, timeout=30, **kwargs)  # type: ignore[arg-type]
+
+
 def _plain_error(r: requests.Response, status: int, *words: str) -> None:
     assert r.status_code == status, (r.status_code, r.text)
     assert r.headers["Content-Type"].startswith("text/plain")
@@ -122,8 +126,8 @@ def test_jsonld_remote_context_is_refused_without_fetching(guarded: Server, list
     for context in (f"{listener.url}/context.jsonld", [f"{listener.url}/c.jsonld", {}],
                     {"@import": f"{listener.url}/c.jsonld"}):
         body = json.dumps({"@context": context, "@id": BASE + "id/x", "name": "x"})
-        r = guarded.put("/rdf-graph-store", params={"graph": BASE + "graph/links"}, data=body,
-                        headers={**AUTH, "Content-Type": "application/ld+json"}, timeout=30)
+        r = put(guarded, "/rdf-graph-store", params={"graph": BASE + "graph/links"}, data=body,
+                        headers={**AUTH, "Content-Type": "application/ld+json"})
         _plain_error(r, 400, "@context")
 
 
@@ -131,7 +135,7 @@ def test_inline_jsonld_context_is_accepted(guarded: Server):
     body = json.dumps({"@context": {"label": "http://www.w3.org/2000/01/rdf-schema#label"},
                        "@id": BASE + "id/kazakhstan", "label": "Kazakhstan (link test)"})
     r = guarded.post("/rdf-graph-store", params={"graph": BASE + "graph/links"}, data=body,
-                     headers={**AUTH, "Content-Type": "application/ld+json"}, timeout=60)
+                     headers={**AUTH, "Content-Type": "application/ld+json"})
     assert r.status_code == 200, r.text
 
 
@@ -139,9 +143,9 @@ def test_owl_imports_is_never_followed(guarded: Server, listener: Listener):
     turtle = (f"<{BASE}id/kazakhstan> <http://www.w3.org/2002/07/owl#imports> "
               f"<{listener.url}/ontology.ttl> .\n")
     r = guarded.post("/rdf-graph-store", params={"graph": BASE + "graph/links"}, data=turtle,
-                     headers={**AUTH, "Content-Type": "text/turtle"}, timeout=60)
+                     headers={**AUTH, "Content-Type": "text/turtle"})
     assert r.status_code in (200, 422), r.text
-    r = guarded.post("/update", headers=AUTH, timeout=60, data={
+    r = guarded.post("/update", headers=AUTH, data={
         "update": f"INSERT DATA {{ GRAPH <{BASE}graph/ontology> {{ <{BASE}ontology> "
                   f"<http://www.w3.org/2002/07/owl#imports> <{listener.url}/o.ttl> }} }}"})
     assert r.status_code in (200, 422), r.text
@@ -158,7 +162,7 @@ def test_xml_external_entities_are_refused(guarded: Server, listener: Listener):
   <rdf:Description rdf:about="{BASE}id/kazakhstan"><rdfs:comment>&ext;&file;</rdfs:comment>
   </rdf:Description>
 </rdf:RDF>"""
-    r = guarded.put("/rdf-graph-store", params={"graph": BASE + "graph/links"}, data=xxe,
+    r = put(guarded, "/rdf-graph-store", params={"graph": BASE + "graph/links"}, data=xxe,
                     headers={**AUTH, "Content-Type": "application/rdf+xml"})
     _plain_error(r, 400, "DOCTYPE")
     assert "root:" not in r.text
@@ -186,7 +190,7 @@ def test_plain_rdfxml_upload_is_accepted(guarded: Server):
   </rdf:Description>
 </rdf:RDF>"""
     r = guarded.post("/rdf-graph-store", params={"graph": BASE + "graph/links"}, data=rdfxml,
-                     headers={**AUTH, "Content-Type": "application/rdf+xml"}, timeout=60)
+                     headers={**AUTH, "Content-Type": "application/rdf+xml"})
     assert r.status_code == 200, r.text
 
 
@@ -198,7 +202,7 @@ def test_oversized_bodies_are_refused_with_413(guarded: Server):
                           ("/sparql", {"Content-Type": "application/x-www-form-urlencoded"}),
                           ("/update", {**AUTH, "Content-Type": "application/sparql-update"})):
         _plain_error(guarded.post(path, data=big, headers=headers), 413, "larger")
-    r = guarded.put("/rdf-graph-store", params={"graph": BASE + "graph/links"}, data=big,
+    r = put(guarded, "/rdf-graph-store", params={"graph": BASE + "graph/links"}, data=big,
                     headers={**AUTH, "Content-Type": "text/turtle"})
     _plain_error(r, 413, "larger")
 
@@ -206,7 +210,7 @@ def test_oversized_bodies_are_refused_with_413(guarded: Server):
 def test_oversized_body_announced_but_not_sent_is_refused_at_once(guarded: Server):
     """A client that announces a huge body gets 413 before it sends it."""
     host, port = guarded.url.removeprefix("http://").split(":")
-    with socket.create_connection((host, int(port)), timeout=30) as s:
+    with socket.create_connection((host, int(port))) as s:
         s.sendall(b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/sparql-query"
                   b"\r\nContent-Length: 10000000000\r\n\r\nSELECT")
         answer = s.recv(4096).decode("latin-1")
@@ -221,7 +225,7 @@ def test_oversized_query_text_is_refused(guarded: Server):
 
 def test_oversized_results_are_cut_and_said_so(server: Server):
     r = server.get("/sparql", headers={"Accept": JSON}, params={
-        "query": "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f } LIMIT 200000"}, timeout=60)
+        "query": "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f } LIMIT 200000"})
     assert r.status_code in (200, 503), r.text
     if r.status_code == 200:
         assert "KG-Result-Truncated" in r.headers
@@ -263,10 +267,10 @@ def test_writes_need_the_token_and_it_is_never_logged(guarded: Server):
                     {"Authorization": f"Basic {TOKEN}"}, {"Authorization": TOKEN}):
         _plain_error(guarded.post("/update", data={"update": update}, headers=headers), 401,
                      "Bearer")
-        r = guarded.put("/rdf-graph-store", params={"graph": BASE + "graph/links"},
+        r = put(guarded, "/rdf-graph-store", params={"graph": BASE + "graph/links"},
                         data="", headers={**headers, "Content-Type": "text/turtle"})
         assert r.status_code == 401
-    r = guarded.post("/update", data={"update": update}, headers=AUTH, timeout=60)
+    r = guarded.post("/update", data={"update": update}, headers=AUTH)
     assert r.status_code == 200, r.text
     log = guarded.log.read_text(errors="replace")
     assert '"POST /update HTTP/1.1" 200' in log  # the access log is there
