@@ -247,6 +247,13 @@ def test_script_bearing_labels_and_parameters_are_escaped(ld_server: Server):
         assert "<script>alert(1)" not in r.text, (path, r.text[:300])
 
 
+@pytest.mark.parametrize("path", ["/page/kazakhstan\x1f", "/page/a\x00b", "/data/x\x08.ttl",
+                                  "/id/%7Bx%7D"])
+def test_names_that_cannot_be_iris_are_404_not_500(server: Server, path: str):
+    r = server.get(path)
+    assert r.status_code == 404, (path, r.status_code)
+
+
 @pytest.mark.parametrize("path", ["/", "/sparql", "/page/kazakhstan", "/search?q=x",
                                   "/browse", "/ontology", "/dumps/", "/page/no-such-thing",
                                   "/no/such/path", "/.well-known/void"])

@@ -58,7 +58,8 @@ def exists(iri: str) -> bool:
 
 
 def _valid_path(path: str) -> bool:
-    return bool(path) and not any(c in path for c in '<>"{}|\\^` \n\t')
+    """Whether ``path`` can end an IRI: no control characters, spaces or ``<>"{}|\\^```."""
+    return bool(path) and not any(c in '<>"{}|\\^`' or c <= " " for c in path)
 
 
 @blueprint.get("/id/")
