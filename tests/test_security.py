@@ -248,6 +248,7 @@ def test_script_bearing_labels_and_parameters_are_escaped(ld_server: Server):
 
 
 @pytest.mark.parametrize("path", ["/page/kazakhstan\x1f", "/page/a\x00b", "/data/x\x08.ttl",
+                                  "/page/kazakhstan\x7f", "/page/%EF%BF%BF",
                                   "/id/%7Bx%7D"])
 def test_names_that_cannot_be_iris_are_404_not_500(server: Server, path: str):
     r = server.get(path)

@@ -36,6 +36,9 @@ class Generation:
     def open_store(self, backend: str) -> Store:
         if backend == "oxigraph":
             return open_store("oxigraph", self.path / OXIGRAPH_DIR, read_only=True)
+        if backend.startswith("remote:") and self.number == 0:
+            # published there by `kg publish`: queried as it is, never uploaded again
+            return Release(self.path).open_store(backend)
         store = open_store(backend)
         store.load(self.dataset)
         return store

@@ -26,7 +26,7 @@ import pyoxigraph as ox
 from kg.formats import by_name
 from kg.pipeline.release import Release
 from kg.sparql.dataset import Generation, ServedDataset
-from kg.store import QuerySyntaxError, Store
+from kg.store import QuerySyntaxError, Store, StoreUnavailable
 
 _HEADER = struct.Struct("!Q")
 #: the first message of a query process: the store is open, jobs are welcome
@@ -44,7 +44,8 @@ class Job:
 
 @dataclass(frozen=True)
 class Outcome:
-    #: ``ok``, ``syntax`` (the query does not parse) or ``error`` (the engine failed)
+    #: ``ok``, ``syntax`` (the query does not parse), ``unavailable`` (a remote store cannot
+    #: be reached) or ``error`` (the engine failed)
     status: str
     body: bytes = b""
     message: str = ""
@@ -159,6 +160,8 @@ class Reader:
             body, dropped = capped(store, job)
         except QuerySyntaxError as e:
             return Outcome("syntax", message=str(e), generation=number)
+        except StoreUnavailable as e:
+            return Outcome("unavailable", message=str(e), generation=number)
         except (OSError, ValueError, RuntimeError) as e:
             return Outcome("error", message=str(e), generation=number)
         return Outcome("ok", body=body, truncated=dropped, generation=number)

@@ -14,6 +14,7 @@ from rdflib import RDF, Literal, URIRef
 
 from kg import formats
 from kg.sparql.negotiate import choose
+from kg.store import QuerySyntaxError
 from kg.web import cube as qb
 from kg.web.description import SOURCE_PROPERTIES, Description, describe, labels_of
 from kg.web.html import HTML, not_acceptable, not_found, page, secure
@@ -59,7 +60,14 @@ def exists(iri: str) -> bool:
 
 def _valid_path(path: str) -> bool:
     """Whether ``path`` can end an IRI: no control characters, spaces or ``<>"{}|\\^```."""
-    return bool(path) and not any(c in '<>"{}|\\^`' or c <= " " for c in path)
+    return bool(path) and not any(c in '<>"{}|\\^`' or c <= " " or "\x7f" <= c <= "\x9f"
+                                  for c in path)
+
+
+@blueprint.errorhandler(QuerySyntaxError)
+def _not_an_iri(_error: QuerySyntaxError) -> Response:
+    """A path that passes :func:`_valid_path` but that the store still refuses as an IRI."""
+    return not_found(f"{request.path!r} does not name an entity of this graph.")
 
 
 @blueprint.get("/id/")
