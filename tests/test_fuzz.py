@@ -33,3 +33,17 @@ def test_the_property_catches_a_server_error(server: Server):
     assert problem(answer) is None
     answer.status_code = 500
     assert problem(answer) is not None
+
+
+@pytest.mark.parametrize("fmt", ["nquads", "trig", "turtle", "jsonld", "rdfxml", "ntriples"])
+def test_service_description_in_every_rdf_format(server: Server, fmt: str):
+    """Found by the fuzzer: ?format=nquads on the bare endpoint was a 500."""
+    import rdflib
+
+    r = server.get("/sparql", params={"format": fmt})
+    assert r.status_code == 200, r.text
+    dataset = rdflib.Dataset()
+    dataset.parse(data=r.content, format={"nquads": "nquads", "trig": "trig", "turtle": "turtle",
+                                          "jsonld": "json-ld", "rdfxml": "xml",
+                                          "ntriples": "nt"}[fmt])
+    assert len(dataset) > 0 or sum(len(g) for g in dataset.graphs()) > 0

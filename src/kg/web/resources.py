@@ -17,7 +17,7 @@ from kg.sparql.negotiate import choose
 from kg.store import QuerySyntaxError
 from kg.web import cube as qb
 from kg.web.description import SOURCE_PROPERTIES, Description, describe, labels_of
-from kg.web.html import HTML, not_acceptable, not_found, page, secure
+from kg.web.html import HTML, not_acceptable, not_found, page
 from kg.web.plot import SeriesData, draw, format_number
 from kg.web.terms import (
     LABEL_PROPERTIES,
@@ -288,10 +288,3 @@ def local_path_filter(iri: str) -> str:
 @blueprint.app_template_filter("number")
 def number_filter(value: float) -> str:
     return format_number(value)
-
-
-@blueprint.after_request
-def _headers(response: Response) -> Response:
-    if response.mimetype == "text/html":
-        secure(response)
-    return response

@@ -154,7 +154,9 @@ def _describe(fmt: Format) -> bytes:
         description = service_description(
             service.config, request.base_url, counts,
             updates=service.config.update_token is not None)
-        rdflib_name = {"ntriples": "nt", "rdfxml": "xml", "jsonld": "json-ld"}
+        # a description is one graph: as N-Quads its N-Triples, as TriG its Turtle
+        rdflib_name = {"ntriples": "nt", "rdfxml": "xml", "jsonld": "json-ld",
+                       "nquads": "nt", "trig": "turtle"}
         cache[key] = description.serialize(format=rdflib_name.get(fmt.name, fmt.name),
                                            encoding="utf-8")
     return cache[key]  # type: ignore[no-any-return]
