@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -193,7 +193,7 @@ def fuzz(url: str, cases: int, tally: Tally, *, seed: int | None = None) -> None
         try:
             response = send(session, url, request)
         except (requests.exceptions.InvalidURL, requests.exceptions.InvalidHeader):
-            return  # the client refuses to send it; nothing reached the server
+            reject()  # the client refuses to send it: not a case, nothing reached the server
         tally.cases += 1
         tally.statuses[response.status_code] += 1
         found = problem(response)
