@@ -49,6 +49,11 @@ class Config:
     #: endpoints that SPARQL ``SERVICE`` may call; empty refuses every ``SERVICE`` (and ``LOAD``)
     allowed_services: tuple[str, ...] = ()
     testing: bool = False
+    #: requests to the SPARQL endpoints one client address may have running at once, per
+    #: web worker; more get 429 with Retry-After (0: no bound)
+    client_concurrency: int = 2
+    #: the largest request body accepted (uploads, forms, query texts); larger ones get 413
+    max_request_bytes: int = 16 * 1024 * 1024
 
     @property
     def ontology_dir(self) -> Path:
@@ -108,6 +113,10 @@ class Config:
             values["query_processes"] = int(env["KG_QUERY_PROCESSES"])
         if "KG_ALLOWED_SERVICES" in env:
             values["allowed_services"] = tuple(env["KG_ALLOWED_SERVICES"].split())
+        if "KG_CLIENT_CONCURRENCY" in env:
+            values["client_concurrency"] = int(env["KG_CLIENT_CONCURRENCY"])
+        if "KG_MAX_REQUEST_BYTES" in env:
+            values["max_request_bytes"] = int(env["KG_MAX_REQUEST_BYTES"])
         if "KG_UPDATE_TOKEN" in env:
             values["update_token"] = env["KG_UPDATE_TOKEN"] or None
         values.update({k: v for k, v in overrides.items() if v is not None})

@@ -40,7 +40,9 @@ def has_dataset_clause(query: str) -> bool:
     return _FROM.search(strip_noise(query)) is not None
 
 
-_SERVICE = re.compile(r"(?<![\w:?$])SERVICE\s+(?:SILENT\s+)?(<[^<>\s]*>|\S+)", re.I)
+# an IRI needs no space before it ("SERVICE<http://...>"); anything else does
+_SERVICE = re.compile(
+    r"(?<![\w:?$])SERVICE(?:\s+SILENT)?(?:\s*(<[^<>\s]*>)|\s+([^\s{]+))", re.I)
 _LOAD = _keyword("LOAD")
 _STRINGS_AND_COMMENTS = re.compile(
     r"'''.*?'''|\"\"\".*?\"\"\"|'(?:[^'\\\n]|\\.)*'|\"(?:[^\"\\\n]|\\.)*\"|#[^\n]*", re.S)
@@ -51,7 +53,7 @@ def service_targets(query: str) -> list[str]:
     # an IRI may hold '#': comments are blanked outside IRIs only
     text = re.sub(r"<[^<>\s]*>", lambda m: m.group(0).replace("#", "\0"), query)
     text = _STRINGS_AND_COMMENTS.sub(" ", text).replace("\0", "#")
-    return [m.group(1).strip("<>") for m in _SERVICE.finditer(text)]
+    return [(m.group(1) or m.group(2)).strip("<>") for m in _SERVICE.finditer(text)]
 
 
 def has_load(update: str) -> bool:

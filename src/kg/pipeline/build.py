@@ -56,6 +56,9 @@ def _write_dataset(staging: Path, graphs: dict[str, Graph], config: Config,
 def build(config: Config, *, force: bool = False, progress: Progress | None = None) -> BuildResult:
     say = progress or (lambda _msg: None)
     digest = rel.input_hash(config)
+    problem = rel.release_problem(config, digest)
+    if problem is not None:
+        say(f"{problem}: it is not served; building the release again")
     existing = None if force else rel.find_release(config, digest)
     if existing is not None and read_manifest(existing.path) is None:
         say(f"release {existing.id} has no dumps (built by an older kg): building it again")

@@ -88,6 +88,9 @@ class Release:
         for name in (REPORT, DATASET):
             if not (self.path / name).is_file():
                 raise ReleaseError(f"release {self.path} is incomplete: {name} is missing")
+        if not (self.path / OXIGRAPH_DIR).is_dir():
+            raise ReleaseError(f"release {self.path} is incomplete: its Oxigraph index "
+                               f"({OXIGRAPH_DIR}/) is missing")
         try:
             report = self.report
         except (OSError, ValueError) as e:
@@ -136,6 +139,22 @@ def find_release(config: Config, digest: str) -> Release | None:
     except ReleaseError:
         return None
     return release
+
+
+def release_problem(config: Config, digest: str) -> str | None:
+    """Why the release of ``digest`` (or the one ``current`` names) cannot be served, if it
+    exists but is broken; ``None`` when it is sound or simply not built yet."""
+    link = config.releases / "current"
+    if link.is_symlink() and not link.exists():
+        return f"the current release {os.readlink(link)} is missing from {config.releases}"
+    path = release_path(config, digest)
+    if not path.exists():
+        return None
+    try:
+        Release(path).check()
+    except ReleaseError as e:
+        return str(e)
+    return None
 
 
 def staging_path(config: Config, digest: str) -> Path:

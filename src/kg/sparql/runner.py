@@ -44,8 +44,8 @@ class Job:
 
 @dataclass(frozen=True)
 class Outcome:
-    #: ``ok``, ``syntax`` (the query does not parse), ``unavailable`` (a remote store did not
-    #: answer) or ``error`` (the engine failed)
+    #: ``ok``, ``syntax`` (the query does not parse), ``unavailable`` (a remote store cannot
+    #: be reached) or ``error`` (the engine failed)
     status: str
     body: bytes = b""
     message: str = ""

@@ -186,16 +186,21 @@ class QueryService:
         try:
             outcome = self.pool.run(plan.job, timeout)
         except QueryTimeout:
+            if self.config.store.startswith("remote:"):
+                raise ProtocolError(504, f"the store behind this endpoint did not answer "
+                                         f"within the {timeout:g} s limit; the query was "
+                                         "stopped") from None
             raise ProtocolError(503, f"the query ran longer than the {timeout:g} s limit and "
                                      "was stopped; narrow it (a LIMIT, more specific "
                                      "patterns) and try again") from None
         except QueryProcessDied:
             raise ProtocolError(503, "the query process ended before answering (out of "
                                      "memory?); the query was stopped") from None
+        if outcome.status == "unavailable":
+            raise ProtocolError(502, f"the store behind this endpoint is unavailable: "
+                                     f"{outcome.message}")
         if outcome.status == "syntax":
             raise ProtocolError(400, f"malformed query: {outcome.message}")
-        if outcome.status == "unavailable":
-            raise ProtocolError(502, outcome.message)
         if outcome.status != "ok":
             raise ProtocolError(400, f"the query failed: {outcome.message}")
         headers = {}

@@ -77,4 +77,8 @@ def create_app(config: Config, release: Release | None = None) -> Flask:
                              why, validation):
         app.register_blueprint(blueprint_module.blueprint)
     app.register_error_handler(StoreUnavailable, _store_unavailable)
+
+    from kg.web import guard
+
+    guard.install(app, config)
     return app

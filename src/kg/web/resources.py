@@ -14,9 +14,10 @@ from rdflib import RDF, Literal, URIRef
 
 from kg import formats
 from kg.sparql.negotiate import choose
+from kg.store import QuerySyntaxError
 from kg.web import cube as qb
 from kg.web.description import SOURCE_PROPERTIES, Description, describe, labels_of
-from kg.web.html import HTML, not_acceptable, not_found, page, secure
+from kg.web.html import HTML, not_acceptable, not_found, page
 from kg.web.plot import SeriesData, draw, format_number
 from kg.web.terms import (
     LABEL_PROPERTIES,
@@ -58,7 +59,15 @@ def exists(iri: str) -> bool:
 
 
 def _valid_path(path: str) -> bool:
-    return bool(path) and not any(c in path for c in '<>"{}|\\^` \n\t')
+    """Whether ``path`` can end an IRI: no control characters, spaces or ``<>"{}|\\^```."""
+    return bool(path) and not any(c in '<>"{}|\\^`' or c <= " " or "\x7f" <= c <= "\x9f"
+                                  for c in path)
+
+
+@blueprint.errorhandler(QuerySyntaxError)
+def _not_an_iri(_error: QuerySyntaxError) -> Response:
+    """A path that passes :func:`_valid_path` but that the store still refuses as an IRI."""
+    return not_found(f"{request.path!r} does not name an entity of this graph.")
 
 
 @blueprint.get("/id/")
@@ -279,10 +288,3 @@ def local_path_filter(iri: str) -> str:
 @blueprint.app_template_filter("number")
 def number_filter(value: float) -> str:
     return format_number(value)
-
-
-@blueprint.after_request
-def _headers(response: Response) -> Response:
-    if response.mimetype == "text/html":
-        secure(response)
-    return response

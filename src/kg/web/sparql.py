@@ -19,7 +19,6 @@ import hmac
 import re
 
 from flask import Blueprint, Response, current_app, render_template, request
-from rdflib import Graph
 
 from kg import formats
 from kg.formats import Format
@@ -30,6 +29,7 @@ from kg.sparql.protocol import ProtocolError, ProtocolRequest, parse_request
 from kg.sparql.service import TRUNCATED_HEADER, QueryService, content_type, refuse_remote_calls
 from kg.sparql.update import UpdateRejected, apply_update
 from kg.store import QuerySyntaxError
+from kg.web.uploads import UploadRefused, parse_upload
 
 blueprint = Blueprint("sparql", __name__)
 
@@ -154,7 +154,9 @@ def _describe(fmt: Format) -> bytes:
         description = service_description(
             service.config, request.base_url, counts,
             updates=service.config.update_token is not None)
-        rdflib_name = {"ntriples": "nt", "rdfxml": "xml", "jsonld": "json-ld"}
+        # a description is one graph: as N-Quads its N-Triples, as TriG its Turtle
+        rdflib_name = {"ntriples": "nt", "rdfxml": "xml", "jsonld": "json-ld",
+                       "nquads": "nt", "trig": "turtle"}
         cache[key] = description.serialize(format=rdflib_name.get(fmt.name, fmt.name),
                                            encoding="utf-8")
     return cache[key]  # type: ignore[no-any-return]
@@ -287,10 +289,11 @@ def _write_graph(graph: str | None) -> Response:
     if fmt is None or fmt.kind != "rdf":
         names = ", ".join(f.media_type for f in formats.for_kind("rdf"))
         raise ProtocolError(415, f"send the graph as one of {names}")
-    parsed = Graph()
+    body = request.get_data()  # a body over the size limit is refused here (413)
     try:
-        parsed.parse(data=request.get_data(), format={
-            "ntriples": "nt", "rdfxml": "xml", "jsonld": "json-ld"}.get(fmt.name, fmt.name))
+        parsed = parse_upload(body, fmt.name)
+    except UploadRefused as e:
+        raise ProtocolError(400, str(e)) from e
     except Exception as e:  # rdflib raises many parser types
         raise ProtocolError(400, f"the {fmt.label} body does not parse: {e}") from e
     triples = parsed.serialize(format="nt", encoding="utf-8").decode("utf-8")
