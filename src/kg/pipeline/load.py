@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import BNode, Graph, URIRef
+from rdflib import RDF, BNode, Graph, URIRef
 from rdflib.plugins.parsers.notation3 import BadSyntax
 from rdflib.term import Node
 
@@ -66,7 +66,8 @@ class SourceLocations:
     def locate(self, subject: Node, predicate: Node | None = None,
                value: Node | None = None) -> tuple[Path, int | None] | None:
         """The file (and line) that states ``subject predicate value``, or failing that the
-        first file where ``subject`` has ``predicate``, or where it is a subject at all."""
+        first file where ``subject`` has ``predicate``, the file that states its type, or
+        where it is a subject at all."""
         if isinstance(predicate, URIRef) and value is not None:
             for path, graph, lines in self._files:
                 if (subject, predicate, value) in graph:
@@ -75,6 +76,10 @@ class SourceLocations:
             for path, graph, lines in self._files:
                 if (subject, predicate, None) in graph:
                     return path, lines.get(subject)
+        # where it is defined: the file that states its type
+        for path, graph, lines in self._files:
+            if (subject, RDF.type, None) in graph:
+                return path, lines.get(subject)
         for path, graph, lines in self._files:
             if subject in lines or (subject, None, None) in graph:
                 return path, lines.get(subject)
@@ -285,12 +290,10 @@ def load_sources(config: Config, contributed: Sequence[Path] = ()) -> LoadedSour
     locations = SourceLocations()
     for source in sources:
         graph = parse_source(source.path)
-        if len(graphs[source.graph]):
-            graphs[source.graph] += graph
-            for prefix, ns in graph.namespaces():
-                graphs[source.graph].bind(prefix, ns, override=False)
-        else:  # the first file of its graph: no need to copy it
-            graphs[source.graph] = graph
+        # copied, never aliased: the locations keep each file's own graph
+        graphs[source.graph] += graph
+        for prefix, ns in graph.namespaces():
+            graphs[source.graph].bind(prefix, ns, override=False)
         locations.add(source.path, graph)
     return LoadedSources(graphs, sources, locations)
 
