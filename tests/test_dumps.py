@@ -69,11 +69,25 @@ def test_checksums_match_the_files(ld_server: Server) -> None:
     listed = manifest(ld_server)
     sums = ld_server.get("/dumps/" + listed["checksums"]).text
     lines = dict(reversed(line.split("  ")) for line in sums.splitlines())
-    assert set(lines) == {d["file"] for d in listed["dumps"]}
+    assert set(lines) == {d["file"] for d in listed["dumps"]} | {listed["linkset"]["file"]}
     for d in listed["dumps"]:
         body = ld_server.get("/dumps/" + d["file"]).content
         assert hashlib.sha256(body).hexdigest() == lines[d["file"]] == d["sha256"]
         assert len(body) == d["bytes"]
+
+
+def test_linkset_dump_holds_the_links_graph(ld_server: Server) -> None:
+    linkset = manifest(ld_server)["linkset"]
+    assert linkset["file"].endswith("-links.nt.gz")
+    body = ld_server.get("/dumps/" + linkset["file"]).content
+    assert hashlib.sha256(body).hexdigest() == linkset["sha256"]
+    graph = Graph().parse(data=gzip.decompress(body), format="nt")
+    in_endpoint = count(ld_server, "SELECT (COUNT(*) AS ?n) WHERE { GRAPH "
+                                   "<https://w3id.org/kazkor/graph/links> { ?s ?p ?o } }")
+    assert len(graph) == linkset["statements"] == in_endpoint > 0
+    assert (URIRef("https://w3id.org/kazkor/id/kazakhstan"), OWL.sameAs,
+            URIRef("http://www.wikidata.org/entity/Q232")) in graph
+    assert linkset["file"] in ld_server.get("/dumps/", headers={"Accept": "text/html"}).text
 
 
 def test_conditional_get(ld_server: Server) -> None:

@@ -89,6 +89,9 @@ def test_linksets_one_per_target_dataset(void: Graph, ld_server: Server) -> None
                 for p in (OWL.sameAs, SKOS.exactMatch, SKOS.closeMatch))
     assert int(void.value(wikidata, VOID.triples)) == links > 0
     assert (linksets["Links to Wikidata"], VOID.linkPredicate, SKOS.exactMatch) in void
+    dump = str(void.value(wikidata, VOID.dataDump))
+    assert dump.startswith(ld_server.url + "/dumps/") and dump.endswith("-links.nt.gz")
+    assert ld_server.get(dump[len(ld_server.url):]).status_code == 200
 
 
 def test_named_graphs_are_subsets(void: Graph) -> None:

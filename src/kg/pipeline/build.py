@@ -48,7 +48,7 @@ def _write_dataset(staging: Path, graphs: dict[str, Graph], config: Config,
                    version: str) -> int:
     """Index and write the named graphs and the dumps; returns the size of the N-Quads file."""
     store = rel.write_dataset(staging, graphs, config)
-    write_dumps(staging, store, version)
+    write_dumps(staging, store, version, config.graph_iri("links"))
     del store
     return (staging / rel.DATASET).stat().st_size
 

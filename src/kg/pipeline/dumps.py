@@ -72,23 +72,39 @@ def _statement_count(store: ox.Store, format_name: str) -> int:
     return int(next(iter(store.query(query)))["n"].value)
 
 
-def write_dumps(release_path: Path, store: ox.Store, version: str) -> list[Dump]:
-    """Write every dump, the checksum file and a manifest into ``release_path/dumps``."""
+def linkset_file_name(version: str) -> str:
+    return f"kazkor-kg-{version}-links.nt.gz"
+
+
+def _write(folder: Path, file: str, name: str, body: bytes, statements: int) -> Dump:
+    fmt = formats.by_name(name)
+    data = gzip.compress(body, compresslevel=9, mtime=0)
+    (folder / file).write_bytes(data)
+    return Dump(file, name, fmt.label, fmt.media_type, statements, keeps_named_graphs(name),
+                len(data), hashlib.sha256(data).hexdigest())
+
+
+def write_dumps(release_path: Path, store: ox.Store, version: str,
+                links_graph: str | None = None) -> list[Dump]:
+    """Write every dump, the linkset (the links graph alone, N-Triples) when ``links_graph``
+    names it, the checksum file and a manifest into ``release_path/dumps``."""
     folder = release_path / DUMPS_DIR
     folder.mkdir(exist_ok=True)
-    dumps = []
-    for name in DUMP_FORMATS:
-        fmt = formats.by_name(name)
-        data = gzip.compress(serialize(store, name), compresslevel=9, mtime=0)
-        file = dump_file_name(version, name)
-        (folder / file).write_bytes(data)
-        dumps.append(Dump(file, name, fmt.label, fmt.media_type, _statement_count(store, name),
-                          keeps_named_graphs(name), len(data), hashlib.sha256(data).hexdigest()))
+    dumps = [_write(folder, dump_file_name(version, name), name, serialize(store, name),
+                    _statement_count(store, name)) for name in DUMP_FORMATS]
+    manifest: dict[str, Any] = {"version": version, "checksums": checksum_file_name(version),
+                                "dumps": [asdict(d) for d in dumps]}
+    written = list(dumps)
+    if links_graph is not None:
+        graph = ox.NamedNode(links_graph)
+        links = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=graph)
+        count = sum(1 for _ in store.quads_for_pattern(None, None, None, graph))
+        linkset = _write(folder, linkset_file_name(version), "ntriples", links, count)
+        manifest["linkset"] = asdict(linkset)
+        written.append(linkset)
     (folder / checksum_file_name(version)).write_text(
-        "".join(f"{d.sha256}  {d.file}\n" for d in dumps), encoding="utf-8")
-    (folder / MANIFEST).write_text(json.dumps(
-        {"version": version, "checksums": checksum_file_name(version),
-         "dumps": [asdict(d) for d in dumps]}, indent=2) + "\n", encoding="utf-8")
+        "".join(f"{d.sha256}  {d.file}\n" for d in written), encoding="utf-8")
+    (folder / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return dumps
 
 

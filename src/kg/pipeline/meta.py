@@ -28,7 +28,12 @@ from rdflib.term import Node
 
 from kg import __version__, formats
 from kg.config import Config
-from kg.pipeline.dumps import DUMP_FORMATS, checksum_file_name, dump_file_name
+from kg.pipeline.dumps import (
+    DUMP_FORMATS,
+    checksum_file_name,
+    dump_file_name,
+    linkset_file_name,
+)
 from kg.pipeline.links import Linkset, Target, linksets
 
 CC_BY = URIRef("https://creativecommons.org/licenses/by/4.0/")
@@ -74,8 +79,9 @@ def _key(term: Node) -> str:
     return hashlib.sha256(str(term).encode()).hexdigest()[:12]
 
 
-def _linksets(g: Graph, dataset: URIRef, links: Graph) -> None:
-    """One ``void:Linkset`` per target dataset, with its link predicates and link count."""
+def _linksets(g: Graph, dataset: URIRef, links: Graph, dump: URIRef) -> None:
+    """One ``void:Linkset`` per target dataset, with its link predicates and link count; the
+    linkset dump (the links graph with its evidence) holds them all."""
     by_target: defaultdict[Target, list[Linkset]] = defaultdict(list)
     for linkset in linksets(links):
         by_target[linkset.target].append(linkset)
@@ -83,6 +89,7 @@ def _linksets(g: Graph, dataset: URIRef, links: Graph) -> None:
         node = URIRef(f"{dataset}void/linkset/{target.name.lower()}")
         g.add((dataset, VOID.subset, node))
         g.add((node, RDF.type, VOID.Linkset))
+        g.add((node, VOID.dataDump, dump))
         g.add((node, DCTERMS.title, Literal(f"Links to {target.name}", lang="en")))
         g.add((node, VOID.subjectsTarget, dataset))
         g.add((node, VOID.objectsTarget, URIRef(target.dataset)))
@@ -158,7 +165,8 @@ def meta_graph(config: Config, digest: str, graphs: dict[str, Graph]) -> Graph:
         g.add((named, SD_NAME, named))
         g.add((named, DCTERMS.title, Literal(f"the {name} graph", lang="en")))
         g.add((named, VOID.triples, _int(len(graph))))
-    _linksets(g, dataset, graphs.get("links", Graph()))
+    _linksets(g, dataset, graphs.get("links", Graph()),
+              URIRef(f"{base}dumps/{linkset_file_name(version)}"))
 
     g.add((dataset, PROV.wasGeneratedBy, build))
     g.add((build, RDF.type, PROV.Activity))

@@ -44,7 +44,7 @@ def dump_file(name: str) -> Response:
     manifest = _manifest()
     if manifest is None:
         return not_found("This release has no dumps.")
-    by_file = {d["file"]: d for d in manifest["dumps"]}
+    by_file = {d["file"]: d for d in [*manifest["dumps"], *filter(None, [manifest.get("linkset")])]}
     names = {*by_file, manifest["checksums"]}
     if name not in names:
         return not_found(f"There is no dump called {name!r} in release {manifest['version']}; "
