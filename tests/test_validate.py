@@ -30,8 +30,10 @@ def test_a_contributors_file_is_reported_by_file_subject_and_line():
     fixture = FIXTURES / "date-future.ttl"
     r = run_kg("validate", str(fixture))
     assert r.returncode == 1, r.stdout + r.stderr
-    lines = r.stdout.splitlines()
-    assert lines[0].endswith("date-future.ttl")
+    all_lines = r.stdout.splitlines()
+    # the contributed file's group (the graph's own published warnings are listed too)
+    start = next(i for i, line in enumerate(all_lines) if line.endswith("date-future.ttl"))
+    lines = all_lines[start:start + 4] + all_lines[-1:]
     subject_line = next(i for i, line in enumerate(fixture.read_text().splitlines(), 1)
                         if line.startswith("kkid:fixture-festival"))
     assert lines[1].split() == ["kkid:fixture-festival", '"Festival', "of", "Korean", "Art",
@@ -39,7 +41,7 @@ def test_a_contributors_file_is_reported_by_file_subject_and_line():
     assert "path kko:startDate" in lines[2] and '"2999-05-01"^^xsd:date' in lines[2]
     assert "kksh:FutureDateConstraint" in lines[2]
     assert "in the future" in lines[3]
-    assert lines[-1].startswith("1 violation(s), 0 warning(s)")
+    assert lines[-1].startswith("1 violation(s), ")
     assert "as a new data file" in r.stderr
 
 
@@ -64,7 +66,9 @@ def test_json_and_turtle_reports():
     graph = Graph().parse(data=r.stdout, format="turtle")
     [report_node] = graph.subjects(RDF.type, SH.ValidationReport)
     assert graph.value(report_node, SH.conforms).toPython() is False
-    [result_node] = graph.objects(report_node, SH.result)
+    # the W3C report graph is the whole report: the file's violation and the published warnings
+    [result_node] = [n for n in graph.objects(report_node, SH.result)
+                     if graph.value(n, SH.resultSeverity) == SH.Violation]
     assert graph.value(result_node, SH.focusNode) == URIRef(KKID + "fixture-person")
 
 
@@ -128,7 +132,7 @@ def test_a_violation_in_a_copy_stops_validation_with_exit_1(project: Path):
         '"Republic of Korea"@en', '"Republic of Korea"@en, "South Korea"@en'), encoding="utf-8")
     r = run_kg("--root", str(project), "validate")
     assert r.returncode == 1
-    assert r.stdout.splitlines()[0] == "data/ttl/places.ttl"
+    assert "data/ttl/places.ttl" in r.stdout.splitlines()
     assert "kkid:south-korea" in r.stdout and "skos:altLabel" in r.stdout
 
 

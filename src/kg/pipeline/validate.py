@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from pyshacl import validate as shacl_validate
@@ -101,6 +101,8 @@ class ValidationReport:
     graph: Graph
     #: how many shapes and constraints were checked (see :func:`shape_statistics`)
     shapes: dict[str, int] = field(default_factory=dict)
+    #: results about the rest of the graph left out of a contributor's report (warnings)
+    left_out: int = 0
 
     @property
     def violations(self) -> list[ValidationResult]:
@@ -161,8 +163,12 @@ class ValidationReport:
         s = self.summary()
         subjects = len({r.focus_iri for r in self.results})
         files = len({r.file for r in self.results})
-        return (f"{s['violations']} violation(s), {s['warnings']} warning(s), {s['infos']} "
+        line = (f"{s['violations']} violation(s), {s['warnings']} warning(s), {s['infos']} "
                 f"info(s) on {subjects} subject(s) in {files} file(s)")
+        if self.left_out:
+            line += (f"; {self.left_out} warning(s) the published graph already has are not "
+                     "shown (kg validate without files lists them)")
+        return line
 
     def to_json(self) -> str:
         return json.dumps({
@@ -359,7 +365,19 @@ def validate_sources(config: Config, contributed: Sequence[Path] = ()) -> Valida
     and ``kg validate FILE...`` report. Raises ``SourceError`` for a file that cannot be read.
     """
     loaded = load_sources(config, contributed)
-    return validate_loaded(loaded, load_shapes(config), config.root)
+    report = validate_loaded(loaded, load_shapes(config), config.root)
+    if not contributed:
+        return report
+    # a contributor sees what the files bring: their results and any violation; the warnings
+    # the published graph already has (the paper's own inconsistencies) are only counted
+    names = {str(p) for p in contributed}
+    for p in contributed:
+        try:
+            names.add(str(p.relative_to(config.root)))
+        except ValueError:
+            pass
+    kept = [r for r in report.results if r.severity == "Violation" or r.file in names]
+    return replace(report, results=kept, left_out=len(report.results) - len(kept))
 
 
 def validate_loaded(loaded: LoadedSources, shapes: Graph, root: Path | None) -> ValidationReport:
