@@ -68,10 +68,12 @@ class Server:
         self.log = log
 
     def get(self, path: str, **kwargs: object) -> requests.Response:
-        return requests.get(self.url + path, timeout=30, **kwargs)  # type: ignore[arg-type]
+        kwargs.setdefault("timeout", 180)
+        return requests.get(self.url + path, **kwargs)  # type: ignore[arg-type]
 
     def post(self, path: str, **kwargs: object) -> requests.Response:
-        return requests.post(self.url + path, timeout=30, **kwargs)  # type: ignore[arg-type]
+        kwargs.setdefault("timeout", 180)
+        return requests.post(self.url + path, **kwargs)  # type: ignore[arg-type]
 
 
 def start_server(release_dir: Path, *extra: str, store: str = "oxigraph",

@@ -149,7 +149,7 @@ INSERT DATA {{
   kkid:reliability-agreement-{number} a kko:CooperationAgreement ;
     rdfs:label "Reliability agreement {number}"@en ;
     kko:party kkid:kazakhstan, kkid:south-korea ;
-    dcterms:source kkid:paper-abstract .
+    dcterms:source <https://w3id.org/kazkor/id/paper/section/abstract> .
 }}"""
 
 

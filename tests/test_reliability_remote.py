@@ -7,6 +7,7 @@ The real gunicorn server runs ``kg serve --store remote:URL`` with a short query
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 import time
@@ -84,8 +85,13 @@ def remote(release, release_dir: Path, tmp_path_factory: pytest.TempPathFactory
     stand_in.stop()
 
 
+_calls = itertools.count()
+
+
 def count(server: Server):  # type: ignore[no-untyped-def]
-    return server.get("/sparql", params={"query": COUNT}, headers={"Accept": JSON})
+    # a new text each time: an answer from the answer cache would not reach the store
+    return server.get("/sparql", params={"query": f"{COUNT} # {next(_calls)}"},
+                      headers={"Accept": JSON})
 
 
 def test_a_slow_remote_store_gives_504_and_service_resumes(remote):

@@ -85,7 +85,7 @@ def guarded(release, release_dir: Path, tmp_path_factory: pytest.TempPathFactory
 
 
 def put(server: Server, path: str, **kwargs: object) -> requests.Response:
-    return requests.put(server.url + path, timeout=30, **kwargs)  # type: ignore[arg-type]
+    return requests.put(server.url + path, timeout=180, **kwargs)  # type: ignore[arg-type]
 
 
 def _plain_error(r: requests.Response, status: int, *words: str) -> None:
@@ -309,7 +309,7 @@ def test_a_client_over_its_bound_gets_429_with_retry_after(guarded: Server):
     other = requests.Session()
     other.mount("http://", SourceAddress("127.0.0.9"))
     elsewhere = other.get(guarded.url + "/sparql", params={"query": "ASK { ?s ?p ?o }"},
-                          headers={"Accept": JSON}, timeout=30)
+                          headers={"Accept": JSON}, timeout=180)
     costly.join(30)
     _plain_error(refused, 429, "too many requests")
     assert int(refused.headers["Retry-After"]) >= 1

@@ -28,7 +28,7 @@ NEW_AGREEMENT = PREFIXES + """INSERT DATA {
   kkid:test-agreement-2024 a kko:CooperationAgreement ;
     rdfs:label "Test agreement"@en ;
     kko:party kkid:kazakhstan, kkid:south-korea ;
-    dcterms:source kkid:paper-abstract .
+    dcterms:source <https://w3id.org/kazkor/id/paper/section/abstract> .
 }"""
 
 
@@ -130,7 +130,7 @@ def test_graph_store_writes_need_the_token(updatable):
     body = f"<{BASE}id/kazakhstan> <http://www.w3.org/2002/07/owl#sameAs> " \
            "<http://www.wikidata.org/entity/Q232> .\n"
     target = {"graph": GRAPH + "links"}
-    r = requests.put(server.url + "/rdf-graph-store", params=target, data=body, timeout=30,
+    r = requests.put(server.url + "/rdf-graph-store", params=target, data=body, timeout=180,
                      headers={"Content-Type": "application/n-triples"})
     assert r.status_code == 401
     r = requests.put(server.url + "/rdf-graph-store", params=target, data=body, timeout=60,
