@@ -133,6 +133,16 @@ def _table(variables: list[str], rows: list[tuple[Node | None, ...]]) -> str:
     return "\n".join(out)
 
 
+def _release_store(config: Config):  # type: ignore[no-untyped-def]
+    """The current release (built first if there is none) and its store; exit 1 if broken."""
+    release = current_release(config) or _build_or_exit(config).release
+    try:
+        return release, release.open_store(config.store)
+    except ReleaseError as e:
+        _say(f"error: {e}")
+        sys.exit(1)
+
+
 @main.command("query")
 @click.argument("sparql")
 @click.option("--format", "output_format", default="table", show_default=True,
@@ -155,9 +165,8 @@ def query_command(ctx: click.Context, sparql: str, output_format: str, asserted:
         sys.exit(2)
     asserted_graphs = ("ontology", "data", "links", "meta")
     graphs = [config.graph_iri(n) for n in asserted_graphs] if asserted else []
-    release = current_release(config) or _build_or_exit(config).release
+    _, store = _release_store(config)
     try:
-        store = release.open_store(config.store)
         result = store.query(sparql, default_graph_uris=graphs, named_graph_uris=graphs)
         if output_format != "table":
             sys.stdout.buffer.write(result.serialize(output_format))
@@ -173,9 +182,6 @@ def query_command(ctx: click.Context, sparql: str, output_format: str, asserted:
     except ValueError as e:
         _say(f"error: {e}")
         sys.exit(2)
-    except ReleaseError as e:
-        _say(f"error: {e}")
-        sys.exit(1)
 
 
 @main.command("info")
@@ -227,10 +233,9 @@ def dump_command(ctx: click.Context, format_name: str, out_path: str,
     import gzip
 
     config = _config(ctx)
-    release = current_release(config) or _build_or_exit(config).release
+    release, store = _release_store(config)
     graph = config.graph_iri(graph_name) if graph_name else None
     try:
-        store = release.open_store(config.store)
         if out_path == "-":
             store.dump(sys.stdout.buffer, format_name, graph)
             return
@@ -240,9 +245,6 @@ def dump_command(ctx: click.Context, format_name: str, out_path: str,
                     store.dump(compressed, format_name, graph)  # type: ignore[arg-type]
             else:
                 store.dump(file, format_name, graph)
-    except ReleaseError as e:
-        _say(f"error: {e}")
-        sys.exit(1)
     except OSError as e:
         _say(f"error: cannot write {out_path}: {e.strerror}")
         sys.exit(1)
