@@ -131,12 +131,23 @@ def test_jsonld_remote_context_is_refused_without_fetching(guarded: Server, list
         _plain_error(r, 400, "@context")
 
 
+def _asked(server: Server, pattern: str) -> bool:
+    query = ("PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> "
+             "PREFIX skos: <http://www.w3.org/2004/02/skos/core#> "
+             f"ASK {{ GRAPH <{BASE}graph/links> {{ {pattern} }} }}")
+    r = server.get("/sparql", params={"query": query}, headers={"Accept": JSON})
+    assert r.status_code == 200, r.text
+    return r.json()["boolean"]
+
+
 def test_inline_jsonld_context_is_accepted(guarded: Server):
-    body = json.dumps({"@context": {"label": "http://www.w3.org/2000/01/rdf-schema#label"},
-                       "@id": BASE + "id/kazakhstan", "label": "Kazakhstan (link test)"})
+    body = json.dumps({"@context": {"alt": "http://www.w3.org/2004/02/skos/core#altLabel",
+                                    "@language": "en"},
+                       "@id": BASE + "id/kazakhstan", "alt": "Kazakhstan (link test)"})
     r = guarded.post("/rdf-graph-store", params={"graph": BASE + "graph/links"}, data=body,
                      headers={**AUTH, "Content-Type": "application/ld+json"})
     assert r.status_code == 200, r.text
+    assert _asked(guarded, f'<{BASE}id/kazakhstan> skos:altLabel "Kazakhstan (link test)"@en')
 
 
 def test_owl_imports_is_never_followed(guarded: Server, listener: Listener):
@@ -186,12 +197,13 @@ def test_plain_rdfxml_upload_is_accepted(guarded: Server):
     rdfxml = f"""<?xml version="1.0" encoding="utf-8"?>
 <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"
          xmlns:rdfs="http://www.w3.org/2000/01/rdf-schema#">
-  <rdf:Description rdf:about="{BASE}id/kazakhstan"><rdfs:comment>xml ok</rdfs:comment>
+  <rdf:Description rdf:about="{BASE}id/kazakhstan"><rdfs:comment xml:lang="en">xml ok</rdfs:comment>
   </rdf:Description>
 </rdf:RDF>"""
     r = guarded.post("/rdf-graph-store", params={"graph": BASE + "graph/links"}, data=rdfxml,
                      headers={**AUTH, "Content-Type": "application/rdf+xml"})
     assert r.status_code == 200, r.text
+    assert _asked(guarded, f'<{BASE}id/kazakhstan> rdfs:comment "xml ok"@en')
 
 
 # ---- oversized requests ------------------------------------------------------------------
