@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from conftest import Server
-from rdflib import DCAT, DCTERMS, OWL, RDF, SKOS, VOID, Graph, Literal, URIRef
+from rdflib import DCAT, DCTERMS, OWL, RDF, RDFS, SKOS, VOID, Graph, Literal, URIRef
 
 BASE = "https://w3id.org/kazkor/"
 DATASET = URIRef(BASE)
@@ -116,3 +116,25 @@ def test_void_for_browsers(ld_server: Server) -> None:
     assert r.headers["Content-Type"].startswith("text/html")
     assert "Links to Wikidata" in r.text and "void:sparqlEndpoint" in r.text
     assert 'href="/.well-known/void"' in ld_server.get("/").text
+
+
+def test_validation_report_is_linked_and_served(server: Server) -> None:
+    """The real graph's release, whose report has the paper's inconsistencies as warnings."""
+    r = server.get("/.well-known/void", headers={"Accept": "text/turtle"})
+    void = Graph().parse(data=r.text, format="turtle")
+    dqv = "http://www.w3.org/ns/dqv#"
+    report = URIRef(BASE + "validation")
+    assert (DATASET, URIRef(dqv + "hasQualityAnnotation"), report) in void
+    assert (report, URIRef("http://www.w3.org/ns/oa#hasTarget"), DATASET) in void
+    summary = str(void.value(report, RDFS.comment))
+    location = server.url + "/validation"
+    assert (DATASET, RDFS.seeAlso, URIRef(location)) in void
+    r = server.get("/validation", headers={"Accept": "text/turtle"})
+    assert r.status_code == 200
+    shacl = Graph().parse(data=r.text, format="turtle")
+    sh = "http://www.w3.org/ns/shacl#"
+    warnings = len(set(shacl.subjects(URIRef(sh + "resultSeverity"), URIRef(sh + "Warning"))))
+    violations = len(set(shacl.subjects(URIRef(sh + "resultSeverity"),
+                                        URIRef(sh + "Violation"))))
+    assert summary.startswith(f"{violations} violation(s), {warnings} warning(s)")
+    assert warnings > 0

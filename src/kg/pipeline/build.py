@@ -99,7 +99,7 @@ def build(config: Config, *, force: bool = False, progress: Progress | None = No
 
     graphs = {**loaded.graphs, "inferred": inferred}
     counts = {name: len(g) for name, g in graphs.items()}
-    graphs["meta"] = meta_graph(config, digest, graphs)
+    graphs["meta"] = meta_graph(config, digest, graphs, after.summary())
     counts["meta"] = len(graphs["meta"])
 
     t = time.perf_counter()

@@ -24,6 +24,7 @@ from rdflib import (
     Literal,
     URIRef,
 )
+from rdflib.namespace import Namespace
 from rdflib.term import Node
 
 from kg import __version__, formats
@@ -36,6 +37,8 @@ from kg.pipeline.dumps import (
 )
 from kg.pipeline.links import Linkset, Target, linksets
 
+DQV = Namespace("http://www.w3.org/ns/dqv#")
+OA = Namespace("http://www.w3.org/ns/oa#")
 CC_BY = URIRef("https://creativecommons.org/licenses/by/4.0/")
 DCAT_VERSION = URIRef("http://www.w3.org/ns/dcat#version")
 SD_NAME = URIRef("http://www.w3.org/ns/sparql-service-description#name")
@@ -101,8 +104,26 @@ def _linksets(g: Graph, dataset: URIRef, links: Graph, dump: URIRef) -> None:
         g.add((URIRef(target.dataset), VOID.uriSpace, Literal(parts[0].uri_space)))
 
 
-def meta_graph(config: Config, digest: str, graphs: dict[str, Graph]) -> Graph:
-    """VoID/DCAT description and PROV of the release whose named graphs are ``graphs``."""
+def _validation(g: Graph, dataset: URIRef, version: str, summary: dict[str, object]) -> None:
+    """The release's SHACL validation report (served at /validation) as a DQV quality
+    annotation of the dataset, with its counts."""
+    report = URIRef(f"{dataset}validation")
+    g.add((dataset, RDFS.seeAlso, report))
+    g.add((dataset, DQV.hasQualityAnnotation, report))
+    g.add((report, RDF.type, DQV.QualityAnnotation))
+    g.add((report, OA.hasTarget, dataset))
+    g.add((report, OA.motivatedBy, DQV.qualityAssessment))
+    g.add((report, DCTERMS.title,
+           Literal(f"SHACL validation report of KazKor KG {version}", lang="en")))
+    g.add((report, RDFS.comment, Literal(
+        f"{summary['violations']} violation(s), {summary['warnings']} warning(s): a warning "
+        "names an inconsistency of the paper, published rather than hidden.", lang="en")))
+
+
+def meta_graph(config: Config, digest: str, graphs: dict[str, Graph],
+               validation: dict[str, object] | None = None) -> Graph:
+    """VoID/DCAT description and PROV of the release whose named graphs are ``graphs``;
+    ``validation`` is the summary of its validation report, if it has one."""
     base = config.base_iri
     version = digest[:16]
     dataset = URIRef(base)
@@ -111,7 +132,7 @@ def meta_graph(config: Config, digest: str, graphs: dict[str, Graph]) -> Graph:
     now = Literal(datetime.now(UTC).replace(microsecond=0), datatype=XSD.dateTime)
     g = Graph()
     for prefix, ns in (("void", VOID), ("dcat", DCAT), ("dcterms", DCTERMS), ("prov", PROV),
-                       ("foaf", FOAF)):
+                       ("foaf", FOAF), ("dqv", DQV), ("oa", OA)):
         g.bind(prefix, ns)
     g.add((dataset, RDF.type, VOID.Dataset))
     g.add((dataset, RDF.type, DCAT.Dataset))
@@ -153,6 +174,8 @@ def meta_graph(config: Config, digest: str, graphs: dict[str, Graph]) -> Graph:
                URIRef("https://www.iana.org/assignments/media-types/application/gzip")))
         g.add((url, DCTERMS.license, CC_BY))
     g.add((dataset, RDFS.seeAlso, URIRef(f"{base}dumps/{checksum_file_name(version)}")))
+    if validation is not None:
+        _validation(g, dataset, version, validation)
 
     union = Graph()
     for graph in graphs.values():

@@ -121,10 +121,11 @@ def apply_update(config: Config, served: ServedDataset, text: str) -> UpdateSumm
         except InconsistentGraph as e:
             raise UpdateRejected(422, f"the update was not applied: it makes the graph "
                                       f"inconsistent.\n{e}") from e
-        _check(validate_graph(asserted + inferred, shapes, None), "after reasoning")
+        after = validate_graph(asserted + inferred, shapes, None)
+        _check(after, "after reasoning")
         graphs["inferred"] = inferred
         digest = str(served.release.report.get("input_hash", served.release.id))
-        graphs["meta"] = meta_graph(config, digest, graphs)
+        graphs["meta"] = meta_graph(config, digest, graphs, after.summary())
         number = current.number + 1
         _write_generation(config, served, number, graphs)
         return UpdateSummary(number, before, len(work), len(inferred))

@@ -2,14 +2,14 @@
 location), from the meta graph written at build time; RDF by negotiation, HTML for browsers.
 
 The meta graph names service locations under the base IRI (``BASE/sparql``,
-``BASE/dumps/…``); they are shown at the host the server runs on, so that the
-links work wherever it runs. Resource identifiers stay as they are.
+``BASE/dumps/…``, ``BASE/validation``); they are shown at the host the server runs on, so
+that the links work wherever it runs. Resource identifiers stay as they are.
 """
 
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, request
-from rdflib import DCAT, DCTERMS, VOID, Graph, URIRef
+from rdflib import DCAT, DCTERMS, RDFS, VOID, Graph, URIRef
 
 from kg import formats
 from kg.sparql.negotiate import choose
@@ -19,7 +19,8 @@ from kg.web.resources import RDFLIB_FORMATS
 blueprint = Blueprint("void", __name__)
 
 #: properties whose objects are web locations of this service, not identifiers
-LOCATION_PROPERTIES = (VOID.sparqlEndpoint, VOID.dataDump, DCAT.downloadURL, DCAT.accessURL)
+LOCATION_PROPERTIES = (VOID.sparqlEndpoint, VOID.dataDump, DCAT.downloadURL, DCAT.accessURL,
+                       RDFS.seeAlso)
 
 
 def void_graph(host_url: str) -> Graph:
