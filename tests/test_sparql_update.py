@@ -76,6 +76,34 @@ def test_update_is_applied_reasoned_and_survives_a_restart(updatable, tmp_path):
         stop_server(restarted.process)
 
 
+def _report(server: Server) -> dict:
+    r = server.get("/validation", params={"format": "report-json"})
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def test_validation_report_follows_the_updates(updatable):
+    """/validation serves the report of the data as it is after the last update."""
+    server, _ = updatable
+    before = _report(server)
+    figure = PREFIXES + """INSERT DATA {
+  <https://w3id.org/kazkor/id/stated/test-figure-2018> a kko:StatedValue ;
+    rdfs:label "A test figure for 2018"@en ;
+    kko:statedValue 7 ;
+    kko:statedUnit kko:unit-persons ;
+    kko:refersTo <https://w3id.org/kazkor/id/dataset/table-1/obs/2018> ;
+    kko:quotation "there are 7 Koreans"@en ;
+    dcterms:source <https://w3id.org/kazkor/id/paper/section/korean-diaspora> .
+}"""
+    r = server.post("/update", data={"update": figure}, headers=AUTH)
+    assert r.status_code == 200, r.text
+    after = _report(server)
+    assert after["warnings"] == before["warnings"] + 1
+    assert "there are 7 Koreans" in r.text or "there are 7 Koreans" in str(after)
+    page = server.get("/validation", headers={"Accept": "text/html"}).text
+    assert "update(s)" in page and "A test figure for 2018" in page
+
+
 def test_update_breaking_the_shapes_is_rejected_with_the_report(updatable):
     server, _ = updatable
     broken = PREFIXES + "INSERT DATA { kkid:half-a-declaration a kko:Declaration ; " \
@@ -133,14 +161,14 @@ def test_graph_store_writes_need_the_token(updatable):
     r = requests.put(server.url + "/rdf-graph-store", params=target, data=body, timeout=180,
                      headers={"Content-Type": "application/n-triples"})
     assert r.status_code == 401
-    r = requests.put(server.url + "/rdf-graph-store", params=target, data=body, timeout=60,
+    r = requests.put(server.url + "/rdf-graph-store", params=target, data=body, timeout=180,
                      headers={**AUTH, "Content-Type": "application/n-triples"})
     assert r.status_code == 200, r.text
     links = server.get("/rdf-graph-store", params=target,
                        headers={"Accept": "application/n-triples"})
     assert "Q232" in links.text
-    r = requests.delete(server.url + "/rdf-graph-store", params=target, headers=AUTH, timeout=60)
+    r = requests.delete(server.url + "/rdf-graph-store", params=target, headers=AUTH, timeout=180)
     assert r.status_code == 200
     assert server.get("/rdf-graph-store", params=target).status_code == 404
-    r = requests.delete(server.url + "/rdf-graph-store", params=target, headers=AUTH, timeout=60)
+    r = requests.delete(server.url + "/rdf-graph-store", params=target, headers=AUTH, timeout=180)
     assert r.status_code == 404

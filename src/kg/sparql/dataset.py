@@ -12,12 +12,14 @@ answer goes out.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from kg.config import Config
-from kg.pipeline.release import DATASET, OXIGRAPH_DIR, Release
+from kg.pipeline.release import DATASET, OXIGRAPH_DIR, REPORT, VALIDATION, Release
 from kg.store import Store, StoreError, open_store
 
 
@@ -68,6 +70,16 @@ class ServedDataset:
         except OSError:
             return Generation(0, self.release.path)
         return Generation(int(target.removeprefix("gen-")), self.live_dir / target)
+
+    def validated(self) -> tuple[Generation, dict[str, Any]]:
+        """The state whose validation report is served, and its report (``validation``:
+        the counts before and after reasoning): the current generation when it has one,
+        else the release as built."""
+        current = self.current()
+        if current.number and (current.path / VALIDATION).is_file():
+            report = json.loads((current.path / REPORT).read_text(encoding="utf-8"))
+            return current, report
+        return Generation(0, self.release.path), self.release.report
 
     def tag(self) -> str:
         """Names the current state: changes whenever the served triples do."""

@@ -30,7 +30,7 @@ from kg.pipeline.consistency import InconsistentGraph
 from kg.pipeline.load import load_shapes
 from kg.pipeline.meta import meta_graph
 from kg.pipeline.reason_cache import checked_closure
-from kg.pipeline.release import write_dataset
+from kg.pipeline.release import VALIDATION, VALIDATION_JSON, write_dataset, write_report
 from kg.pipeline.validate import ValidationReport, validate_graph
 from kg.sparql.dataset import ServedDataset
 from kg.store import QuerySyntaxError
@@ -115,7 +115,8 @@ def apply_update(config: Config, served: ServedDataset, text: str) -> UpdateSumm
             graphs[name] = _to_rdflib(work, ox.NamedNode(config.graph_iri(name)))
         asserted = graphs["ontology"] + graphs["data"] + graphs["links"]
         shapes = load_shapes(config)
-        _check(validate_graph(asserted, shapes, graphs["ontology"]), "of the asserted graphs")
+        before = validate_graph(asserted, shapes, graphs["ontology"])
+        _check(before, "of the asserted graphs")
         try:
             inferred = checked_closure(asserted, config).inferred
         except InconsistentGraph as e:
@@ -127,17 +128,25 @@ def apply_update(config: Config, served: ServedDataset, text: str) -> UpdateSumm
         digest = str(served.release.report.get("input_hash", served.release.id))
         graphs["meta"] = meta_graph(config, digest, graphs, after.summary())
         number = current.number + 1
-        _write_generation(config, served, number, graphs)
+        _write_generation(config, served, number, graphs, before, after)
         return UpdateSummary(number, before, len(work), len(inferred))
 
 
 def _write_generation(config: Config, served: ServedDataset, number: int,
-                      graphs: dict[str, Graph]) -> None:
+                      graphs: dict[str, Graph], before: ValidationReport,
+                      after: ValidationReport) -> None:
+    """The generation's dataset and its validation report (what /validation serves), written
+    completely before the ``current`` pointer moves to it."""
     folder = served.live_dir / f"gen-{number}"
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir()
     write_dataset(folder, graphs, config)  # the store it returns closes as it is dropped
+    after.graph.serialize(folder / VALIDATION, format="turtle")
+    (folder / VALIDATION_JSON).write_text(after.to_json(), encoding="utf-8")
+    write_report(folder, {"release": served.release.id, "generation": number,
+                          "validation": {"before_reasoning": before.summary(),
+                                         "after_reasoning": after.summary()}})
     pointer = served.pointer
     tmp = served.live_dir / f".current-{os.getpid()}"
     if tmp.is_symlink():

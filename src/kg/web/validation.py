@@ -16,6 +16,7 @@ from rdflib import Graph
 from kg import formats
 from kg.formats import Format
 from kg.pipeline.release import VALIDATION, VALIDATION_JSON
+from kg.sparql.dataset import ServedDataset
 from kg.sparql.negotiate import choose
 
 blueprint = Blueprint("validation", __name__)
@@ -51,20 +52,21 @@ def report() -> Response:
             return _error(400, f"unknown format {request.args['format']!r}; use one of {names}")
         return _error(406, f"the validation report is available as {offered}")
     served = current_app.extensions["kg"]
-    release_path = served.release.path
+    state, report = ServedDataset.of(served.config, served.release).validated()
     if chosen in (HTML, JSON):
-        details = _details(release_path / VALIDATION_JSON)
+        details = _details(state.path / VALIDATION_JSON)
         if chosen is JSON:
             body = json.dumps(details, indent=2, ensure_ascii=False)
             response = Response(body, mimetype=JSON.media_type)
         else:
             response = Response(render_template(
-                "validation.html", release=served.release.id, report=served.report,
+                "validation.html", release=served.release.id, generation=state.number,
+                report=report,
                 details=details, base_iri=served.config.base_iri,
                 rdf_formats=RDF_FORMATS), mimetype="text/html")
     else:
         graph = Graph()
-        graph.parse(release_path / VALIDATION, format="turtle")
+        graph.parse(state.path / VALIDATION, format="turtle")
         rdf = graph.serialize(format=RDF_SERIALIZERS[chosen.name], encoding="utf-8")
         response = Response(rdf,
                             content_type=chosen.media_type)
