@@ -1,5 +1,9 @@
 """Validate: check the graph against the SHACL shapes with pySHACL.
 
+Two engines (setting ``KG_SHACL``): ``oxigraph`` (the default) leaves the core constraint
+components to pySHACL and evaluates the SHACL-SPARQL constraints on Oxigraph
+(:mod:`kg.pipeline.shacl_sparql`); ``pyshacl`` runs everything in pySHACL, the reference.
+
 The result is a :class:`ValidationReport`: every result with its severity, focus
 node (and label), path, value, rule and message, and the source file and line of
 the statement at fault where it is known. The report reads as text grouped by
@@ -29,12 +33,15 @@ from kg.pipeline.load import (
     named_owner,
 )
 from kg.pipeline.prepared_queries import prepared_queries
+from kg.pipeline.shacl_sparql import SparqlShapesError, evaluate, sparql_constraints
 
 SEVERITIES = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
 #: the language a label is shown in when a subject has several
 LABEL_LANGUAGES = ("en", "", "ru", "kk", "ko")
 #: the exit codes of ``kg validate``
 CONFORMS, VIOLATIONS, UNUSABLE_INPUT = 0, 1, 2
+#: the validation engines (see the module's documentation)
+SHACL_ENGINES = ("oxigraph", "pyshacl")
 
 
 class ShapesError(Exception):
@@ -297,13 +304,22 @@ def validate_graph(
     ontology: Graph | None = None,
     subject_files: SourceLocations | None = None,
     root: Path | None = None,
+    engine: str = "oxigraph",
 ) -> ValidationReport:
     """Validate ``data`` (with ``ontology`` for the class hierarchy) against ``shapes``;
-    ``subject_files`` places each result in the file and line that state it."""
+    ``subject_files`` places each result in the file and line that state it. ``engine``
+    is one of :data:`SHACL_ENGINES`."""
+    if engine not in SHACL_ENGINES:
+        raise ValueError(f"the SHACL engine is one of {', '.join(SHACL_ENGINES)}, not {engine!r}")
+    try:
+        core_shapes, constraints = (sparql_constraints(shapes) if engine == "oxigraph"
+                                    else (shapes, []))
+    except SparqlShapesError as e:
+        raise ShapesError(f"the shapes cannot be applied: {e}") from e
     with prepared_queries():
         conforms, report_graph, _ = shacl_validate(
             data,
-            shacl_graph=shapes,
+            shacl_graph=core_shapes,
             ont_graph=ontology,
             inference="none",
             advanced=True,
@@ -311,6 +327,11 @@ def validate_graph(
         )
     if not isinstance(report_graph, Graph):
         raise ShapesError(f"the shapes cannot be applied: {report_graph}")
+    try:
+        violations = evaluate(data, shapes, constraints, report_graph, ontology)
+    except SparqlShapesError as e:
+        raise ShapesError(f"the shapes cannot be applied: {e}") from e
+    conforms = bool(conforms) and not violations
     namespaces = _namespaces(shapes, data)
     report_graph.namespace_manager = _namespaces(shapes, data, report_graph)
     results = [
