@@ -28,8 +28,10 @@ What this relies on, and where it follows the recommendation:
   are reported once; ``{?var}``/``{$var}`` in the messages of the constraint and of the
   shape take the value of each bound variable as a plain string. A solution with
   ``?failure`` true is a failure of the shapes (§5.3), not a result.
-- Oxigraph writes typed literals in canonical form (``1.5`` for ``1.50``): a result term is
-  mapped back to the data's own literal, so that reports name what the sources say.
+- Oxigraph writes typed literals in canonical form (``1.5`` for ``1.50``): ``?this``,
+  ``?path`` and ``?value`` are mapped back to the data's own literal, so that reports name
+  what the sources say. Other variables (numbers a query computes) keep Oxigraph's form,
+  the canonical one of XSD 1.1 (``200`` where rdflib writes ``200.0``).
 """
 
 from __future__ import annotations
@@ -313,7 +315,9 @@ def _results(constraint: SparqlConstraint, store: DataStore, focus: object
     assert focus_node is not None
     seen: set[tuple[tuple[str, Node | None], ...]] = set()
     for row in store.select(constraint.query, bindings):
-        terms = {name: store.term(term) for name, term in row.items()}
+        # the terms that name data are the data's own; computed ones as Oxigraph writes them
+        terms = {name: store.term(term) if name in _RESULT_VARIABLES else to_rdflib(term)
+                 for name, term in row.items()}
         if "failure" in terms:
             raise SparqlShapesError(f"the SPARQL constraint {constraint.constraint} of "
                                     f"{constraint.shape} reported a failure for {focus_node}")

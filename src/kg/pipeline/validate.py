@@ -386,7 +386,7 @@ def validate_sources(config: Config, contributed: Sequence[Path] = ()) -> Valida
     and ``kg validate FILE...`` report. Raises ``SourceError`` for a file that cannot be read.
     """
     loaded = load_sources(config, contributed)
-    report = validate_loaded(loaded, load_shapes(config), config.root)
+    report = validate_loaded(loaded, load_shapes(config), config.root, config.shacl)
     if not contributed:
         return report
     # a contributor sees what the files bring: their results and any violation; the warnings
@@ -401,7 +401,8 @@ def validate_sources(config: Config, contributed: Sequence[Path] = ()) -> Valida
     return replace(report, results=kept, left_out=len(report.results) - len(kept))
 
 
-def validate_loaded(loaded: LoadedSources, shapes: Graph, root: Path | None) -> ValidationReport:
+def validate_loaded(loaded: LoadedSources, shapes: Graph, root: Path | None,
+                    engine: str = "oxigraph") -> ValidationReport:
     """Validate loaded sources; their union holds the ontology already (its class hierarchy
     is what sh:class and sh:targetClass follow), so pySHACL need not mix it in again."""
-    return validate_graph(loaded.union(), shapes, None, loaded.subject_files, root)
+    return validate_graph(loaded.union(), shapes, None, loaded.subject_files, root, engine)

@@ -115,13 +115,15 @@ def apply_update(config: Config, served: ServedDataset, text: str) -> UpdateSumm
             graphs[name] = _to_rdflib(work, ox.NamedNode(config.graph_iri(name)))
         asserted = graphs["ontology"] + graphs["data"] + graphs["links"]
         shapes = load_shapes(config)
-        _check(validate_graph(asserted, shapes, graphs["ontology"]), "of the asserted graphs")
+        _check(validate_graph(asserted, shapes, graphs["ontology"],
+                              engine=config.shacl), "of the asserted graphs")
         try:
             inferred = checked_closure(asserted, config).inferred
         except InconsistentGraph as e:
             raise UpdateRejected(422, f"the update was not applied: it makes the graph "
                                       f"inconsistent.\n{e}") from e
-        _check(validate_graph(asserted + inferred, shapes, None), "after reasoning")
+        _check(validate_graph(asserted + inferred, shapes, None, engine=config.shacl),
+               "after reasoning")
         graphs["inferred"] = inferred
         digest = str(served.release.report.get("input_hash", served.release.id))
         graphs["meta"] = meta_graph(config, digest, graphs)
