@@ -8,6 +8,8 @@ same message substitution), so that everything downstream reads one report.
 
 What this relies on, and where it follows the recommendation:
 
+- pySHACL gets the shapes without these constraints, and with every ``sh:SPARQLTarget``
+  replaced by the nodes it selects on Oxigraph (as ``sh:targetNode``): the same focus nodes.
 - Focus nodes come from the shape's own targets (``sh:targetClass`` with
   ``rdf:type/rdfs:subClassOf*``, implicit class targets, ``sh:targetNode``,
   ``sh:targetSubjectsOf``, ``sh:targetObjectsOf``, ``sh:SPARQLTarget``). A shape that
@@ -22,7 +24,9 @@ What this relies on, and where it follows the recommendation:
   same way, ``$PATH`` replaced by the shape's path in SPARQL syntax; a query that uses
   ``$shapesGraph`` stays with pySHACL.
 - Prefixes: those of the ``sh:declare`` of every ``sh:prefixes`` value, plus ``rdf``,
-  ``rdfs`` and ``owl``, which pySHACL declares for every query.
+  ``rdfs`` and ``owl``, which pySHACL declares for every query; a prefix declared nowhere
+  is taken from the data graph's bindings, as rdflib does for pySHACL (a shapes file
+  checked without the file that declares its prefixes still works with both engines).
 - A solution's ``?this`` (else the focus node), ``?path`` (else the shape's ``sh:path``) and
   ``?value`` (else, for a node shape, the focus node) make the result; identical solutions
   are reported once; ``{?var}``/``{$var}`` in the messages of the constraint and of the
@@ -209,8 +213,12 @@ def _to_ox(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
 class DataStore:
     """The data graph in an in-memory Oxigraph store, with the way back to its own terms."""
 
-    def __init__(self, data: Iterable[tuple[Node, Node, Node]]) -> None:
+    def __init__(self, data: Iterable[tuple[Node, Node, Node]],
+                 prefixes: dict[str, str] | None = None) -> None:
         self.store = ox.Store()
+        self.prefixes = prefixes or {}
+        #: the focus nodes each target query selected
+        self.targets: dict[str, list[object]] = {}
         triples = list(data)
         self.store.extend(ox.Quad(_to_ox(s), _to_ox(p), _to_ox(o)) for s, p, o in triples)
         self._literals = self._canonical_literals({o for _, _, o in triples
@@ -243,7 +251,8 @@ class DataStore:
     def select(self, query: str, bindings: dict[ox.Variable, object] | None = None,
                ) -> Iterator[dict[str, object]]:
         try:
-            solutions = self.store.query(query, substitutions=bindings or None)
+            solutions = self.store.query(query, prefixes=self.prefixes,
+                                         substitutions=bindings or None)
         except SyntaxError as e:
             raise SparqlShapesError(f"{e}\nin the query\n{query}") from e
         variables = [v.value for v in solutions.variables]
@@ -254,7 +263,31 @@ class DataStore:
 # ---------------------------------------------------------------- focus nodes
 
 def _select_nodes(store: DataStore, query: str) -> list[object]:
-    return [row["this"] for row in store.select(query) if "this" in row]
+    if query not in store.targets:
+        store.targets[query] = [row["this"] for row in store.select(query) if "this" in row]
+    return store.targets[query]
+
+
+def _sparql_target_query(shapes: Graph, target: Node) -> str | None:
+    """The query of an active ``sh:SPARQLTarget``, else None."""
+    select = shapes.value(target, SH.select)
+    if ((target, RDF.type, SH.SPARQLTarget) not in shapes or select is None
+            or _is_true(shapes.value(target, SH.deactivated))):
+        return None
+    return _prefix_declarations(shapes, target) + str(select)
+
+
+def resolve_sparql_targets(shapes: Graph, store: DataStore) -> None:
+    """Replace each SPARQL-based target of ``shapes`` by the nodes it selects on ``store``, as
+    ``sh:targetNode`` values: the same focus nodes (a shape's targets are a union), found
+    by Oxigraph instead of by rdflib inside pySHACL."""
+    for shape, target in list(shapes.subject_objects(SH.target)):
+        query = _sparql_target_query(shapes, target)
+        if query is None:
+            continue
+        shapes.remove((shape, SH.target, target))
+        for node in _select_nodes(store, query):
+            shapes.add((shape, SH.targetNode, store.term(node)))
 
 
 def focus_nodes(store: DataStore, shapes: Graph, shape: Node) -> list[object]:
@@ -276,10 +309,9 @@ def focus_nodes(store: DataStore, shapes: Graph, shape: Node) -> list[object]:
         found.update(dict.fromkeys(_select_nodes(
             store, f"SELECT DISTINCT ?this WHERE {{ ?s {_to_ox(predicate)} ?this }}")))
     for target in shapes.objects(shape, SH.target):
-        if _is_true(shapes.value(target, SH.deactivated)):
-            continue
-        query = _prefix_declarations(shapes, target) + str(shapes.value(target, SH.select))
-        found.update(dict.fromkeys(_select_nodes(store, query)))
+        query = _sparql_target_query(shapes, target)
+        if query is not None:
+            found.update(dict.fromkeys(_select_nodes(store, query)))
     return list(found)
 
 
@@ -339,14 +371,19 @@ def _results(constraint: SparqlConstraint, store: DataStore, focus: object
                       value, messages)
 
 
-def evaluate(data: Graph, shapes: Graph, constraints: list[SparqlConstraint],
-             report: Graph, ontology: Graph | None = None) -> int:
-    """Run ``constraints`` on ``data`` (with ``ontology`` mixed in, as pySHACL does) and add
-    their results to pySHACL's ``report`` graph (its ``sh:conforms`` updated); returns how
-    many results are violations."""
+def data_store(data: Graph, ontology: Graph | None = None) -> DataStore:
+    """``data`` with ``ontology`` mixed in (as pySHACL does) in Oxigraph."""
+    return DataStore(chain(data, ontology if ontology is not None else ()),
+                     {prefix: str(ns) for prefix, ns in data.namespaces() if prefix})
+
+
+def evaluate(store: DataStore, data: Graph, shapes: Graph,
+             constraints: list[SparqlConstraint], report: Graph) -> int:
+    """Run ``constraints`` on ``store`` (``data`` in Oxigraph) and add their results to
+    pySHACL's ``report`` graph (its ``sh:conforms`` updated); returns how many results
+    are violations."""
     if not constraints:
         return 0
-    store = DataStore(chain(data, ontology if ontology is not None else ()))
     report_node = next(report.subjects(RDF.type, SH.ValidationReport))
     targets: dict[Node, list[object]] = {}
     violations = 0

@@ -33,7 +33,13 @@ from kg.pipeline.load import (
     named_owner,
 )
 from kg.pipeline.prepared_queries import prepared_queries
-from kg.pipeline.shacl_sparql import SparqlShapesError, evaluate, sparql_constraints
+from kg.pipeline.shacl_sparql import (
+    SparqlShapesError,
+    data_store,
+    evaluate,
+    resolve_sparql_targets,
+    sparql_constraints,
+)
 
 SEVERITIES = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
 #: the language a label is shown in when a subject has several
@@ -311,11 +317,14 @@ def validate_graph(
     is one of :data:`SHACL_ENGINES`."""
     if engine not in SHACL_ENGINES:
         raise ValueError(f"the SHACL engine is one of {', '.join(SHACL_ENGINES)}, not {engine!r}")
-    try:
-        core_shapes, constraints = (sparql_constraints(shapes) if engine == "oxigraph"
-                                    else (shapes, []))
-    except SparqlShapesError as e:
-        raise ShapesError(f"the shapes cannot be applied: {e}") from e
+    store, core_shapes, constraints = None, shapes, []
+    if engine == "oxigraph":
+        store = data_store(data, ontology)
+        try:
+            core_shapes, constraints = sparql_constraints(shapes)
+            resolve_sparql_targets(core_shapes, store)
+        except SparqlShapesError as e:
+            raise ShapesError(f"the shapes cannot be applied: {e}") from e
     with prepared_queries():
         conforms, report_graph, _ = shacl_validate(
             data,
@@ -327,11 +336,12 @@ def validate_graph(
         )
     if not isinstance(report_graph, Graph):
         raise ShapesError(f"the shapes cannot be applied: {report_graph}")
-    try:
-        violations = evaluate(data, shapes, constraints, report_graph, ontology)
-    except SparqlShapesError as e:
-        raise ShapesError(f"the shapes cannot be applied: {e}") from e
-    conforms = bool(conforms) and not violations
+    if store is not None:
+        try:
+            violations = evaluate(store, data, shapes, constraints, report_graph)
+        except SparqlShapesError as e:
+            raise ShapesError(f"the shapes cannot be applied: {e}") from e
+        conforms = bool(conforms) and not violations
     namespaces = _namespaces(shapes, data)
     report_graph.namespace_manager = _namespaces(shapes, data, report_graph)
     results = [
