@@ -338,8 +338,9 @@ class _Result:
     messages: list[Literal]
 
 
-def _results(constraint: SparqlConstraint, store: DataStore, focus: object
-             ) -> Iterator[_Result]:
+def constraint_results(constraint: SparqlConstraint, store: DataStore, focus: object
+                       ) -> Iterator[_Result]:
+    """The results of ``constraint`` for one focus node, as pySHACL makes them."""
     bindings: dict[ox.Variable, object] = {_THIS: focus}
     if constraint.uses_current_shape:
         bindings[_CURRENT_SHAPE] = _to_ox(constraint.shape)
@@ -391,7 +392,7 @@ def evaluate(store: DataStore, data: Graph, shapes: Graph,
         if constraint.shape not in targets:
             targets[constraint.shape] = focus_nodes(store, shapes, constraint.shape)
         for focus in targets[constraint.shape]:
-            for result in _results(constraint, store, focus):
+            for result in constraint_results(constraint, store, focus):
                 node = BNode()
                 report.add((report_node, SH.result, node))
                 report.add((node, RDF.type, SH.ValidationResult))
