@@ -79,7 +79,7 @@ class SparqlConstraint:
     constraint: Node
     query: str
     severity: Node
-    #: the constraint's sh:message values, then the shape's
+    #: the constraint's sh:message values, and the shape's (pySHACL reports both)
     messages: tuple[Literal, ...]
     shape_messages: tuple[Literal, ...]
     #: the shape's sh:path (a property shape), else None
