@@ -21,7 +21,7 @@ from rdflib import Graph
 from kg.config import Config
 from kg.pipeline.load import LoadedSources, load_shapes, load_sources
 from kg.pipeline.reason_cache import cached_closure
-from kg.pipeline.validate import SHACL_ENGINES, ValidationReport, validate_graph
+from kg.pipeline.validate import SHACL_ENGINES, ShapesError, ValidationReport, validate_graph
 
 FIXTURES = Path(__file__).parent / "fixtures" / "invalid"
 CUBE_SHAPES = {"cube.ttl", "arithmetic.ttl"}
@@ -98,3 +98,60 @@ def test_same_results_on_a_broken_fixture(fixture: Path, loaded: LoadedSources,
     found = both_engines(data, shapes[fixture.name.startswith("cube-")], ontology)
     assert found["oxigraph"] == found["pyshacl"]
     assert any(key[5] is not None for key in found["oxigraph"]), "no SPARQL result to compare"
+
+
+def test_the_engine_is_a_setting():
+    assert Config.from_env({}).shacl == "oxigraph"
+    assert Config.from_env({"KG_SHACL": "pyshacl"}).shacl == "pyshacl"
+    with pytest.raises(ValueError, match="KG_SHACL must be oxigraph or pyshacl"):
+        Config.from_env({"KG_SHACL": "jena"})
+
+
+SMALL_SHAPES = """
+@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix ex: <https://example.org/> .
+ex: sh:declare [ sh:prefix "ex" ; sh:namespace "https://example.org/" ] .
+ex:PersonShape a sh:NodeShape ;
+    sh:targetClass ex:Person ;
+    sh:sparql [
+        sh:prefixes ex: ;
+        sh:message "{$this} is older than {?limit}: {?value}" ;
+        sh:select '''SELECT $this ?value (120 AS ?limit) WHERE {
+            $this ex:age ?value . FILTER (?value > 120) }''' ;
+    ] .
+ex:NameShape a sh:PropertyShape ;
+    sh:targetSubjectsOf ex:name ;
+    sh:path ex:name ;
+    sh:severity sh:Warning ;
+    sh:sparql [
+        sh:prefixes ex: ;
+        sh:message "{?value} is not a name" ;
+        sh:select '''SELECT $this ?value WHERE {
+            $this $PATH ?value . FILTER (STRLEN(?value) < 2) }''' ;
+    ] .
+"""
+SMALL_DATA = """
+@prefix ex: <https://example.org/> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+ex:Student rdfs:subClassOf ex:Person .
+ex:ann a ex:Student ; ex:age 130 ; ex:name "A" .
+ex:bob a ex:Person ; ex:age 40 ; ex:name "Bob" .
+"""
+
+
+def test_node_and_property_shapes_on_both_engines():
+    """Subclass targets, subject targets, $PATH, severities, computed message variables."""
+    shapes, data = Graph().parse(data=SMALL_SHAPES), Graph().parse(data=SMALL_DATA)
+    found = both_engines(data, shapes, None)
+    assert found["oxigraph"] == found["pyshacl"]
+    assert sorted((k[0], k[1], k[2], k[3], k[7]) for k in found["oxigraph"]) == [
+        ("Violation", "https://example.org/ann", None, '"130"^^xsd:integer',
+         "ex:ann is older than 120: 130"),
+        ("Warning", "https://example.org/ann", "ex:name", '"A"', "A is not a name"),
+    ]
+
+
+def test_a_query_that_does_not_parse_is_a_fault_of_the_shapes():
+    shapes = Graph().parse(data=SMALL_SHAPES.replace("FILTER (?value > 120)", "FILTER ("))
+    with pytest.raises(ShapesError, match="the shapes cannot be applied"):
+        validate_graph(Graph().parse(data=SMALL_DATA), shapes, None, engine="oxigraph")
