@@ -51,7 +51,7 @@ SHACL_ENGINES = ("oxigraph", "pyshacl")
 
 
 class ShapesError(Exception):
-    """The shapes cannot be applied (pySHACL rejected one of them): a fault in shapes/."""
+    """The shapes cannot be applied (pySHACL or Oxigraph rejected one): a fault in shapes/."""
 
 
 @dataclass(frozen=True)
