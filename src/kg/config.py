@@ -54,6 +54,9 @@ class Config:
     client_concurrency: int = 2
     #: the largest request body accepted (uploads, forms, query texts); larger ones get 413
     max_request_bytes: int = 16 * 1024 * 1024
+    #: SHACL engine: ``oxigraph`` (pySHACL for the core components, SHACL-SPARQL constraints
+    #: on Oxigraph) or ``pyshacl`` (everything in pySHACL, the reference)
+    shacl: str = "oxigraph"
 
     @property
     def ontology_dir(self) -> Path:
@@ -119,6 +122,8 @@ class Config:
             values["max_request_bytes"] = int(env["KG_MAX_REQUEST_BYTES"])
         if "KG_UPDATE_TOKEN" in env:
             values["update_token"] = env["KG_UPDATE_TOKEN"] or None
+        if "KG_SHACL" in env:
+            values["shacl"] = env["KG_SHACL"]
         values.update({k: v for k, v in overrides.items() if v is not None})
         config = cls(**values)  # type: ignore[arg-type]
         if not config.base_iri.endswith(("/", "#")):
@@ -130,4 +135,6 @@ class Config:
         if config.reasoner == "reasonable" and config.reasoning == "rdfs":
             raise ValueError("the reasonable engine computes OWL 2 RL only; "
                              "use the owlrl reasoner for RDFS reasoning")
+        if config.shacl not in ("oxigraph", "pyshacl"):
+            raise ValueError(f"KG_SHACL must be oxigraph or pyshacl, not {config.shacl!r}")
         return config

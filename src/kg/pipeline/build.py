@@ -79,7 +79,7 @@ def build(config: Config, *, force: bool = False, progress: Progress | None = No
     t = time.perf_counter()
     asserted = loaded.union()
     before = validate_graph(asserted, shapes, loaded.graphs["ontology"], loaded.subject_files,
-                            config.root)
+                            config.root, config.shacl)
     _check(before, "before reasoning")
     timings["validate_asserted"] = time.perf_counter() - t
 
@@ -92,7 +92,8 @@ def build(config: Config, *, force: bool = False, progress: Progress | None = No
     timings["reason"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    after = validate_graph(asserted + inferred, shapes, None, loaded.subject_files, config.root)
+    after = validate_graph(asserted + inferred, shapes, None, loaded.subject_files, config.root,
+                           config.shacl)
     _check(after, "after reasoning")
     timings["validate_closure"] = time.perf_counter() - t
     say(f"validated: {len(after.violations)} violations, {len(after.warnings)} warnings")

@@ -1,5 +1,9 @@
 """Validate: check the graph against the SHACL shapes with pySHACL.
 
+Two engines (setting ``KG_SHACL``): ``oxigraph`` (the default) leaves the core constraint
+components to pySHACL and evaluates the SHACL-SPARQL constraints on Oxigraph
+(:mod:`kg.pipeline.shacl_sparql`); ``pyshacl`` runs everything in pySHACL, the reference.
+
 The result is a :class:`ValidationReport`: every result with its severity, focus
 node (and label), path, value, rule and message, and the source file and line of
 the statement at fault where it is known. The report reads as text grouped by
@@ -29,16 +33,25 @@ from kg.pipeline.load import (
     named_owner,
 )
 from kg.pipeline.prepared_queries import prepared_queries
+from kg.pipeline.shacl_sparql import (
+    SparqlShapesError,
+    data_store,
+    evaluate,
+    resolve_sparql_targets,
+    sparql_constraints,
+)
 
 SEVERITIES = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
 #: the language a label is shown in when a subject has several
 LABEL_LANGUAGES = ("en", "", "ru", "kk", "ko")
 #: the exit codes of ``kg validate``
 CONFORMS, VIOLATIONS, UNUSABLE_INPUT = 0, 1, 2
+#: the validation engines (see the module's documentation)
+SHACL_ENGINES = ("oxigraph", "pyshacl")
 
 
 class ShapesError(Exception):
-    """The shapes cannot be applied (pySHACL rejected one of them): a fault in shapes/."""
+    """The shapes cannot be applied (pySHACL or Oxigraph rejected one): a fault in shapes/."""
 
 
 @dataclass(frozen=True)
@@ -297,13 +310,25 @@ def validate_graph(
     ontology: Graph | None = None,
     subject_files: SourceLocations | None = None,
     root: Path | None = None,
+    engine: str = "oxigraph",
 ) -> ValidationReport:
     """Validate ``data`` (with ``ontology`` for the class hierarchy) against ``shapes``;
-    ``subject_files`` places each result in the file and line that state it."""
+    ``subject_files`` places each result in the file and line that state it. ``engine``
+    is one of :data:`SHACL_ENGINES`."""
+    if engine not in SHACL_ENGINES:
+        raise ValueError(f"the SHACL engine is one of {', '.join(SHACL_ENGINES)}, not {engine!r}")
+    store, core_shapes, constraints = None, shapes, []
+    if engine == "oxigraph":
+        store = data_store(data, ontology)
+        try:
+            core_shapes, constraints = sparql_constraints(shapes)
+            resolve_sparql_targets(core_shapes, store)
+        except SparqlShapesError as e:
+            raise ShapesError(f"the shapes cannot be applied: {e}") from e
     with prepared_queries():
         conforms, report_graph, _ = shacl_validate(
             data,
-            shacl_graph=shapes,
+            shacl_graph=core_shapes,
             ont_graph=ontology,
             inference="none",
             advanced=True,
@@ -311,6 +336,12 @@ def validate_graph(
         )
     if not isinstance(report_graph, Graph):
         raise ShapesError(f"the shapes cannot be applied: {report_graph}")
+    if store is not None:
+        try:
+            violations = evaluate(store, data, shapes, constraints, report_graph)
+        except SparqlShapesError as e:
+            raise ShapesError(f"the shapes cannot be applied: {e}") from e
+        conforms = bool(conforms) and not violations
     namespaces = _namespaces(shapes, data)
     report_graph.namespace_manager = _namespaces(shapes, data, report_graph)
     results = [
@@ -365,7 +396,7 @@ def validate_sources(config: Config, contributed: Sequence[Path] = ()) -> Valida
     and ``kg validate FILE...`` report. Raises ``SourceError`` for a file that cannot be read.
     """
     loaded = load_sources(config, contributed)
-    report = validate_loaded(loaded, load_shapes(config), config.root)
+    report = validate_loaded(loaded, load_shapes(config), config.root, config.shacl)
     if not contributed:
         return report
     # a contributor sees what the files bring: their results and any violation; the warnings
@@ -380,7 +411,8 @@ def validate_sources(config: Config, contributed: Sequence[Path] = ()) -> Valida
     return replace(report, results=kept, left_out=len(report.results) - len(kept))
 
 
-def validate_loaded(loaded: LoadedSources, shapes: Graph, root: Path | None) -> ValidationReport:
+def validate_loaded(loaded: LoadedSources, shapes: Graph, root: Path | None,
+                    engine: str = "oxigraph") -> ValidationReport:
     """Validate loaded sources; their union holds the ontology already (its class hierarchy
     is what sh:class and sh:targetClass follow), so pySHACL need not mix it in again."""
-    return validate_graph(loaded.union(), shapes, None, loaded.subject_files, root)
+    return validate_graph(loaded.union(), shapes, None, loaded.subject_files, root, engine)

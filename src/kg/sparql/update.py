@@ -115,20 +115,20 @@ def apply_update(config: Config, served: ServedDataset, text: str) -> UpdateSumm
             graphs[name] = _to_rdflib(work, ox.NamedNode(config.graph_iri(name)))
         asserted = graphs["ontology"] + graphs["data"] + graphs["links"]
         shapes = load_shapes(config)
-        before = validate_graph(asserted, shapes, graphs["ontology"])
-        _check(before, "of the asserted graphs")
+        checked = validate_graph(asserted, shapes, graphs["ontology"], engine=config.shacl)
+        _check(checked, "of the asserted graphs")
         try:
             inferred = checked_closure(asserted, config).inferred
         except InconsistentGraph as e:
             raise UpdateRejected(422, f"the update was not applied: it makes the graph "
                                       f"inconsistent.\n{e}") from e
-        after = validate_graph(asserted + inferred, shapes, None)
-        _check(after, "after reasoning")
+        closed = validate_graph(asserted + inferred, shapes, None, engine=config.shacl)
+        _check(closed, "after reasoning")
         graphs["inferred"] = inferred
         digest = str(served.release.report.get("input_hash", served.release.id))
-        graphs["meta"] = meta_graph(config, digest, graphs, after.summary())
+        graphs["meta"] = meta_graph(config, digest, graphs, closed.summary())
         number = current.number + 1
-        _write_generation(config, served, number, graphs, before, after)
+        _write_generation(config, served, number, graphs, checked, closed)
         return UpdateSummary(number, before, len(work), len(inferred))
 
 

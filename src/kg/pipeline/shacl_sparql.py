@@ -1,0 +1,414 @@
+"""SHACL-SPARQL constraints (W3C SHACL §5) evaluated on Oxigraph instead of rdflib.
+
+pySHACL evaluates a ``sh:sparql`` constraint once per focus node with rdflib's pure-Python
+SPARQL engine: on our graph that is most of a validation. Here the data graph is copied
+into an in-memory ``pyoxigraph.Store`` and each constraint runs there, with the results
+written into pySHACL's report graph exactly as pySHACL writes them (same properties,
+same message substitution), so that everything downstream reads one report.
+
+What this relies on, and where it follows the recommendation:
+
+- pySHACL gets the shapes without these constraints, and with every ``sh:SPARQLTarget``
+  replaced by the nodes it selects on Oxigraph (as ``sh:targetNode``): the same focus nodes.
+- Focus nodes come from the shape's own targets (``sh:targetClass`` with
+  ``rdf:type/rdfs:subClassOf*``, implicit class targets, ``sh:targetNode``,
+  ``sh:targetSubjectsOf``, ``sh:targetObjectsOf``, ``sh:SPARQLTarget``). A shape that
+  other shapes reach (``sh:property``, ``sh:node``, ``sh:not``, a list of ``sh:and``/
+  ``sh:or``/``sh:xone``, ``sh:qualifiedValueShape``), a deactivated one, or one with a target
+  of another kind, keeps its constraints in pySHACL.
+- ``$this`` is pre-bound (§5.3.1) with Oxigraph's substitution of SPARQL-dev SEP-0007:
+  the variable is replaced by the focus node everywhere in the query (nested groups,
+  ``FILTER (NOT) EXISTS``, sub-queries) and bound in the solutions. This is exact without
+  the restrictions §5.3.1 puts on the query text; one query runs per focus node (Oxigraph
+  parses and answers one in well under a millisecond). ``$currentShape`` is pre-bound the
+  same way, ``$PATH`` replaced by the shape's path in SPARQL syntax; a query that uses
+  ``$shapesGraph`` stays with pySHACL.
+- Prefixes: those of the ``sh:declare`` of every ``sh:prefixes`` value, plus ``rdf``,
+  ``rdfs`` and ``owl``, which pySHACL declares for every query; a prefix declared nowhere
+  is taken from the data graph's bindings, as rdflib does for pySHACL (a shapes file
+  checked without the file that declares its prefixes still works with both engines).
+- A solution's ``?this`` (else the focus node), ``?path`` (else the shape's ``sh:path``) and
+  ``?value`` (else, for a node shape, the focus node) make the result; identical solutions
+  are reported once; ``{?var}``/``{$var}`` in the messages of the constraint and of the
+  shape take the value of each bound variable as a plain string. A solution with
+  ``?failure`` true is a failure of the shapes (§5.3), not a result.
+- Oxigraph writes typed literals in canonical form (``1.5`` for ``1.50``): ``?this``,
+  ``?path`` and ``?value`` are mapped back to the data's own literal, so that reports name
+  what the sources say. Other variables (numbers a query computes) keep Oxigraph's form,
+  the canonical one of XSD 1.1 (``200`` where rdflib writes ``200.0``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from itertools import chain
+
+import pyoxigraph as ox
+from pyshacl.rdfutil import clone_blank_node
+from rdflib import OWL, RDF, RDFS, SH, BNode, Graph, Literal, URIRef
+from rdflib.term import Node
+
+from kg.store.oxigraph import to_rdflib
+
+#: shapes that point to other shapes: those are evaluated inside their parent, by pySHACL
+_SHAPE_REFERENCES = (SH.property, SH.node, SH["not"], SH.qualifiedValueShape)
+_SHAPE_LISTS = (SH["and"], SH["or"], SH.xone)
+_TARGETS = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf, SH.target)
+#: what a shape may say besides its targets and SPARQL constraints without constraining
+_DESCRIPTIVE = {RDF.type, RDFS.label, RDFS.comment, SH.severity, SH.message, SH.sparql,
+                SH.name, SH.description, SH.deactivated, SH.prefixes, SH.order, SH.group}
+#: prefixes pySHACL declares for every SHACL-SPARQL query
+_DEFAULT_PREFIXES = {"rdf": str(RDF), "rdfs": str(RDFS), "owl": str(OWL)}
+_PATH_VARIABLE = re.compile(r"([\s{}()])[$?]PATH\b")
+_SHAPES_GRAPH_VARIABLE = re.compile(r"[$?]shapesGraph\b")
+_THIS, _CURRENT_SHAPE = ox.Variable("this"), ox.Variable("currentShape")
+_RESULT_VARIABLES = ("this", "path", "value", "failure")
+
+
+class SparqlShapesError(Exception):
+    """A SHACL-SPARQL constraint or target cannot be evaluated (syntax, prefixes, failure)."""
+
+
+@dataclass(frozen=True)
+class SparqlConstraint:
+    """One ``sh:sparql`` constraint of one shape, ready to run."""
+
+    shape: Node
+    constraint: Node
+    query: str
+    severity: Node
+    #: the constraint's sh:message values, and the shape's (pySHACL reports both)
+    messages: tuple[Literal, ...]
+    shape_messages: tuple[Literal, ...]
+    #: the shape's sh:path (a property shape), else None
+    path: Node | None
+    uses_current_shape: bool
+
+
+def sparql_property_path(shapes: Graph, path: Node) -> str:
+    """A SHACL property path (§2.3.1) in SPARQL syntax."""
+    if isinstance(path, URIRef):
+        return f"<{path}>"
+    for predicate, template in ((SH.inversePath, "^({})"), (SH.zeroOrMorePath, "({})*"),
+                                (SH.oneOrMorePath, "({})+"), (SH.zeroOrOnePath, "({})?")):
+        inner = shapes.value(path, predicate)
+        if inner is not None:
+            return template.format(sparql_property_path(shapes, inner))
+    alternatives = shapes.value(path, SH.alternativePath)
+    if alternatives is not None:
+        members = [sparql_property_path(shapes, m) for m in shapes.items(alternatives)]
+        return "(" + "|".join(members) + ")"
+    members = [sparql_property_path(shapes, m) for m in shapes.items(path)]
+    if not members:
+        raise SparqlShapesError(f"{path} is not a SHACL property path")
+    return "(" + "/".join(members) + ")"
+
+
+def _prefix_declarations(shapes: Graph, node: Node) -> str:
+    prefixes = dict(_DEFAULT_PREFIXES)
+    for holder in shapes.objects(node, SH.prefixes):
+        for declaration in shapes.objects(holder, SH.declare):
+            prefix, namespace = (shapes.value(declaration, SH.prefix),
+                                 shapes.value(declaration, SH.namespace))
+            if prefix is None or namespace is None:
+                raise SparqlShapesError(f"sh:declare {declaration} of {holder} needs "
+                                        "one sh:prefix and one sh:namespace")
+            prefixes[str(prefix)] = str(namespace)
+    return "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in prefixes.items())
+
+
+def _is_true(value: Node | None) -> bool:
+    return isinstance(value, Literal) and value.value is True
+
+
+def _referenced(shapes: Graph, shape: Node) -> bool:
+    if any(True for p in _SHAPE_REFERENCES for _ in shapes.subjects(p, shape)):
+        return True
+    # a member of an RDF list (sh:and, sh:or, sh:xone)
+    return any(True for _ in shapes.subjects(RDF.first, shape))
+
+
+def _targets_supported(shapes: Graph) -> Iterator[tuple[Node, bool]]:
+    for shape in set(shapes.subjects(SH.sparql)):
+        custom = [t for t in shapes.objects(shape, SH.target)
+                  if (t, RDF.type, SH.SPARQLTarget) not in shapes
+                  or shapes.value(t, SH.select) is None]
+        yield shape, not custom
+
+
+def _offloadable(shapes: Graph) -> list[Node]:
+    """The shapes whose SPARQL constraints run here: top-level, active, with known targets."""
+    return sorted(
+        (shape for shape, supported in _targets_supported(shapes)
+         if supported and not _referenced(shapes, shape)
+         and not _is_true(shapes.value(shape, SH.deactivated))),
+        key=str)
+
+
+def sparql_constraints(shapes: Graph) -> tuple[Graph, list[SparqlConstraint]]:
+    """The shapes graph for pySHACL, without the constraints that run here, and those."""
+    constraints: list[SparqlConstraint] = []
+    kept = Graph()
+    for prefix, namespace in shapes.namespaces():
+        kept.bind(prefix, namespace)
+    taken: set[tuple[Node, Node]] = set()
+    for shape in _offloadable(shapes):
+        path = shapes.value(shape, SH.path)
+        severity = shapes.value(shape, SH.severity) or SH.Violation
+        shape_messages = tuple(m for m in shapes.objects(shape, SH.message)
+                               if isinstance(m, Literal))
+        for constraint in sorted(shapes.objects(shape, SH.sparql), key=str):
+            select = shapes.value(constraint, SH.select)
+            if select is None or _SHAPES_GRAPH_VARIABLE.search(str(select)):
+                continue  # pySHACL reports the fault (no query) or the unsupported variable
+            taken.add((shape, constraint))
+            if _is_true(shapes.value(constraint, SH.deactivated)):
+                continue
+            text = str(select)
+            if path is not None:
+                sparql_path = sparql_property_path(shapes, path)
+                text = _PATH_VARIABLE.sub(lambda m, p=sparql_path: m.group(1) + p, text)
+            elif _PATH_VARIABLE.search(text):
+                raise SparqlShapesError(f"the query of {constraint} uses $PATH, but its shape "
+                                        f"{shape} has no sh:path")
+            constraints.append(SparqlConstraint(
+                shape=shape, constraint=constraint,
+                query=_prefix_declarations(shapes, constraint) + text,
+                severity=severity,
+                messages=tuple(m for m in shapes.objects(constraint, SH.message)
+                               if isinstance(m, Literal)),
+                shape_messages=shape_messages, path=path,
+                uses_current_shape=re.search(r"[$?]currentShape\b", text) is not None))
+    # a shape left with nothing to check in pySHACL keeps no targets there either: pySHACL
+    # would compute its focus nodes (SPARQL targets with rdflib) for nothing
+    inert = {shape for shape, _ in taken
+             if set(shapes.predicates(shape)) <= _DESCRIPTIVE | set(_TARGETS)}
+    for triple in shapes:
+        if triple[1] == SH.sparql and (triple[0], triple[2]) in taken:
+            continue
+        if triple[0] in inert and triple[1] in _TARGETS:
+            continue
+        kept.add(triple)
+    return kept, constraints
+
+
+# ---------------------------------------------------------------- the data in Oxigraph
+
+def _to_ox(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, BNode):
+        return ox.BlankNode(str(term))
+    if isinstance(term, Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        if term.datatype is not None:
+            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+        return ox.Literal(str(term))
+    raise TypeError(f"unsupported term {term!r}")
+
+
+class DataStore:
+    """The data graph in an in-memory Oxigraph store, with the way back to its own terms."""
+
+    def __init__(self, data: Iterable[tuple[Node, Node, Node]],
+                 prefixes: dict[str, str] | None = None) -> None:
+        self.store = ox.Store()
+        self.prefixes = prefixes or {}
+        #: the focus nodes each target query selected
+        self.targets: dict[str, list[object]] = {}
+        triples = list(data)
+        self.store.extend(ox.Quad(_to_ox(s), _to_ox(p), _to_ox(o)) for s, p, o in triples)
+        self._literals = self._canonical_literals({o for _, _, o in triples
+                                                   if isinstance(o, Literal) and o.datatype})
+
+    @staticmethod
+    def _canonical_literals(literals: set[Literal]) -> dict[Literal, Literal]:
+        """Oxigraph's canonical form of each typed literal -> the data's own, where the two
+        differ and one literal of the data has that form."""
+        scratch = ox.Store()
+        ordered = sorted(literals, key=lambda lit: (str(lit.datatype), str(lit)))
+        predicate = ox.NamedNode("urn:kg:literal")
+        scratch.extend(ox.Quad(ox.NamedNode(f"urn:kg:literal:{i}"), predicate, _to_ox(lit))
+                       for i, lit in enumerate(ordered))
+        found: dict[Literal, list[Literal]] = {}
+        for row in scratch.query("SELECT ?s ?o WHERE { ?s <urn:kg:literal> ?o }"):
+            original = ordered[int(row["s"].value.rsplit(":", 1)[1])]
+            canonical = to_rdflib(row["o"])
+            if isinstance(canonical, Literal) and str(canonical) != str(original):
+                found.setdefault(canonical, []).append(original)
+        return {c: originals[0] for c, originals in found.items()
+                if len(originals) == 1 and c not in literals}
+
+    def term(self, term: object) -> Node | None:
+        node = to_rdflib(term)
+        if isinstance(node, Literal):
+            return self._literals.get(node, node)
+        return node
+
+    def select(self, query: str, bindings: dict[ox.Variable, object] | None = None,
+               ) -> Iterator[dict[str, object]]:
+        try:
+            solutions = self.store.query(query, prefixes=self.prefixes,
+                                         substitutions=bindings or None)
+        except SyntaxError as e:
+            raise SparqlShapesError(f"{e}\nin the query\n{query}") from e
+        variables = [v.value for v in solutions.variables]
+        for solution in solutions:
+            yield {name: solution[name] for name in variables if solution[name] is not None}
+
+
+# ---------------------------------------------------------------- focus nodes
+
+def _select_nodes(store: DataStore, query: str) -> list[object]:
+    if query not in store.targets:
+        store.targets[query] = [row["this"] for row in store.select(query) if "this" in row]
+    return store.targets[query]
+
+
+def _sparql_target_query(shapes: Graph, target: Node) -> str | None:
+    """The query of an active ``sh:SPARQLTarget``, else None."""
+    select = shapes.value(target, SH.select)
+    if ((target, RDF.type, SH.SPARQLTarget) not in shapes or select is None
+            or _is_true(shapes.value(target, SH.deactivated))):
+        return None
+    return _prefix_declarations(shapes, target) + str(select)
+
+
+def resolve_sparql_targets(shapes: Graph, store: DataStore) -> None:
+    """Replace each SPARQL-based target of ``shapes`` by the nodes it selects on ``store``, as
+    ``sh:targetNode`` values: the same focus nodes (a shape's targets are a union), found
+    by Oxigraph instead of by rdflib inside pySHACL."""
+    for shape, target in list(shapes.subject_objects(SH.target)):
+        query = _sparql_target_query(shapes, target)
+        if query is None:
+            continue
+        shapes.remove((shape, SH.target, target))
+        for node in _select_nodes(store, query):
+            shapes.add((shape, SH.targetNode, store.term(node)))
+
+
+def focus_nodes(store: DataStore, shapes: Graph, shape: Node) -> list[object]:
+    """The focus nodes of ``shape`` by its own targets (SHACL §2.1.3), without duplicates."""
+    found: dict[object, None] = {}
+    classes = list(shapes.objects(shape, SH.targetClass))
+    if (shape, RDF.type, RDFS.Class) in shapes:
+        classes.append(shape)
+    for cls in classes:
+        found.update(dict.fromkeys(_select_nodes(store, (
+            f"SELECT DISTINCT ?this WHERE {{ ?this <{RDF.type}>/<{RDFS.subClassOf}>* "
+            f"{_to_ox(cls)} }}"))))
+    for node in shapes.objects(shape, SH.targetNode):
+        found[_to_ox(node)] = None
+    for predicate in shapes.objects(shape, SH.targetSubjectsOf):
+        found.update(dict.fromkeys(_select_nodes(
+            store, f"SELECT DISTINCT ?this WHERE {{ ?this {_to_ox(predicate)} ?o }}")))
+    for predicate in shapes.objects(shape, SH.targetObjectsOf):
+        found.update(dict.fromkeys(_select_nodes(
+            store, f"SELECT DISTINCT ?this WHERE {{ ?s {_to_ox(predicate)} ?this }}")))
+    for target in shapes.objects(shape, SH.target):
+        query = _sparql_target_query(shapes, target)
+        if query is not None:
+            found.update(dict.fromkeys(_select_nodes(store, query)))
+    return list(found)
+
+
+# ---------------------------------------------------------------- results
+
+def _message(text: str, variables: dict[str, Node]) -> str:
+    for name, value in variables.items():
+        text = re.sub("{[?$]" + re.escape(name) + "}", lambda _m, v=str(value): v, text)
+    return text
+
+
+def _copy(source: Graph, node: Node, report: Graph) -> Node:
+    """A term for the report; a blank node with its description, as pySHACL copies it."""
+    if isinstance(node, BNode):
+        return clone_blank_node(source, node, report, keepid=True)
+    return node
+
+
+@dataclass
+class _Result:
+    focus: Node
+    path: Node | None
+    value: Node | None
+    messages: list[Literal]
+
+
+def constraint_results(constraint: SparqlConstraint, store: DataStore, focus: object
+                       ) -> Iterator[_Result]:
+    """The results of ``constraint`` for one focus node, as pySHACL makes them."""
+    bindings: dict[ox.Variable, object] = {_THIS: focus}
+    if constraint.uses_current_shape:
+        bindings[_CURRENT_SHAPE] = _to_ox(constraint.shape)
+    focus_node = store.term(focus)
+    assert focus_node is not None
+    seen: set[tuple[tuple[str, Node | None], ...]] = set()
+    for row in store.select(constraint.query, bindings):
+        # the terms that name data are the data's own; computed ones as Oxigraph writes them
+        terms = {name: store.term(term) if name in _RESULT_VARIABLES else to_rdflib(term)
+                 for name, term in row.items()}
+        if "failure" in terms:
+            raise SparqlShapesError(f"the SPARQL constraint {constraint.constraint} of "
+                                    f"{constraint.shape} reported a failure for {focus_node}")
+        key = tuple(sorted(terms.items()))
+        if key in seen:
+            continue
+        seen.add(key)
+        this, path, value = terms.pop("this", None), terms.pop("path", None), terms.pop("value",
+                                                                                        None)
+        if value is None and constraint.path is None:
+            value = focus_node
+        variables = dict(terms)
+        variables.update({k: v for k, v in (("this", this), ("path", path), ("value", value))
+                          if v is not None})
+        messages = [Literal(_message(str(m), variables)) for m in constraint.messages
+                    if m not in constraint.shape_messages]
+        messages += [Literal(_message(str(m), variables)) for m in constraint.shape_messages]
+        yield _Result(this or focus_node, path if path is not None else constraint.path,
+                      value, messages)
+
+
+def data_store(data: Graph, ontology: Graph | None = None) -> DataStore:
+    """``data`` with ``ontology`` mixed in (as pySHACL does) in Oxigraph."""
+    return DataStore(chain(data, ontology if ontology is not None else ()),
+                     {prefix: str(ns) for prefix, ns in data.namespaces() if prefix})
+
+
+def evaluate(store: DataStore, data: Graph, shapes: Graph,
+             constraints: list[SparqlConstraint], report: Graph) -> int:
+    """Run ``constraints`` on ``store`` (``data`` in Oxigraph) and add their results to
+    pySHACL's ``report`` graph (its ``sh:conforms`` updated); returns how many results
+    are violations."""
+    if not constraints:
+        return 0
+    report_node = next(report.subjects(RDF.type, SH.ValidationReport))
+    targets: dict[Node, list[object]] = {}
+    violations = 0
+    for constraint in constraints:
+        if constraint.shape not in targets:
+            targets[constraint.shape] = focus_nodes(store, shapes, constraint.shape)
+        for focus in targets[constraint.shape]:
+            for result in constraint_results(constraint, store, focus):
+                node = BNode()
+                report.add((report_node, SH.result, node))
+                report.add((node, RDF.type, SH.ValidationResult))
+                report.add((node, SH.sourceConstraintComponent, SH.SPARQLConstraintComponent))
+                report.add((node, SH.sourceShape, _copy(shapes, constraint.shape, report)))
+                report.add((node, SH.resultSeverity, constraint.severity))
+                report.add((node, SH.focusNode, _copy(data, result.focus, report)))
+                if result.value is not None:
+                    report.add((node, SH.value, _copy(data, result.value, report)))
+                if result.path is not None:
+                    report.add((node, SH.resultPath, _copy(shapes, result.path, report)))
+                report.add((node, SH.sourceConstraint,
+                            _copy(shapes, constraint.constraint, report)))
+                for message in result.messages:
+                    report.add((node, SH.resultMessage, message))
+                violations += constraint.severity == SH.Violation
+    if violations:
+        report.set((report_node, SH.conforms, Literal(False)))
+    return violations
