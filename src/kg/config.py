@@ -54,6 +54,11 @@ class Config:
     client_concurrency: int = 2
     #: the largest request body accepted (uploads, forms, query texts); larger ones get 413
     max_request_bytes: int = 16 * 1024 * 1024
+    #: ``auto`` (the large-input path from ``large_input_bytes`` of sources), ``small`` or
+    #: ``large`` (kg.pipeline.large: bulk loading, reasonable, no rdflib graph of the data)
+    build_path: str = "auto"
+    #: ``auto`` takes the large-input path from this many bytes of sources (uncompressed)
+    large_input_bytes: int = 64 * 1024 * 1024
 
     @property
     def ontology_dir(self) -> Path:
@@ -119,6 +124,10 @@ class Config:
             values["max_request_bytes"] = int(env["KG_MAX_REQUEST_BYTES"])
         if "KG_UPDATE_TOKEN" in env:
             values["update_token"] = env["KG_UPDATE_TOKEN"] or None
+        if "KG_BUILD_PATH" in env:
+            values["build_path"] = env["KG_BUILD_PATH"]
+        if "KG_LARGE_INPUT_BYTES" in env:
+            values["large_input_bytes"] = int(env["KG_LARGE_INPUT_BYTES"])
         values.update({k: v for k, v in overrides.items() if v is not None})
         config = cls(**values)  # type: ignore[arg-type]
         if not config.base_iri.endswith(("/", "#")):
@@ -130,4 +139,7 @@ class Config:
         if config.reasoner == "reasonable" and config.reasoning == "rdfs":
             raise ValueError("the reasonable engine computes OWL 2 RL only; "
                              "use the owlrl reasoner for RDFS reasoning")
+        if config.build_path not in ("auto", "small", "large"):
+            raise ValueError(f"the build path must be auto, small or large, not "
+                             f"{config.build_path!r}")
         return config

@@ -67,6 +67,11 @@ def build(config: Config, *, force: bool = False, progress: Progress | None = No
         rel.make_current(config, existing)
         say(f"inputs unchanged (hash {digest[:16]}): reusing release {existing.path}")
         return BuildResult(existing, reused=True)
+    from kg.pipeline.large import build_large
+    from kg.pipeline.load import takes_large_path
+
+    if takes_large_path(config):
+        return BuildResult(build_large(config, digest, say), reused=False)
 
     timings: dict[str, float] = {}
     t0 = time.perf_counter()

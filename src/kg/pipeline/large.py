@@ -1,0 +1,324 @@
+"""The large-input build path: a release of a million triples without an rdflib graph of them.
+
+Chosen by ``build_path`` (``KG_BUILD_PATH``): ``large``, or ``auto`` from
+``large_input_bytes`` of sources. The sources are bulk-loaded by Oxigraph
+straight from their files into the release's store (a source with blank nodes
+is loaded with the inferred graph, in one document, so that both speak of the
+same blank nodes); ``reasonable`` computes the OWL 2 RL closure from the parsed
+triples; the filtered inferred triples are bulk-loaded into the inferred graph;
+the statistics of the meta graph are SPARQL queries on the store.
+
+What it does as the small path does: the named graphs, the closure filter, the
+consistency checks (on the triples they read, :func:`relevant_triples`), the
+VoID/DCAT description, the report. What differs, because it is too costly at
+this size: SHACL validation runs only when some shape has a focus node in the
+store (else the report says that no shape applies); the closure is not cached;
+the only dump is N-Quads (gzip level 1) besides the linkset; ``dataset.nq``
+is in the store's order, not sorted; source lines are not located in reports.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import time
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.term import Node
+
+from kg.config import Config
+from kg.pipeline import release as rel
+from kg.pipeline.build import BuildError
+from kg.pipeline.consistency import InconsistentGraph, check_consistency, relevant_triples
+from kg.pipeline.dumps import write_dumps
+from kg.pipeline.load import (
+    SourceError,
+    _salt,
+    discover_sources,
+    load_shapes,
+    source_format,
+)
+from kg.pipeline.meta import Statistics, describe_release, example_resources
+from kg.pipeline.reason import entail, filter_closure
+from kg.pipeline.validate import ValidationReport, shape_statistics, validate_graph
+from kg.store.oxigraph import to_rdflib
+
+Progress = Callable[[str], None]
+Triple = tuple[Node, Node, Node]
+
+#: Oxigraph's parser for each source syntax of kg.pipeline.load
+_OX_FORMATS = {"turtle": ox.RdfFormat.TURTLE, "ntriples": ox.RdfFormat.N_TRIPLES,
+               "rdfxml": ox.RdfFormat.RDF_XML}
+#: the dumps of a large release
+LARGE_DUMP_FORMATS = ("nquads",)
+_SH = "http://www.w3.org/ns/shacl#"
+
+
+def _open(path: Path):  # type: ignore[no-untyped-def]
+    return gzip.open(path, "rb") if path.name.endswith(".gz") else path.open("rb")
+
+
+class _Terms:
+    """Oxigraph terms as rdflib terms, each converted once; blank nodes labelled by the
+    file's content and their order of appearance (as kg.pipeline.load labels them)."""
+
+    def __init__(self) -> None:
+        self._known: dict[object, Node] = {}
+
+    def triples(self, path: Path) -> tuple[list[Triple], bool]:
+        """The triples of a source file, and whether it has blank nodes."""
+        salt = _salt(path)
+        blank: dict[str, BNode] = {}
+        known = self._known
+        triples: list[Triple] = []
+        fmt = _OX_FORMATS[source_format(path) or "turtle"]
+        try:
+            with _open(path) as stream:
+                for quad in ox.parse(stream, format=fmt, base_iri=path.resolve().as_uri()):
+                    terms = []
+                    for term in (quad.subject, quad.predicate, quad.object):
+                        if isinstance(term, ox.BlankNode):
+                            node: Node = blank.setdefault(term.value, BNode(f"{salt}b{len(blank)}"))
+                        elif (node := known.get(term)) is None:  # type: ignore[assignment]
+                            node = known[term] = to_rdflib(term)  # type: ignore[assignment]
+                        terms.append(node)
+                    triples.append((terms[0], terms[1], terms[2]))
+        except SyntaxError as e:
+            raise SourceError(path, e.lineno, f"syntax error: {e.msg}") from e
+        except (OSError, EOFError) as e:
+            raise SourceError(path, None, f"cannot read: {e}") from e
+        return triples, bool(blank)
+
+
+def _nt(term: Node) -> str:
+    if isinstance(term, URIRef):
+        return f"<{term}>"
+    if isinstance(term, BNode):
+        return f"_:{term}"
+    assert isinstance(term, Literal)
+    if term.language:
+        return str(ox.Literal(str(term), language=term.language))
+    if term.datatype is not None:
+        return str(ox.Literal(str(term), datatype=ox.NamedNode(term.datatype)))
+    return str(ox.Literal(str(term)))
+
+
+def nquads(triples: Sequence[Triple], graph: str) -> Iterator[str]:
+    suffix = f" <{graph}> .\n"
+    for s, p, o in triples:
+        yield f"{_nt(s)} {_nt(p)} {_nt(o)}{suffix}"
+
+
+def _count(store: ox.Store, query: str) -> int:
+    return int(next(iter(store.query(query)))["n"].value)  # type: ignore[index]
+
+
+def store_statistics(store: ox.Store, config: Config, names: Sequence[str]) -> Statistics:
+    """The VoID figures of the union of the named graphs ``names``, by SPARQL on the store."""
+    graphs = " ".join(f"<{config.graph_iri(n)}>" for n in names)
+    union = f"VALUES ?g {{ {graphs} }} GRAPH ?g {{ ?s ?p ?o }}"
+    space = f"{config.base_iri}id/"
+    entity = f'FILTER(isIRI(?s) && STRSTARTS(STR(?s), "{space}"))'
+    properties = {to_rdflib(row["p"]): int(row["n"].value) for row in store.query(  # type: ignore[index]
+        f"SELECT ?p (COUNT(*) AS ?n) {{ SELECT DISTINCT ?s ?p ?o {{ {union} }} }} GROUP BY ?p")}
+    classes = {to_rdflib(row["c"]): int(row["n"].value) for row in store.query(  # type: ignore[index]
+        f"SELECT ?c (COUNT(DISTINCT ?s) AS ?n) {{ VALUES ?g {{ {graphs} }} "
+        f"GRAPH ?g {{ ?s a ?c }} {entity} }} GROUP BY ?c")}
+    counts = {n: _count(store, f"SELECT (COUNT(*) AS ?n) {{ GRAPH <{config.graph_iri(n)}> "
+                               "{ ?s ?p ?o } }") for n in names}
+    return Statistics(
+        triples=sum(properties.values()),
+        entities=_count(store, f"SELECT (COUNT(DISTINCT ?s) AS ?n) {{ {union} {entity} }}"),
+        distinct_subjects=_count(store, f"SELECT (COUNT(DISTINCT ?s) AS ?n) {{ {union} }}"),
+        distinct_objects=_count(store, f"SELECT (COUNT(DISTINCT ?o) AS ?n) {{ {union} }}"),
+        classes=classes,  # type: ignore[arg-type]
+        properties=properties,  # type: ignore[arg-type]
+        graph_triples=counts,
+    )
+
+
+def focus_nodes(store: ox.Store, shapes: Graph) -> int:
+    """How many focus nodes the shapes' targets select in the store (every named graph):
+    sh:targetNode, sh:targetClass (and a shape that is a class itself) through
+    rdfs:subClassOf*, sh:targetSubjectsOf, sh:targetObjectsOf. A target of another kind
+    (SPARQL-based) counts as one focus node: the shapes must then be run."""
+    rdfs = "http://www.w3.org/2000/01/rdf-schema#"
+    rdf_type = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+    classes = {o for o in shapes.objects(None, URIRef(_SH + "targetClass"))}
+    classes |= {s for s in shapes.subjects(URIRef(rdf_type), URIRef(_SH + "NodeShape"))
+                if (s, URIRef(rdf_type), URIRef(rdfs + "Class")) in shapes
+                or (s, URIRef(rdf_type), URIRef("http://www.w3.org/2002/07/owl#Class"))
+                in shapes}
+    patterns = [f"{{ VALUES ?c {{ {' '.join(c.n3() for c in classes)} }} "
+                f"GRAPH ?g {{ ?x a ?t }} GRAPH ?h {{ ?t <{rdfs}subClassOf>* ?c }} }}"
+                if classes else ""]
+    patterns += [f"{{ GRAPH ?g {{ ?x {p.n3()} ?o }} }}"
+                 for p in shapes.objects(None, URIRef(_SH + "targetSubjectsOf"))]
+    patterns += [f"{{ GRAPH ?g {{ ?o {p.n3()} ?x }} }}"
+                 for p in shapes.objects(None, URIRef(_SH + "targetObjectsOf"))]
+    patterns += [f"{{ GRAPH ?g {{ {n.n3()} ?p ?o }} BIND({n.n3()} AS ?x) }}"
+                 for n in shapes.objects(None, URIRef(_SH + "targetNode"))]
+    patterns = [p for p in patterns if p]
+    found = _count(store, f"SELECT (COUNT(DISTINCT ?x) AS ?n) {{ {' UNION '.join(patterns)} }}"
+                   ) if patterns else 0
+    other = sum(1 for _ in shapes.objects(None, URIRef(_SH + "target")))
+    return found + other
+
+
+def _no_shape_applies(shapes: Graph) -> ValidationReport:
+    report = Graph()
+    report.bind("sh", _SH)
+    node = BNode()
+    report.add((node, URIRef("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
+                URIRef(_SH + "ValidationReport")))
+    report.add((node, URIRef(_SH + "conforms"), Literal(True)))
+    return ValidationReport(True, [], report, shape_statistics(shapes))
+
+
+def _graph_of(store: ox.Store, graph: str) -> Graph:
+    g = Graph()
+    for q in store.quads_for_pattern(None, None, None, ox.NamedNode(graph)):
+        g.add((to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object)))  # type: ignore[arg-type]
+    return g
+
+
+def build_large(config: Config, digest: str, say: Progress) -> rel.Release:
+    """Build the release of ``digest`` by the large-input path; returns it, published."""
+    if config.reasoning == "rdfs":
+        raise BuildError("the large-input build path reasons with reasonable (OWL 2 RL) or "
+                         "not at all: set KG_REASONING to owlrl or none, or KG_BUILD_PATH=small")
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    sources = discover_sources(config)
+    staging = rel.staging_path(config, digest)
+    store = ox.Store(str(staging / rel.OXIGRAPH_DIR))
+    terms = _Terms()
+    asserted: list[Triple] = []
+    with_blank: list[tuple[list[Triple], str]] = []
+    counts = {"ontology": 0, "data": 0, "links": 0}
+    for source in sources:
+        t = time.perf_counter()
+        triples, has_blank = terms.triples(source.path)
+        asserted += triples
+        graph = config.graph_iri(source.graph)
+        if has_blank:
+            with_blank.append((triples, graph))
+        else:
+            with _open(source.path) as stream:
+                store.bulk_load(stream, format=_OX_FORMATS[source_format(source.path) or "turtle"],
+                                base_iri=source.path.resolve().as_uri(),
+                                to_graph=ox.NamedNode(graph))
+        say(f"loading: {source.path.name}: {len(triples)} triples into the {source.graph} "
+            f"graph in {time.perf_counter() - t:.1f} s")
+    timings["load"] = time.perf_counter() - t0
+
+    t = time.perf_counter()
+    if config.reasoning == "none":
+        full: set[Triple] | list[Triple] = asserted
+    else:
+        say(f"reasoning: closing {len(asserted)} triples (OWL 2 RL, reasonable)")
+        full, _ = entail(asserted, "owlrl", "reasonable")
+    reason_seconds = time.perf_counter() - t
+    given = set(asserted)
+    external = frozenset(to_rdflib(row["o"]) for row in store.query(  # type: ignore[index]
+        "SELECT DISTINCT ?o { GRAPH ?g { ?s <http://www.w3.org/2002/07/owl#sameAs> ?o } "
+        "FILTER(isIRI(?o)) FILTER NOT EXISTS { GRAPH ?h { ?o ?p ?x } } }"))
+    inferred, entailed, filtered = filter_closure(full, given, external)  # type: ignore[arg-type]
+    del full
+    say(f"reasoning: {entailed} new triples in {reason_seconds:.1f} s; kept {len(inferred)} "
+        f"after filtering {entailed - len(inferred)} ({time.perf_counter() - t:.1f} s)")
+    t = time.perf_counter()
+    try:
+        check_consistency(relevant_triples(asserted + inferred))
+    except InconsistentGraph as e:
+        raise BuildError(str(e)) from e
+    del given, asserted
+    timings["reason"] = time.perf_counter() - t0 - timings["load"]
+    say(f"reasoning: consistent (checked in {time.perf_counter() - t:.1f} s)")
+
+    t = time.perf_counter()
+    document = [line for triples, graph in with_blank for line in nquads(triples, graph)]
+    document += nquads(inferred, config.graph_iri("inferred"))
+    store.bulk_load("".join(document).encode(), format=ox.RdfFormat.N_QUADS)
+    del document
+    kept = len(inferred)
+    del inferred
+    say(f"indexing: {kept} inferred triples loaded in {time.perf_counter() - t:.1f} s")
+
+    t = time.perf_counter()
+    shapes = load_shapes(config)
+    applies = focus_nodes(store, shapes)
+    names = ("ontology", "data", "links", "inferred")
+    if applies:
+        say(f"validating: {applies} focus node(s) for the shapes: SHACL in rdflib (slow)")
+        data = Graph()
+        for name in names:
+            data += _graph_of(store, config.graph_iri(name))
+        validation = validate_graph(data, shapes)
+        if validation.violations:
+            raise BuildError(f"SHACL validation found {len(validation.violations)} "
+                             "violation(s); the build stopped and the previous release stays "
+                             "served:\n" + validation.to_text(), validation)
+        del data
+    else:
+        validation = _no_shape_applies(shapes)
+        n = validation.shapes["node_shapes"] + validation.shapes["property_shapes"]
+        say(f"validating: no shape applies ({n} shapes, 0 focus nodes)")
+    timings["validate"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    stats = store_statistics(store, config, names)
+    links = _graph_of(store, config.graph_iri("links"))
+    present = [e for e in example_resources(config) if store.query(
+        f"ASK {{ GRAPH ?g {{ <{e}> ?p ?o }} }}")]
+    meta = describe_release(config, digest, stats, links, present, LARGE_DUMP_FORMATS)
+    store.bulk_load("".join(nquads(list(meta), config.graph_iri("meta"))).encode(),
+                    format=ox.RdfFormat.N_QUADS)
+    counts = {**stats.graph_triples, "meta": len(meta)}
+    store.flush()
+    store.optimize()
+    timings["index"] = time.perf_counter() - t
+    say(f"indexing: statistics and meta graph, optimized in {timings['index']:.1f} s")
+
+    t = time.perf_counter()
+    with (staging / rel.DATASET).open("wb") as out:
+        store.dump(out, format=ox.RdfFormat.N_QUADS)
+        out.flush()
+        os.fsync(out.fileno())
+    write_dumps(staging, store, digest[:16], config.graph_iri("links"), LARGE_DUMP_FORMATS,
+                compresslevel=1)
+    del store
+    validation.graph.serialize(staging / rel.VALIDATION, format="turtle")
+    (staging / rel.VALIDATION_JSON).write_text(validation.to_json(), encoding="utf-8")
+    timings["write"] = time.perf_counter() - t
+    timings["total"] = time.perf_counter() - t0
+    say(f"writing: dataset and dumps in {timings['write']:.1f} s")
+    summary = validation.summary()
+    if not applies:
+        summary["note"] = "no shape applies ({} shapes, 0 focus nodes)".format(
+            validation.shapes["node_shapes"] + validation.shapes["property_shapes"])
+    rel.write_report(staging, {
+        "release": digest[:16],
+        "input_hash": digest,
+        "base_iri": config.base_iri,
+        "reasoning": config.reasoning,
+        "build_path": "large",
+        "closure": {"mode": config.reasoning, "engine": "reasonable", "entailed_new": entailed,
+                    "filtered": filtered, "filtered_total": sum(filtered.values()),
+                    "inferred": kept, "seconds": round(reason_seconds, 3), "cached": False},
+        "prefixes": {},
+        "graphs": config.graph_iris,
+        "triples": {**counts, "total": sum(counts.values())},
+        "validation": {"before_reasoning": summary, "after_reasoning": summary},
+        "warnings": [r.describe() for r in validation.warnings],
+        "timings_seconds": {k: round(v, 3) for k, v in timings.items()},
+        "inputs": rel.file_hashes(config),
+        "dataset_bytes": (staging / rel.DATASET).stat().st_size,
+        "complete": True,
+    })
+    release = rel.publish(config, staging, digest)
+    say(f"release {release.id} written to {release.path} in {timings['total']:.2f} s")
+    return release
