@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import gzip
 import os
+import shutil
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -57,8 +59,28 @@ LARGE_DUMP_FORMATS = ("nquads",)
 _SH = "http://www.w3.org/ns/shacl#"
 
 
-def _open(path: Path):  # type: ignore[no-untyped-def]
-    return gzip.open(path, "rb") if path.name.endswith(".gz") else path.open("rb")
+def _plain_file(path: Path, scratch: Path) -> Path:
+    """``path``, or for a gzip file its content decompressed into ``scratch``."""
+    if not path.name.endswith(".gz"):
+        return path
+    plain = scratch / path.name.removesuffix(".gz")
+    try:
+        with gzip.open(path, "rb") as packed, plain.open("wb") as out:
+            shutil.copyfileobj(packed, out, 1 << 22)
+    except (OSError, EOFError) as e:
+        raise SourceError(path, None, f"cannot read: {e}") from e
+    return plain
+
+
+def _mentions_blank_nodes(path: Path) -> bool:
+    """Whether an N-Triples file may name a blank node (``_:`` anywhere, even in a literal)."""
+    with path.open("rb") as f:
+        tail = b""
+        while chunk := f.read(1 << 22):
+            if b"_:" in tail + chunk[:1] or b"_:" in chunk:
+                return True
+            tail = chunk[-1:]
+    return False
 
 
 class _Terms:
@@ -68,16 +90,16 @@ class _Terms:
     def __init__(self) -> None:
         self._known: dict[object, Node] = {}
 
-    def triples(self, path: Path) -> tuple[list[Triple], bool]:
-        """The triples of a source file, and whether it has blank nodes."""
-        salt = _salt(path)
+    def triples(self, path: Path, source: Path) -> list[Triple]:
+        """The triples of ``path`` (the text of ``source``)."""
+        salt = _salt(source)
         blank: dict[str, BNode] = {}
         known = self._known
         triples: list[Triple] = []
-        fmt = _OX_FORMATS[source_format(path) or "turtle"]
+        fmt = _OX_FORMATS[source_format(source) or "turtle"]
         try:
-            with _open(path) as stream:
-                for quad in ox.parse(stream, format=fmt, base_iri=path.resolve().as_uri()):
+            with path.open("rb") as stream:
+                for quad in ox.parse(stream, format=fmt, base_iri=source.resolve().as_uri()):
                     terms = []
                     for term in (quad.subject, quad.predicate, quad.object):
                         if isinstance(term, ox.BlankNode):
@@ -87,10 +109,10 @@ class _Terms:
                         terms.append(node)
                     triples.append((terms[0], terms[1], terms[2]))
         except SyntaxError as e:
-            raise SourceError(path, e.lineno, f"syntax error: {e.msg}") from e
-        except (OSError, EOFError) as e:
-            raise SourceError(path, None, f"cannot read: {e}") from e
-        return triples, bool(blank)
+            raise SourceError(source, e.lineno, f"syntax error: {e.msg}") from e
+        except OSError as e:
+            raise SourceError(source, None, f"cannot read: {e}") from e
+        return triples
 
 
 def _nt(term: Node) -> str:
@@ -122,8 +144,19 @@ def store_statistics(store: ox.Store, config: Config, names: Sequence[str]) -> S
     union = f"VALUES ?g {{ {graphs} }} GRAPH ?g {{ ?s ?p ?o }}"
     space = f"{config.base_iri}id/"
     entity = f'FILTER(isIRI(?s) && STRSTARTS(STR(?s), "{space}"))'
+    # statements per property, less the copies of a triple in a second asserted graph (the
+    # inferred graph holds no asserted triple): the distinct triples, without a DISTINCT
+    # over millions of them
     properties = {to_rdflib(row["p"]): int(row["n"].value) for row in store.query(  # type: ignore[index]
-        f"SELECT ?p (COUNT(*) AS ?n) {{ SELECT DISTINCT ?s ?p ?o {{ {union} }} }} GROUP BY ?p")}
+        f"SELECT ?p (COUNT(*) AS ?n) {{ {union} }} GROUP BY ?p")}
+    iri = {n: f"<{config.graph_iri(n)}>" for n in ("ontology", "data", "links")}
+    copies = store.query(
+        f"SELECT ?p (COUNT(*) AS ?n) {{ {{ GRAPH {iri['ontology']} {{ ?s ?p ?o }} FILTER EXISTS "
+        f"{{ VALUES ?h {{ {iri['data']} {iri['links']} }} GRAPH ?h {{ ?s ?p ?o }} }} }} UNION "
+        f"{{ GRAPH {iri['links']} {{ ?s ?p ?o }} FILTER EXISTS {{ GRAPH {iri['data']} "
+        "{ ?s ?p ?o } } } } GROUP BY ?p")
+    for row in copies:
+        properties[to_rdflib(row["p"])] -= int(row["n"].value)  # type: ignore[index]
     classes = {to_rdflib(row["c"]): int(row["n"].value) for row in store.query(  # type: ignore[index]
         f"SELECT ?c (COUNT(DISTINCT ?s) AS ?n) {{ VALUES ?g {{ {graphs} }} "
         f"GRAPH ?g {{ ?s a ?c }} {entity} }} GROUP BY ?c")}
@@ -198,19 +231,25 @@ def build_large(config: Config, digest: str, say: Progress) -> rel.Release:
     terms = _Terms()
     asserted: list[Triple] = []
     with_blank: list[tuple[list[Triple], str]] = []
-    counts = {"ontology": 0, "data": 0, "links": 0}
+    scratch = staging / "scratch"
+    scratch.mkdir()
+    # Oxigraph indexes the blank-node-free N-Triples sources from their files in a thread of
+    # its own (it lets go of the interpreter) while Python reads them for the reasoner
+    indexer = ThreadPoolExecutor(max_workers=1)
+    indexed: list[Future[None]] = []
     for source in sources:
         t = time.perf_counter()
-        triples, has_blank = terms.triples(source.path)
-        asserted += triples
+        path = _plain_file(source.path, scratch)
         graph = config.graph_iri(source.graph)
-        if has_blank:
+        by_file = source_format(source.path) == "ntriples" and not _mentions_blank_nodes(path)
+        if by_file:
+            indexed.append(indexer.submit(store.bulk_load, path=str(path),
+                                          format=ox.RdfFormat.N_TRIPLES,
+                                          to_graph=ox.NamedNode(graph)))
+        triples = terms.triples(path, source.path)
+        asserted += triples
+        if not by_file:
             with_blank.append((triples, graph))
-        else:
-            with _open(source.path) as stream:
-                store.bulk_load(stream, format=_OX_FORMATS[source_format(source.path) or "turtle"],
-                                base_iri=source.path.resolve().as_uri(),
-                                to_graph=ox.NamedNode(graph))
         say(f"loading: {source.path.name}: {len(triples)} triples into the {source.graph} "
             f"graph in {time.perf_counter() - t:.1f} s")
     timings["load"] = time.perf_counter() - t0
@@ -240,6 +279,10 @@ def build_large(config: Config, digest: str, say: Progress) -> rel.Release:
     say(f"reasoning: consistent (checked in {time.perf_counter() - t:.1f} s)")
 
     t = time.perf_counter()
+    for done in indexed:
+        done.result()
+    indexer.shutdown()
+    shutil.rmtree(scratch)
     document = [line for triples, graph in with_blank for line in nquads(triples, graph)]
     document += nquads(inferred, config.graph_iri("inferred"))
     store.bulk_load("".join(document).encode(), format=ox.RdfFormat.N_QUADS)
@@ -289,7 +332,7 @@ def build_large(config: Config, digest: str, say: Progress) -> rel.Release:
         out.flush()
         os.fsync(out.fileno())
     write_dumps(staging, store, digest[:16], config.graph_iri("links"), LARGE_DUMP_FORMATS,
-                compresslevel=1)
+                compresslevel=1, dataset=staging / rel.DATASET)
     del store
     validation.graph.serialize(staging / rel.VALIDATION, format="turtle")
     (staging / rel.VALIDATION_JSON).write_text(validation.to_json(), encoding="utf-8")

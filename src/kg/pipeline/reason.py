@@ -54,8 +54,13 @@ class ReasoningError(ValueError):
     """The reasoning settings do not fit together (an unknown engine, or reasonable for RDFS)."""
 
 
+#: terms the filter compares with, looked up once: a namespace attribute costs a Python call
+_TYPE, _SAME_AS, _XSD_NS = RDF.type, OWL.sameAs, str(XSD)
+_DOMAIN_RANGE = (RDFS.domain, RDFS.range)
+
+
 def _in_vocabulary(node: Node) -> bool:
-    return isinstance(node, URIRef) and str(node).startswith(_VOCABULARIES)
+    return isinstance(node, URIRef) and str.startswith(node, _VOCABULARIES)
 
 
 def external_iris(asserted: Graph) -> frozenset[Node]:
@@ -71,24 +76,26 @@ def filter_category(triple: Triple, external: frozenset[Node] = frozenset()) -> 
     s, p, o = triple
     if isinstance(s, Literal):
         return "literal-subject"
-    if str(p).startswith(ERROR_NAMESPACE) or (p == RDF.type and str(o).startswith(ERROR_NAMESPACE)):
+    is_type = p == _TYPE
+    if str.startswith(p, ERROR_NAMESPACE) or (is_type and str.startswith(o, ERROR_NAMESPACE)):
         return "engine-error"
-    if p == OWL.sameAs and s == o:
+    is_same_as = p == _SAME_AS
+    if is_same_as and s == o:
         return "reflexive-sameAs"
     if _in_vocabulary(s):
         return "vocabulary"
-    if p == RDF.type:
+    if is_type:
         if o in _TOP:
             return "top-type"
         if o in _META_CLASSES:
             return "meta-type"
-        if isinstance(o, Literal) or str(o).startswith(str(XSD)):
+        if isinstance(o, Literal) or str.startswith(o, _XSD_NS):
             return "datatype"
     if p in _SCHEMA and (s == o or _in_vocabulary(o)):
         return "trivial-schema"
-    if p in (RDFS.domain, RDFS.range) and o in _TOP:
+    if p in _DOMAIN_RANGE and o in _TOP:
         return "trivial-schema"
-    if (s in external or o in external) and not (p == OWL.sameAs and
+    if (s in external or o in external) and not (is_same_as and
                                                   (s in external) != (o in external)):
         return "external-copy"
     return None
@@ -446,7 +453,7 @@ def filter_closure(full: Iterable[Triple], given: Collection[Triple],
             continue
         entailed += 1
         s, p, o = triple
-        if p == RDF.type and not isinstance(s, Literal) and not _in_vocabulary(s) and not (
+        if p == _TYPE and not isinstance(s, Literal) and not _in_vocabulary(s) and not (
                 external and (s in external or o in external)):
             key = (p, o)
             if key not in by_pair:
