@@ -168,7 +168,9 @@ def entail(asserted: Graph | Collection[Triple], mode: str, engine: str
 
 _XSD_STRING = XSD.string
 _SCHEMA_NAMESPACES = (str(RDFS), str(OWL))
-_LIST_PREDICATES = (RDF.first, RDF.rest)
+#: sets, not tuples: a miss costs no call of rdflib's Python-level __eq__
+_LIST_PREDICATES = frozenset((RDF.first, RDF.rest))
+_TYPES = frozenset((RDF.type,))
 
 
 def _closed(triples: list[Triple]) -> tuple[set[Triple], list[Triple]]:
@@ -198,10 +200,9 @@ def _schema_completion(asserted: Iterable[Triple]) -> set[Triple]:
     """
     import reasonable
 
-    rdf_type = RDF.type
     schema = [(s, p, o) for s, p, o in asserted
               if str.startswith(p, _SCHEMA_NAMESPACES) or p in _LIST_PREDICATES
-              or (p == rdf_type and str.startswith(o, _SCHEMA_NAMESPACES))]
+              or (p in _TYPES and str.startswith(o, _SCHEMA_NAMESPACES))]
     extra: set[Triple] = set()
     while True:
         reasoner = reasonable.PyReasoner()
@@ -453,7 +454,7 @@ def filter_closure(full: Iterable[Triple], given: Collection[Triple],
             continue
         entailed += 1
         s, p, o = triple
-        if p == _TYPE and not isinstance(s, Literal) and not _in_vocabulary(s) and not (
+        if p in _TYPES and not isinstance(s, Literal) and not _in_vocabulary(s) and not (
                 external and (s in external or o in external)):
             key = (p, o)
             if key not in by_pair:
