@@ -111,7 +111,8 @@ def test_large_release_has_its_dump_and_description(both):
     assert [d["format"] for d in manifest["dumps"]] == ["nquads"]
     assert manifest["dumps"][0]["statements"] == large.report["triples"]["total"]
     store = large.open_store("oxigraph")
-    void = "PREFIX void: <http://rdfs.org/ns/void#> SELECT ?n WHERE { GRAPH ?g { ?d void:triples ?n ; void:dataDump ?dump } }"
+    void = ("PREFIX void: <http://rdfs.org/ns/void#> "
+            "SELECT ?n WHERE { GRAPH ?g { ?d void:triples ?n ; void:dataDump ?dump } }")
     rows = list(store.query(void).rows())
     assert rows and int(rows[0][0]) == sum(
         large.report["triples"][n] for n in ("ontology", "data", "links", "inferred"))
