@@ -132,6 +132,7 @@ class QueryPool:
         self._started = 0
         self._lock = threading.Lock()
         self.pid = os.getpid()
+        self._closed = False
         first = self._start()
         self._idle.put(first)
         if self._size > 1:
@@ -145,9 +146,15 @@ class QueryPool:
             pass
         for _ in range(self._size - 1):
             with self._lock:
-                if self._started >= self._size:
+                if self._closed or self._started >= self._size:
                     return
-            self._idle.put(self._start())
+            process = self._start()
+            with self._lock:
+                if not self._closed:
+                    self._idle.put(process)
+                    continue
+            process.stop()  # the pool closed while it started
+            return
 
     def _start(self) -> QueryProcess:
         with self._lock:
@@ -192,6 +199,8 @@ class QueryPool:
     def close(self) -> None:
         if os.getpid() != self.pid:
             return
+        with self._lock:
+            self._closed = True
         while True:
             try:
                 self._idle.get_nowait().stop()
