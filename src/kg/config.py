@@ -57,6 +57,11 @@ class Config:
     #: SHACL engine: ``oxigraph`` (pySHACL for the core components, SHACL-SPARQL constraints
     #: on Oxigraph) or ``pyshacl`` (everything in pySHACL, the reference)
     shacl: str = "oxigraph"
+    #: ``auto`` (the large-input path from ``large_input_bytes`` of sources), ``small`` or
+    #: ``large`` (kg.pipeline.large: bulk loading, reasonable, no rdflib graph of the data)
+    build_path: str = "auto"
+    #: ``auto`` takes the large-input path from this many bytes of sources (uncompressed)
+    large_input_bytes: int = 64 * 1024 * 1024
 
     @property
     def ontology_dir(self) -> Path:
@@ -124,6 +129,10 @@ class Config:
             values["update_token"] = env["KG_UPDATE_TOKEN"] or None
         if "KG_SHACL" in env:
             values["shacl"] = env["KG_SHACL"]
+        if "KG_BUILD_PATH" in env:
+            values["build_path"] = env["KG_BUILD_PATH"]
+        if "KG_LARGE_INPUT_BYTES" in env:
+            values["large_input_bytes"] = int(env["KG_LARGE_INPUT_BYTES"])
         values.update({k: v for k, v in overrides.items() if v is not None})
         config = cls(**values)  # type: ignore[arg-type]
         if not config.base_iri.endswith(("/", "#")):
@@ -137,4 +146,7 @@ class Config:
                              "use the owlrl reasoner for RDFS reasoning")
         if config.shacl not in ("oxigraph", "pyshacl"):
             raise ValueError(f"KG_SHACL must be oxigraph or pyshacl, not {config.shacl!r}")
+        if config.build_path not in ("auto", "small", "large"):
+            raise ValueError(f"the build path must be auto, small or large, not "
+                             f"{config.build_path!r}")
         return config

@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rdflib import Graph
 
@@ -16,7 +17,9 @@ from kg.pipeline.dumps import read_manifest, write_dumps
 from kg.pipeline.load import load_shapes, load_sources
 from kg.pipeline.meta import meta_graph
 from kg.pipeline.reason_cache import cached_closure
-from kg.pipeline.validate import ValidationReport, validate_graph
+
+if TYPE_CHECKING:  # pySHACL is imported when a build validates, not to serve a release
+    from kg.pipeline.validate import ValidationReport
 
 Progress = Callable[[str], None]
 
@@ -67,6 +70,13 @@ def build(config: Config, *, force: bool = False, progress: Progress | None = No
         rel.make_current(config, existing)
         say(f"inputs unchanged (hash {digest[:16]}): reusing release {existing.path}")
         return BuildResult(existing, reused=True)
+    from kg.pipeline.large import build_large
+    from kg.pipeline.load import takes_large_path
+
+    if takes_large_path(config):
+        return BuildResult(build_large(config, digest, say), reused=False)
+
+    from kg.pipeline.validate import validate_graph
 
     timings: dict[str, float] = {}
     t0 = time.perf_counter()

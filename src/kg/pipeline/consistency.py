@@ -9,7 +9,7 @@ resources both ``owl:sameAs`` and ``owl:differentFrom`` each other (or in one
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import combinations
 from pathlib import Path
@@ -206,6 +206,43 @@ def find_clashes(graph: Graph) -> list[Clash]:
     if len(reflexive) < sum(1 for c in clashes if c.kind == "same-and-different"):
         clashes = [c for c in clashes if c not in reflexive]
     return clashes
+
+
+#: the vocabularies whose statements the checks read as schema (axioms, lists, declarations)
+_SCHEMA_NAMESPACES = (str(RDFS), str(OWL))
+
+
+def relevant_triples(triples: Iterable[Triple]) -> Graph:
+    """The triples the checks above read, out of a closure too large for an rdflib graph:
+    the schema (RDFS/OWL statements, lists), ``owl:sameAs`` / ``owl:differentFrom``,
+    labels (to name the resources), memberships of ``owl:Nothing`` and of the classes in a
+    disjointness axiom, and the statements of functional, inverse-functional, irreflexive,
+    asymmetric and disjoint properties. :func:`find_clashes` finds the same clashes in it
+    as in the whole closure. ``triples`` is read twice."""
+    rdf_type, lists = {RDF.type}, {RDF.first, RDF.rest}
+    axioms = Graph()
+    for t in triples:
+        s, p, o = t
+        # str.startswith: rdflib's own startswith is Python code, too slow for millions
+        if (str.startswith(p, _SCHEMA_NAMESPACES) or p in lists
+                or (p in rdf_type and str.startswith(o, _SCHEMA_NAMESPACES))):
+            axioms.add(t)
+    classes = {OWL.Nothing}
+    for a, b, _, _ in _disjoint_pairs(axioms):
+        classes |= {a, b}
+    kinds = (OWL.FunctionalProperty, OWL.InverseFunctionalProperty, OWL.IrreflexiveProperty,
+             OWL.AsymmetricProperty)
+    properties = {p for kind in kinds for p in axioms.subjects(RDF.type, kind)}
+    for p, q in axioms.subject_objects(OWL.propertyDisjointWith):
+        properties |= {p, q}
+    properties |= {OWL.sameAs, OWL.differentFrom, RDFS.label}
+    relevant = Graph()
+    relevant += axioms
+    for t in triples:
+        s, p, o = t
+        if p in properties or (p in rdf_type and o in classes):
+            relevant.add(t)
+    return relevant
 
 
 def check_consistency(graph: Graph, subject_files: SubjectFiles | None = None,

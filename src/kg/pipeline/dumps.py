@@ -76,29 +76,36 @@ def linkset_file_name(version: str) -> str:
     return f"kazkor-kg-{version}-links.nt.gz"
 
 
-def _write(folder: Path, file: str, name: str, body: bytes, statements: int) -> Dump:
+def _write(folder: Path, file: str, name: str, body: bytes, statements: int,
+           compresslevel: int = 9) -> Dump:
     fmt = formats.by_name(name)
-    data = gzip.compress(body, compresslevel=9, mtime=0)
+    data = gzip.compress(body, compresslevel=compresslevel, mtime=0)
     (folder / file).write_bytes(data)
     return Dump(file, name, fmt.label, fmt.media_type, statements, keeps_named_graphs(name),
                 len(data), hashlib.sha256(data).hexdigest())
 
 
 def write_dumps(release_path: Path, store: ox.Store, version: str,
-                links_graph: str | None = None) -> list[Dump]:
-    """Write every dump, the linkset (the links graph alone, N-Triples) when ``links_graph``
-    names it, the checksum file and a manifest into ``release_path/dumps``."""
+                links_graph: str | None = None, format_names: tuple[str, ...] = DUMP_FORMATS,
+                compresslevel: int = 9, dataset: Path | None = None) -> list[Dump]:
+    """Write the dumps in ``format_names``, the linkset (the links graph alone, N-Triples)
+    when ``links_graph`` names it, the checksum file and a manifest into
+    ``release_path/dumps``. ``dataset``, the store already written as N-Quads, is the
+    N-Quads dump."""
     folder = release_path / DUMPS_DIR
     folder.mkdir(exist_ok=True)
-    dumps = [_write(folder, dump_file_name(version, name), name, serialize(store, name),
-                    _statement_count(store, name)) for name in DUMP_FORMATS]
+    dumps = [_write(folder, dump_file_name(version, name), name,
+                    dataset.read_bytes() if dataset is not None and name == "nquads"
+                    else serialize(store, name),
+                    _statement_count(store, name), compresslevel) for name in format_names]
     manifest: dict[str, Any] = {"version": version, "checksums": checksum_file_name(version),
                                 "dumps": [asdict(d) for d in dumps]}
     written = list(dumps)
     if links_graph is not None:
         graph = ox.NamedNode(links_graph)
         links = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=graph)
-        count = sum(1 for _ in store.quads_for_pattern(None, None, None, graph))
+        count = int(next(iter(store.query(  # type: ignore[index]
+            f"SELECT (COUNT(*) AS ?n) {{ GRAPH {graph} {{ ?s ?p ?o }} }}")))["n"].value)
         linkset = _write(folder, linkset_file_name(version), "ntriples", links, count)
         manifest["linkset"] = asdict(linkset)
         written.append(linkset)

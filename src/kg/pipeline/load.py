@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import os
 import re
+import struct
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -156,6 +158,23 @@ def discover_sources(config: Config, contributed: Sequence[Path] = ()) -> list[S
             sources.append(Source(path, _graph_of(path)))
     sources.extend(Source(path, _graph_of(path)) for path in contributed)
     return sources
+
+
+def source_bytes(path: Path) -> int:
+    """The size of a source as read: a gzip file's uncompressed size (from its trailer)."""
+    if not path.name.endswith(".gz"):
+        return path.stat().st_size
+    with path.open("rb") as f:
+        f.seek(-4, os.SEEK_END)
+        return int(struct.unpack("<I", f.read(4))[0])
+
+
+def takes_large_path(config: Config, sources: Sequence[Source] | None = None) -> bool:
+    """Whether ``config`` builds by the large-input path (its setting, or the sources' size)."""
+    if config.build_path != "auto":
+        return config.build_path == "large"
+    found = discover_sources(config) if sources is None else sources
+    return sum(source_bytes(s.path) for s in found) >= config.large_input_bytes
 
 
 def shape_files(config: Config) -> list[Path]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from rdflib import (
@@ -52,25 +53,50 @@ def _int(n: int) -> Literal:
     return Literal(n, datatype=XSD.integer)
 
 
-def _statistics(g: Graph, subject: URIRef, union: Graph, uri_space: str) -> None:
-    subjects = {s for s in union.subjects()}
-    objects = {o for o in union.objects()}
+@dataclass(frozen=True)
+class Statistics:
+    """The VoID figures of the union of a release's named graphs (the meta graph aside)."""
+
+    triples: int
+    #: subjects that are IRIs under the dataset's URI space
+    entities: int
+    distinct_subjects: int
+    distinct_objects: int
+    #: class -> entities of that class
+    classes: dict[Node, int]
+    #: property -> triples with that property
+    properties: dict[Node, int]
+    #: named graph (short name) -> triples
+    graph_triples: dict[str, int]
+
+
+def graph_statistics(graphs: dict[str, Graph], uri_space: str) -> Statistics:
+    """The statistics of ``graphs``, counted in rdflib."""
+    union = Graph()
+    for graph in graphs.values():
+        union += graph
+    subjects = set(union.subjects())
     entities = {s for s in subjects if isinstance(s, URIRef) and s.startswith(uri_space)}
     classes = Counter(o for s, o in union.subject_objects(RDF.type) if s in entities)
-    properties = Counter(p for p in union.predicates())
-    g.add((subject, VOID.triples, _int(len(union))))
-    g.add((subject, VOID.entities, _int(len(entities))))
-    g.add((subject, VOID.distinctSubjects, _int(len(subjects))))
-    g.add((subject, VOID.distinctObjects, _int(len(objects))))
-    g.add((subject, VOID.classes, _int(len(classes))))
-    g.add((subject, VOID.properties, _int(len(properties))))
+    return Statistics(len(union), len(entities), len(subjects), len(set(union.objects())),
+                      dict(classes), dict(Counter(union.predicates())),
+                      {name: len(graph) for name, graph in graphs.items()})
+
+
+def _statistics(g: Graph, subject: URIRef, stats: Statistics) -> None:
+    g.add((subject, VOID.triples, _int(stats.triples)))
+    g.add((subject, VOID.entities, _int(stats.entities)))
+    g.add((subject, VOID.distinctSubjects, _int(stats.distinct_subjects)))
+    g.add((subject, VOID.distinctObjects, _int(stats.distinct_objects)))
+    g.add((subject, VOID.classes, _int(len(stats.classes))))
+    g.add((subject, VOID.properties, _int(len(stats.properties))))
     base = str(subject)
-    for cls, n in sorted(classes.items()):
+    for cls, n in sorted(stats.classes.items()):
         part = URIRef(f"{base}void/class/{_key(cls)}")
         g.add((subject, VOID.classPartition, part))
         g.add((part, VOID["class"], cls))
         g.add((part, VOID.entities, _int(n)))
-    for prop, n in sorted(properties.items()):
+    for prop, n in sorted(stats.properties.items()):
         part = URIRef(f"{base}void/property/{_key(prop)}")
         g.add((subject, VOID.propertyPartition, part))
         g.add((part, VOID.property, prop))
@@ -120,10 +146,26 @@ def _validation(g: Graph, dataset: URIRef, version: str, summary: dict[str, obje
         "names an inconsistency of the paper, published rather than hidden.", lang="en")))
 
 
+def example_resources(config: Config) -> list[URIRef]:
+    return [URIRef(f"{config.base_iri}id/{slug}") for slug in EXAMPLE_SLUGS]
+
+
 def meta_graph(config: Config, digest: str, graphs: dict[str, Graph],
                validation: dict[str, object] | None = None) -> Graph:
     """VoID/DCAT description and PROV of the release whose named graphs are ``graphs``;
     ``validation`` is the summary of its validation report, if it has one."""
+    present = [example for example in example_resources(config)
+               if any((example, None, None) in graph for graph in graphs.values())]
+    return describe_release(config, digest, graph_statistics(graphs, f"{config.base_iri}id/"),
+                            graphs.get("links", Graph()), present, validation=validation)
+
+
+def describe_release(config: Config, digest: str, stats: Statistics, links: Graph,
+                     examples: list[URIRef], dump_formats: tuple[str, ...] = DUMP_FORMATS,
+                     validation: dict[str, object] | None = None) -> Graph:
+    """VoID/DCAT description and PROV of a release from its statistics, its links graph,
+    the example resources it holds, the formats of its dumps and the summary of its
+    validation report."""
     base = config.base_iri
     version = digest[:16]
     dataset = URIRef(base)
@@ -156,11 +198,9 @@ def meta_graph(config: Config, digest: str, graphs: dict[str, Graph],
     g.add((dataset, VOID.uriSpace, Literal(f"{base}id/")))
     g.add((dataset, VOID.sparqlEndpoint, URIRef(f"{base}sparql")))
     g.add((dataset, VOID.vocabulary, URIRef(f"{base}ontology#")))
-    for slug in EXAMPLE_SLUGS:
-        example = URIRef(f"{base}id/{slug}")
-        if any((example, None, None) in graph for graph in graphs.values()):
-            g.add((dataset, VOID.exampleResource, example))
-    for name in DUMP_FORMATS:
+    for example in examples:
+        g.add((dataset, VOID.exampleResource, example))
+    for name in dump_formats:
         fmt = formats.by_name(name)
         url = URIRef(f"{base}dumps/{dump_file_name(version, name)}")
         g.add((dataset, VOID.dataDump, url))
@@ -177,19 +217,15 @@ def meta_graph(config: Config, digest: str, graphs: dict[str, Graph],
     if validation is not None:
         _validation(g, dataset, version, validation)
 
-    union = Graph()
-    for graph in graphs.values():
-        union += graph
-    _statistics(g, dataset, union, f"{base}id/")
-    for name, graph in graphs.items():
+    _statistics(g, dataset, stats)
+    for name, triples in stats.graph_triples.items():
         named = URIRef(config.graph_iri(name))
         g.add((dataset, VOID.subset, named))
         g.add((named, RDF.type, VOID.Dataset))
         g.add((named, SD_NAME, named))
         g.add((named, DCTERMS.title, Literal(f"the {name} graph", lang="en")))
-        g.add((named, VOID.triples, _int(len(graph))))
-    _linksets(g, dataset, graphs.get("links", Graph()),
-              URIRef(f"{base}dumps/{linkset_file_name(version)}"))
+        g.add((named, VOID.triples, _int(triples)))
+    _linksets(g, dataset, links, URIRef(f"{base}dumps/{linkset_file_name(version)}"))
 
     g.add((dataset, PROV.wasGeneratedBy, build))
     g.add((build, RDF.type, PROV.Activity))

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from itertools import product
 
-import owlrl
 from rdflib import OWL, RDF, RDFS, XSD, Graph, Literal, URIRef
 from rdflib.term import Node
 
@@ -55,8 +54,13 @@ class ReasoningError(ValueError):
     """The reasoning settings do not fit together (an unknown engine, or reasonable for RDFS)."""
 
 
+#: terms the filter compares with, looked up once: a namespace attribute costs a Python call
+_TYPE, _SAME_AS, _XSD_NS = RDF.type, OWL.sameAs, str(XSD)
+_DOMAIN_RANGE = (RDFS.domain, RDFS.range)
+
+
 def _in_vocabulary(node: Node) -> bool:
-    return isinstance(node, URIRef) and str(node).startswith(_VOCABULARIES)
+    return isinstance(node, URIRef) and str.startswith(node, _VOCABULARIES)
 
 
 def external_iris(asserted: Graph) -> frozenset[Node]:
@@ -72,24 +76,26 @@ def filter_category(triple: Triple, external: frozenset[Node] = frozenset()) -> 
     s, p, o = triple
     if isinstance(s, Literal):
         return "literal-subject"
-    if str(p).startswith(ERROR_NAMESPACE) or (p == RDF.type and str(o).startswith(ERROR_NAMESPACE)):
+    is_type = p == _TYPE
+    if str.startswith(p, ERROR_NAMESPACE) or (is_type and str.startswith(o, ERROR_NAMESPACE)):
         return "engine-error"
-    if p == OWL.sameAs and s == o:
+    is_same_as = p == _SAME_AS
+    if is_same_as and s == o:
         return "reflexive-sameAs"
     if _in_vocabulary(s):
         return "vocabulary"
-    if p == RDF.type:
+    if is_type:
         if o in _TOP:
             return "top-type"
         if o in _META_CLASSES:
             return "meta-type"
-        if isinstance(o, Literal) or str(o).startswith(str(XSD)):
+        if isinstance(o, Literal) or str.startswith(o, _XSD_NS):
             return "datatype"
     if p in _SCHEMA and (s == o or _in_vocabulary(o)):
         return "trivial-schema"
-    if p in (RDFS.domain, RDFS.range) and o in _TOP:
+    if p in _DOMAIN_RANGE and o in _TOP:
         return "trivial-schema"
-    if (s in external or o in external) and not (p == OWL.sameAs and
+    if (s in external or o in external) and not (is_same_as and
                                                   (s in external) != (o in external)):
         return "external-copy"
     return None
@@ -116,8 +122,12 @@ def choose_engine(engine: str, mode: str, asserted: Graph, threshold: int = AUTO
     return engine
 
 
-def entail(asserted: Graph, mode: str, engine: str) -> tuple[set[Triple], list[str]]:
-    """Every triple of the closure (asserted ones included) and the engine's error messages."""
+def entail(asserted: Graph | Collection[Triple], mode: str, engine: str
+           ) -> tuple[set[Triple], list[str]]:
+    """Every triple of the closure (asserted ones included) and the engine's error messages.
+
+    ``asserted`` may be a plain collection of triples for the reasonable engine (the
+    large-input build path holds no rdflib graph of the data)."""
     if mode == "none":
         return set(asserted), []
     if engine == "reasonable":
@@ -128,12 +138,25 @@ def entail(asserted: Graph, mode: str, engine: str) -> tuple[set[Triple], list[s
             reasoner = reasonable.PyReasoner()
             reasoner.from_graph(asserted)
             reasoner.from_graph(list(extra))
-            full = {(s, p, _plain(o)) for s, p, o in reasoner.reason()}
-            added = (_property_chains(full) | _max_cardinality_one(full)
-                     | _keys(full)) - full
+            full, schema = _closed(reasoner.reason())
+            del reasoner
+            # the rules below read OWL axioms first: without them they add nothing
+            axioms = {p for _, p, _ in schema}
+            added: set[Triple] = set()
+            if OWL.propertyChainAxiom in axioms:
+                added |= _property_chains(full)
+            if axioms & {OWL.maxCardinality, OWL.maxQualifiedCardinality}:
+                added |= _max_cardinality_one(full)
+            if OWL.hasKey in axioms:
+                added |= _keys(full)
+            added -= full
             if not added:
-                return full | _domain_range_hierarchy(full), []
+                # domain, range, subclass and subproperty statements are all schema
+                full |= _domain_range_hierarchy(set(schema))
+                return full, []
             extra |= added
+    import owlrl
+
     semantics = {"owlrl": owlrl.OWLRL_Semantics, "rdfs": owlrl.RDFS_Semantics}[mode]
     expanded = Graph()
     expanded += asserted
@@ -143,17 +166,29 @@ def entail(asserted: Graph, mode: str, engine: str) -> tuple[set[Triple], list[s
     return set(expanded), sorted(errors)
 
 
-def _plain(term: Node) -> Node:
-    """``"x"^^xsd:string`` as ``"x"``: the same RDF 1.1 literal, spelled as rdflib parses it."""
-    if isinstance(term, Literal) and term.datatype == XSD.string:
-        return Literal(str(term))
-    return term
-
-
+_XSD_STRING = XSD.string
 _SCHEMA_NAMESPACES = (str(RDFS), str(OWL))
+#: sets, not tuples: a miss costs no call of rdflib's Python-level __eq__
+_LIST_PREDICATES = frozenset((RDF.first, RDF.rest))
+_TYPES = frozenset((RDF.type,))
 
 
-def _schema_completion(asserted: Graph) -> set[Triple]:
+def _closed(triples: list[Triple]) -> tuple[set[Triple], list[Triple]]:
+    """reasonable's answer as a set, ``"x"^^xsd:string`` spelled ``"x"`` (the same RDF 1.1
+    literal, as rdflib parses it), and its schema triples (RDFS and OWL predicates, lists):
+    one pass, for a closure of millions of triples."""
+    full: set[Triple] = set()
+    schema: list[Triple] = []
+    for s, p, o in triples:
+        if isinstance(o, Literal) and o.datatype == _XSD_STRING:
+            o = Literal(str(o))
+        full.add((s, p, o))
+        if str.startswith(p, _SCHEMA_NAMESPACES) or p in _LIST_PREDICATES:
+            schema.append((s, p, o))
+    return full, schema
+
+
+def _schema_completion(asserted: Iterable[Triple]) -> set[Triple]:
     """Schema axioms that reasonable does not derive (OWL 2 RL scm-svf1, scm-svf2,
     scm-avf1, scm-avf2, scm-hv between restrictions; scm-int, scm-uni for
     intersections and unions; scm-spo, subproperty transitivity; scm-eqc1/2,
@@ -165,9 +200,9 @@ def _schema_completion(asserted: Graph) -> set[Triple]:
     """
     import reasonable
 
-    schema = [t for t in asserted
-              if str(t[1]).startswith(_SCHEMA_NAMESPACES) or t[1] in (RDF.first, RDF.rest)
-              or (t[1] == RDF.type and str(t[2]).startswith(_SCHEMA_NAMESPACES))]
+    schema = [(s, p, o) for s, p, o in asserted
+              if str.startswith(p, _SCHEMA_NAMESPACES) or p in _LIST_PREDICATES
+              or (p in _TYPES and str.startswith(o, _SCHEMA_NAMESPACES))]
     extra: set[Triple] = set()
     while True:
         reasoner = reasonable.PyReasoner()
@@ -276,6 +311,8 @@ def _values(full: set[Triple]) -> dict[Node, dict[Node, set[Node]]]:
 def _max_cardinality_one(full: set[Triple]) -> set[Triple]:
     """OWL 2 RL cls-maxc2 and cls-maxqc4: two values of a property that a class allows
     at most once are the same resource (reasonable does not apply them)."""
+    if not any(p in (OWL.maxCardinality, OWL.maxQualifiedCardinality) for _, p, _ in full):
+        return set()
     values = _values(full)
     restrictions = [r for key in (OWL.maxCardinality, OWL.maxQualifiedCardinality)
                     for r, n in values.get(key, {}).items()
@@ -398,6 +435,40 @@ class Closure:
         }
 
 
+def filter_closure(full: Iterable[Triple], given: Collection[Triple],
+                   external: frozenset[Node] = frozenset()
+                   ) -> tuple[list[Triple], int, dict[str, int]]:
+    """The triples of ``full`` not in ``given`` that no :data:`FILTERS` category removes,
+    how many were new, and how many each category removed.
+
+    Most of a large closure is ``x rdf:type C``: for a subject that no rule singles out
+    (an IRI or blank node outside the vocabularies and ``external``), the category
+    depends on the predicate and object alone, and is computed once per pair.
+    """
+    kept: list[Triple] = []
+    filtered: Counter[str] = Counter()
+    entailed = 0
+    by_pair: dict[tuple[Node, Node], str | None] = {}
+    for triple in full:
+        if triple in given:
+            continue
+        entailed += 1
+        s, p, o = triple
+        if p in _TYPES and not isinstance(s, Literal) and not _in_vocabulary(s) and not (
+                external and (s in external or o in external)):
+            key = (p, o)
+            if key not in by_pair:
+                by_pair[key] = filter_category(triple, external)
+            category = by_pair[key]
+        else:
+            category = filter_category(triple, external)
+        if category is None:
+            kept.append(triple)
+        else:
+            filtered[category] += 1
+    return kept, entailed, dict(sorted(filtered.items()))
+
+
 def closure(asserted: Graph, mode: str = "owlrl", engine: str = "owlrl",
             threshold: int = AUTO_THRESHOLD) -> Closure:
     """The triples that ``mode`` entails beyond ``asserted``, filtered, computed by ``engine``."""
@@ -405,21 +476,10 @@ def closure(asserted: Graph, mode: str = "owlrl", engine: str = "owlrl",
     start, cpu = time.perf_counter(), time.process_time()
     full, errors = entail(asserted, mode, chosen)
     seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu
+    kept, entailed, filtered = filter_closure(full, set(asserted), external_iris(asserted))
     inferred = Graph()
-    filtered: Counter[str] = Counter()
-    entailed = 0
-    given = set(asserted)
-    external = external_iris(asserted)
-    for triple in full:
-        if triple in given:
-            continue
-        entailed += 1
-        category = filter_category(triple, external)
-        if category is None:
-            inferred.add(triple)
-        else:
-            filtered[category] += 1
+    for triple in kept:
+        inferred.add(triple)
     for prefix, namespace in asserted.namespaces():
         inferred.bind(prefix, namespace, override=False)
-    return Closure(inferred, mode, chosen, entailed, dict(sorted(filtered.items())), seconds,
-                   cpu_seconds, errors)
+    return Closure(inferred, mode, chosen, entailed, filtered, seconds, cpu_seconds, errors)

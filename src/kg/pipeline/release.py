@@ -27,7 +27,7 @@ from rdflib import Graph
 
 from kg import __version__
 from kg.config import Config
-from kg.pipeline.load import discover_sources, shape_files
+from kg.pipeline.load import discover_sources, shape_files, takes_large_path
 from kg.store import Store, StoreError, open_store
 
 REPORT = "report.json"
@@ -46,7 +46,10 @@ def input_hash(config: Config) -> str:
     digest = hashlib.sha256()
     digest.update(f"kg {__version__}\nreasoning {config.reasoning}\nbase {config.base_iri}\n"
                   f"reasoner {config.reasoner}\n".encode())
-    files = [s.path for s in discover_sources(config)] + shape_files(config)
+    sources = discover_sources(config)
+    if takes_large_path(config, sources):
+        digest.update(b"build path large\n")
+    files = [s.path for s in sources] + shape_files(config)
     for path in sorted(files):
         digest.update(str(path.relative_to(config.root)).encode() + b"\0")
         digest.update(hashlib.sha256(path.read_bytes()).digest())

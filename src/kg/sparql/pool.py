@@ -1,6 +1,8 @@
 """A small pool of query processes per web worker, with a timeout that really stops the work.
 
-Processes are started ahead of need (never one per request) and reused. A job
+Processes are reused, never started per request: the first with the pool, the
+others in the background once it is ready (all at once, they would share the cores
+while the first query waits for one of them). A job
 that runs past its deadline gets its process killed (SIGKILL: the engine stops
 at once, its memory is freed) and a fresh process takes its place; the caller
 gets :class:`QueryTimeout`. Other requests keep being served by the other
@@ -64,6 +66,18 @@ class QueryProcess:
         (size,) = _HEADER.unpack(self._read(_HEADER.size, deadline))
         return pickle.loads(self._read(size, deadline))
 
+    @property
+    def said_ready(self) -> bool:
+        """Whether the process has opened its store: its ready message was read, or waits to
+        be (looked at for 50 ms, not read)."""
+        if self._ready:
+            return True
+        try:
+            readable, _, _ = select.select([self._out], [], [], 0.05)
+        except (OSError, ValueError):  # killed and closed meanwhile
+            return True
+        return bool(readable)
+
     def wait_ready(self) -> None:
         """Wait for the process to open the store: its start-up never counts against a query."""
         if not self._ready:
@@ -118,9 +132,29 @@ class QueryPool:
         self._started = 0
         self._lock = threading.Lock()
         self.pid = os.getpid()
-        # all started at once: a process takes a moment to import and open the store
-        for _ in range(self._size):
-            self._idle.put(self._start())
+        self._closed = False
+        first = self._start()
+        self._idle.put(first)
+        if self._size > 1:
+            threading.Thread(target=self._start_others, args=(first,), daemon=True).start()
+
+    def _start_others(self, first: QueryProcess) -> None:
+        """Start the rest of the pool once the first process has opened the store (or after
+        the start-up a process may take)."""
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while time.monotonic() < deadline and first.process.poll() is None and not first.said_ready:
+            pass
+        for _ in range(self._size - 1):
+            with self._lock:
+                if self._closed or self._started >= self._size:
+                    return
+            process = self._start()
+            with self._lock:
+                if not self._closed:
+                    self._idle.put(process)
+                    continue
+            process.stop()  # the pool closed while it started
+            return
 
     def _start(self) -> QueryProcess:
         with self._lock:
@@ -165,6 +199,8 @@ class QueryPool:
     def close(self) -> None:
         if os.getpid() != self.pid:
             return
+        with self._lock:
+            self._closed = True
         while True:
             try:
                 self._idle.get_nowait().stop()

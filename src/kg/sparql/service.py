@@ -24,6 +24,8 @@ from kg.sparql.pool import QueryPool, QueryProcessDied, QueryTimeout
 from kg.sparql.protocol import ProtocolError, ProtocolRequest
 from kg.sparql.runner import Job
 
+#: plans kept per web worker (all dropped when full)
+MAX_PLANS = 1024
 #: the response header that reports a result cut at ``max_result_rows``
 TRUNCATED_HEADER = "KG-Result-Truncated"
 
@@ -132,6 +134,7 @@ class QueryService:
         self.served = served
         self._pool: QueryPool | None = None
         self.cache = AnswerCache()
+        self._plans: dict[tuple[object, ...], Plan] = {}
         self._asserted = [iri for name, iri in config.graph_iris.items() if name != "inferred"]
 
     @property
@@ -154,6 +157,21 @@ class QueryService:
 
     def plan(self, request: ProtocolRequest, accept: str | None,
              format_param: str | None = None) -> Plan:
+        """The plan of ``request``; a request seen before (same text, format, graphs and
+        data generation) reuses its plan: no query text is scanned again."""
+        generation = self.served.current().number
+        key = (request.query, accept, format_param, tuple(request.default_graph_uris),
+               tuple(request.named_graph_uris), request.inference, request.timeout, generation)
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._plan(request, accept, format_param, generation)
+            if len(self._plans) >= MAX_PLANS:
+                self._plans.clear()
+            self._plans[key] = plan
+        return plan
+
+    def _plan(self, request: ProtocolRequest, accept: str | None, format_param: str | None,
+              generation: int) -> Plan:
         if request.query is None:
             raise ProtocolError(400, "the request has no 'query' parameter")
         refuse_remote_calls(request.query, self.config.allowed_services)
@@ -164,7 +182,6 @@ class QueryService:
             default, named = self._asserted, self._asserted
         job = Job(request.query, fmt.name, list(default), list(named),
                   self.config.max_result_rows)
-        generation = self.served.current().number
         key = "\0".join([self.served.release.id, str(generation), request.query, fmt.name,
                          " ".join(default), "|", " ".join(named),
                          str(self.config.max_result_rows)])

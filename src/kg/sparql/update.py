@@ -21,19 +21,18 @@ import fcntl
 import os
 import shutil
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 from rdflib import Graph
 
 from kg.config import Config
-from kg.pipeline.consistency import InconsistentGraph
-from kg.pipeline.load import load_shapes
-from kg.pipeline.meta import meta_graph
-from kg.pipeline.reason_cache import checked_closure
 from kg.pipeline.release import VALIDATION, VALIDATION_JSON, write_dataset, write_report
-from kg.pipeline.validate import ValidationReport, validate_graph
 from kg.sparql.dataset import ServedDataset
 from kg.store import QuerySyntaxError
+
+if TYPE_CHECKING:  # the pipeline's validation and reasoning load when an update comes
+    from kg.pipeline.validate import ValidationReport
 
 #: graphs an update may write besides the default graph (the data graph)
 WRITABLE = ("ontology", "links")
@@ -88,6 +87,12 @@ def _check(report: ValidationReport, stage: str) -> None:
 
 
 def apply_update(config: Config, served: ServedDataset, text: str) -> UpdateSummary:
+    from kg.pipeline.consistency import InconsistentGraph
+    from kg.pipeline.load import load_shapes
+    from kg.pipeline.meta import meta_graph
+    from kg.pipeline.reason_cache import checked_closure
+    from kg.pipeline.validate import validate_graph
+
     served.live_dir.mkdir(parents=True, exist_ok=True)
     with (served.live_dir / "lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
