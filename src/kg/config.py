@@ -7,6 +7,7 @@ every layer receives a :class:`Config`.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -97,42 +98,9 @@ class Config:
         """Settings from ``KG_*`` variables; keyword overrides win (the CLI's options)."""
         env = dict(os.environ if env is None else env)
         values: dict[str, object] = {}
-        if "KG_ROOT" in env:
-            values["root"] = Path(env["KG_ROOT"]).resolve()
-        if "KG_BASE_IRI" in env:
-            values["base_iri"] = env["KG_BASE_IRI"]
-        if "KG_RELEASE_DIR" in env:
-            values["release_dir"] = Path(env["KG_RELEASE_DIR"]).resolve()
-        if "KG_STORE" in env:
-            values["store"] = env["KG_STORE"]
-        if "KG_REASONING" in env:
-            values["reasoning"] = env["KG_REASONING"]
-        if "KG_REASONER" in env:
-            values["reasoner"] = env["KG_REASONER"]
-        if "KG_REASONER_THRESHOLD" in env:
-            values["reasoner_threshold"] = int(env["KG_REASONER_THRESHOLD"])
-        if "KG_QUERY_TIMEOUT" in env:
-            values["query_timeout"] = float(env["KG_QUERY_TIMEOUT"])
-        if "KG_MAX_RESULT_ROWS" in env:
-            values["max_result_rows"] = int(env["KG_MAX_RESULT_ROWS"])
-        if "KG_MAX_QUERY_BYTES" in env:
-            values["max_query_bytes"] = int(env["KG_MAX_QUERY_BYTES"])
-        if "KG_QUERY_PROCESSES" in env:
-            values["query_processes"] = int(env["KG_QUERY_PROCESSES"])
-        if "KG_ALLOWED_SERVICES" in env:
-            values["allowed_services"] = tuple(env["KG_ALLOWED_SERVICES"].split())
-        if "KG_CLIENT_CONCURRENCY" in env:
-            values["client_concurrency"] = int(env["KG_CLIENT_CONCURRENCY"])
-        if "KG_MAX_REQUEST_BYTES" in env:
-            values["max_request_bytes"] = int(env["KG_MAX_REQUEST_BYTES"])
-        if "KG_UPDATE_TOKEN" in env:
-            values["update_token"] = env["KG_UPDATE_TOKEN"] or None
-        if "KG_SHACL" in env:
-            values["shacl"] = env["KG_SHACL"]
-        if "KG_BUILD_PATH" in env:
-            values["build_path"] = env["KG_BUILD_PATH"]
-        if "KG_LARGE_INPUT_BYTES" in env:
-            values["large_input_bytes"] = int(env["KG_LARGE_INPUT_BYTES"])
+        for variable, (field_name, read) in ENVIRONMENT.items():
+            if variable in env:
+                values[field_name] = read(env[variable])
         values.update({k: v for k, v in overrides.items() if v is not None})
         config = cls(**values)  # type: ignore[arg-type]
         if not config.base_iri.endswith(("/", "#")):
@@ -150,3 +118,30 @@ class Config:
             raise ValueError(f"the build path must be auto, small or large, not "
                              f"{config.build_path!r}")
         return config
+
+
+def _path(text: str) -> Path:
+    return Path(text).resolve()
+
+
+#: the ``KG_*`` variables: the setting each one gives and how its text is read
+ENVIRONMENT: dict[str, tuple[str, Callable[[str], object]]] = {
+    "KG_ROOT": ("root", _path),
+    "KG_BASE_IRI": ("base_iri", str),
+    "KG_RELEASE_DIR": ("release_dir", _path),
+    "KG_STORE": ("store", str),
+    "KG_REASONING": ("reasoning", str),
+    "KG_REASONER": ("reasoner", str),
+    "KG_REASONER_THRESHOLD": ("reasoner_threshold", int),
+    "KG_QUERY_TIMEOUT": ("query_timeout", float),
+    "KG_MAX_RESULT_ROWS": ("max_result_rows", int),
+    "KG_MAX_QUERY_BYTES": ("max_query_bytes", int),
+    "KG_QUERY_PROCESSES": ("query_processes", int),
+    "KG_ALLOWED_SERVICES": ("allowed_services", lambda text: tuple(text.split())),
+    "KG_CLIENT_CONCURRENCY": ("client_concurrency", int),
+    "KG_MAX_REQUEST_BYTES": ("max_request_bytes", int),
+    "KG_UPDATE_TOKEN": ("update_token", lambda text: text or None),
+    "KG_SHACL": ("shacl", str),
+    "KG_BUILD_PATH": ("build_path", str),
+    "KG_LARGE_INPUT_BYTES": ("large_input_bytes", int),
+}
