@@ -15,7 +15,7 @@ from kg import formats
 from kg.config import GRAPH_NAMES, Config
 from kg.pipeline.build import BuildError, build
 from kg.pipeline.load import SourceError
-from kg.pipeline.release import ReleaseError, current_release
+from kg.pipeline.release import Release, ReleaseError, current_release
 from kg.store import QuerySyntaxError
 
 
@@ -133,6 +133,16 @@ def _table(variables: list[str], rows: list[tuple[Node | None, ...]]) -> str:
     return "\n".join(out)
 
 
+def _checked(release: Release) -> Release:
+    """The release if its files are whole; otherwise say what is wrong and exit 1."""
+    try:
+        release.check()
+    except ReleaseError as e:
+        _say(f"error: {e}")
+        sys.exit(1)
+    return release
+
+
 def _release_store(config: Config):  # type: ignore[no-untyped-def]
     """The current release (built first if there is none) and its store; exit 1 if broken."""
     release = current_release(config) or _build_or_exit(config).release
@@ -193,12 +203,7 @@ def info_command(ctx: click.Context) -> None:
     if release is None:
         _say(f"there is no release in {config.releases}; run `kg build`")
         sys.exit(1)
-    try:
-        release.check()
-    except ReleaseError as e:
-        _say(f"error: {e}")
-        sys.exit(1)
-    report = release.report
+    report = _checked(release).report
     t = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(release.dataset.stat().st_mtime))
     click.echo(f"release   {release.id}  ({release.path}, built {t})")
     click.echo(f"base IRI  {report['base_iri']}")
@@ -329,12 +334,7 @@ def why_command(ctx: click.Context, subject: str, predicate: str, object_: str,
     from kg.pipeline.explain import Explainer, TermError, parse_term, release_graphs
 
     config = _config(ctx)
-    release = current_release(config) or _build_or_exit(config).release
-    try:
-        release.check()
-    except ReleaseError as e:
-        _say(f"error: {e}")
-        sys.exit(1)
+    release = _checked(current_release(config) or _build_or_exit(config).release)
     report = release.report
     prefixes = report.get("prefixes", {})
     try:
