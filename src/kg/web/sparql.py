@@ -14,9 +14,11 @@ request, and ``If-None-Match`` gives a 304 without running the query.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hmac
 import re
+from collections.abc import Callable
 
 from flask import Blueprint, Response, current_app, render_template, request
 
@@ -94,18 +96,29 @@ def _read_protocol_request() -> ProtocolRequest:
     )
 
 
+def _protocol_errors(allow: str) -> Callable[[Callable[[], Response]], Callable[[], Response]]:
+    """A handler whose :class:`ProtocolError` becomes its status and message (with the
+    ``Allow`` header on a 405)."""
+    def decorate(handler: Callable[[], Response]) -> Callable[[], Response]:
+        @functools.wraps(handler)
+        def answer() -> Response:
+            try:
+                return handler()
+            except ProtocolError as e:
+                return _error(e.status, e.message, {"Allow": allow} if e.status == 405 else None)
+        return answer
+    return decorate
+
+
 @blueprint.route("/sparql", methods=_METHODS, provide_automatic_options=False)
+@_protocol_errors("GET, HEAD, POST, OPTIONS")
 def endpoint() -> Response:
-    try:
-        if request.method in ("GET", "HEAD") and not ({"query", "update"} & set(request.args)):
-            return _bare_get()
-        protocol_request = _read_protocol_request()
-        if protocol_request.update is not None:
-            return _update(protocol_request.update)
-        return _query(protocol_request)
-    except ProtocolError as e:
-        headers = {"Allow": "GET, HEAD, POST, OPTIONS"} if e.status == 405 else None
-        return _error(e.status, e.message, headers)
+    if request.method in ("GET", "HEAD") and not ({"query", "update"} & set(request.args)):
+        return _bare_get()
+    protocol_request = _read_protocol_request()
+    if protocol_request.update is not None:
+        return _update(protocol_request.update)
+    return _query(protocol_request)
 
 
 @blueprint.route("/sparql", methods=["OPTIONS"])
@@ -200,18 +213,15 @@ def _update(text: str) -> Response:
 
 
 @blueprint.route("/update", methods=_METHODS, provide_automatic_options=False)
+@_protocol_errors("POST, OPTIONS")
 def update_endpoint() -> Response:
-    try:
-        if request.method != "POST":
-            raise ProtocolError(405, "SPARQL Update is sent by POST")
-        protocol_request = _read_protocol_request()
-        if protocol_request.update is None:
-            raise ProtocolError(400, "send an update: POST 'update' as a form field or the "
-                                     "text as application/sparql-update")
-        return _update(protocol_request.update)
-    except ProtocolError as e:
-        headers = {"Allow": "POST, OPTIONS"} if e.status == 405 else None
-        return _error(e.status, e.message, headers)
+    if request.method != "POST":
+        raise ProtocolError(405, "SPARQL Update is sent by POST")
+    protocol_request = _read_protocol_request()
+    if protocol_request.update is None:
+        raise ProtocolError(400, "send an update: POST 'update' as a form field or the "
+                                 "text as application/sparql-update")
+    return _update(protocol_request.update)
 
 
 @blueprint.route("/update", methods=["OPTIONS"])
@@ -239,17 +249,14 @@ def _target_graph() -> str | None:
 
 @blueprint.route("/rdf-graph-store", methods=_METHODS,
                  provide_automatic_options=False)
+@_protocol_errors("GET, HEAD, PUT, POST, DELETE, OPTIONS")
 def graph_store() -> Response:
-    try:
-        graph = _target_graph()
-        if request.method in ("GET", "HEAD"):
-            return _read_graph(graph)
-        if request.method in ("PUT", "POST", "DELETE"):
-            return _write_graph(graph)
-        raise ProtocolError(405, f"method {request.method} is not allowed on the graph store")
-    except ProtocolError as e:
-        headers = {"Allow": "GET, HEAD, PUT, POST, DELETE, OPTIONS"} if e.status == 405 else None
-        return _error(e.status, e.message, headers)
+    graph = _target_graph()
+    if request.method in ("GET", "HEAD"):
+        return _read_graph(graph)
+    if request.method in ("PUT", "POST", "DELETE"):
+        return _write_graph(graph)
+    raise ProtocolError(405, f"method {request.method} is not allowed on the graph store")
 
 
 @blueprint.route("/rdf-graph-store", methods=["OPTIONS"])
