@@ -46,7 +46,7 @@ from kg.pipeline.load import (
 from kg.pipeline.meta import Statistics, describe_release, example_resources
 from kg.pipeline.reason import entail, filter_closure
 from kg.pipeline.validate import ValidationReport, shape_statistics, validate_graph
-from kg.store.oxigraph import to_rdflib
+from kg.store.oxigraph import from_rdflib, graph_to_rdflib, to_rdflib
 
 Progress = Callable[[str], None]
 Triple = tuple[Node, Node, Node]
@@ -118,14 +118,7 @@ class _Terms:
 def _nt(term: Node) -> str:
     if isinstance(term, URIRef):
         return f"<{term}>"
-    if isinstance(term, BNode):
-        return f"_:{term}"
-    assert isinstance(term, Literal)
-    if term.language:
-        return str(ox.Literal(str(term), language=term.language))
-    if term.datatype is not None:
-        return str(ox.Literal(str(term), datatype=ox.NamedNode(term.datatype)))
-    return str(ox.Literal(str(term)))
+    return str(from_rdflib(term))
 
 
 def nquads(triples: Sequence[Triple], graph: str) -> Iterator[str]:
@@ -220,10 +213,7 @@ def _no_shape_applies(shapes: Graph) -> ValidationReport:
 
 
 def _graph_of(store: ox.Store, graph: str) -> Graph:
-    g = Graph()
-    for q in store.quads_for_pattern(None, None, None, ox.NamedNode(graph)):
-        g.add((to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object)))  # type: ignore[arg-type]
-    return g
+    return graph_to_rdflib(store, ox.NamedNode(graph))
 
 
 def build_large(config: Config, digest: str, say: Progress) -> rel.Release:

@@ -50,7 +50,7 @@ from pyshacl.rdfutil import clone_blank_node
 from rdflib import OWL, RDF, RDFS, SH, BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
-from kg.store.oxigraph import to_rdflib
+from kg.store.oxigraph import from_rdflib, to_rdflib
 
 #: shapes that point to other shapes: those are evaluated inside their parent, by pySHACL
 _SHAPE_REFERENCES = (SH.property, SH.node, SH["not"], SH.qualifiedValueShape)
@@ -196,20 +196,6 @@ def sparql_constraints(shapes: Graph) -> tuple[Graph, list[SparqlConstraint]]:
 
 # ---------------------------------------------------------------- the data in Oxigraph
 
-def _to_ox(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
-    if isinstance(term, URIRef):
-        return ox.NamedNode(str(term))
-    if isinstance(term, BNode):
-        return ox.BlankNode(str(term))
-    if isinstance(term, Literal):
-        if term.language:
-            return ox.Literal(str(term), language=term.language)
-        if term.datatype is not None:
-            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
-        return ox.Literal(str(term))
-    raise TypeError(f"unsupported term {term!r}")
-
-
 class DataStore:
     """The data graph in an in-memory Oxigraph store, with the way back to its own terms."""
 
@@ -220,7 +206,8 @@ class DataStore:
         #: the focus nodes each target query selected
         self.targets: dict[str, list[object]] = {}
         triples = list(data)
-        self.store.extend(ox.Quad(_to_ox(s), _to_ox(p), _to_ox(o)) for s, p, o in triples)
+        self.store.extend(ox.Quad(from_rdflib(s), from_rdflib(p), from_rdflib(o))
+                          for s, p, o in triples)
         self._literals = self._canonical_literals({o for _, _, o in triples
                                                    if isinstance(o, Literal) and o.datatype})
 
@@ -231,7 +218,7 @@ class DataStore:
         scratch = ox.Store()
         ordered = sorted(literals, key=lambda lit: (str(lit.datatype), str(lit)))
         predicate = ox.NamedNode("urn:kg:literal")
-        scratch.extend(ox.Quad(ox.NamedNode(f"urn:kg:literal:{i}"), predicate, _to_ox(lit))
+        scratch.extend(ox.Quad(ox.NamedNode(f"urn:kg:literal:{i}"), predicate, from_rdflib(lit))
                        for i, lit in enumerate(ordered))
         found: dict[Literal, list[Literal]] = {}
         for row in scratch.query("SELECT ?s ?o WHERE { ?s <urn:kg:literal> ?o }"):
@@ -299,15 +286,15 @@ def focus_nodes(store: DataStore, shapes: Graph, shape: Node) -> list[object]:
     for cls in classes:
         found.update(dict.fromkeys(_select_nodes(store, (
             f"SELECT DISTINCT ?this WHERE {{ ?this <{RDF.type}>/<{RDFS.subClassOf}>* "
-            f"{_to_ox(cls)} }}"))))
+            f"{from_rdflib(cls)} }}"))))
     for node in shapes.objects(shape, SH.targetNode):
-        found[_to_ox(node)] = None
+        found[from_rdflib(node)] = None
     for predicate in shapes.objects(shape, SH.targetSubjectsOf):
         found.update(dict.fromkeys(_select_nodes(
-            store, f"SELECT DISTINCT ?this WHERE {{ ?this {_to_ox(predicate)} ?o }}")))
+            store, f"SELECT DISTINCT ?this WHERE {{ ?this {from_rdflib(predicate)} ?o }}")))
     for predicate in shapes.objects(shape, SH.targetObjectsOf):
         found.update(dict.fromkeys(_select_nodes(
-            store, f"SELECT DISTINCT ?this WHERE {{ ?s {_to_ox(predicate)} ?this }}")))
+            store, f"SELECT DISTINCT ?this WHERE {{ ?s {from_rdflib(predicate)} ?this }}")))
     for target in shapes.objects(shape, SH.target):
         query = _sparql_target_query(shapes, target)
         if query is not None:
@@ -343,7 +330,7 @@ def constraint_results(constraint: SparqlConstraint, store: DataStore, focus: ob
     """The results of ``constraint`` for one focus node, as pySHACL makes them."""
     bindings: dict[ox.Variable, object] = {_THIS: focus}
     if constraint.uses_current_shape:
-        bindings[_CURRENT_SHAPE] = _to_ox(constraint.shape)
+        bindings[_CURRENT_SHAPE] = from_rdflib(constraint.shape)
     focus_node = store.term(focus)
     assert focus_node is not None
     seen: set[tuple[tuple[str, Node | None], ...]] = set()

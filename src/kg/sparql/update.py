@@ -30,6 +30,7 @@ from kg.config import Config
 from kg.pipeline.release import VALIDATION, VALIDATION_JSON, write_dataset, write_report
 from kg.sparql.dataset import ServedDataset
 from kg.store import QuerySyntaxError
+from kg.store.oxigraph import graph_to_rdflib
 
 if TYPE_CHECKING:  # the pipeline's validation and reasoning load when an update comes
     from kg.pipeline.validate import ValidationReport
@@ -59,13 +60,6 @@ class UpdateSummary:
         return (f"update applied: generation {self.generation}; asserted triples "
                 f"{self.asserted_before} -> {self.asserted_after}; "
                 f"inferred graph recomputed ({self.inferred} triples)")
-
-
-def _to_rdflib(store: ox.Store, graph: ox.NamedNode | ox.DefaultGraph) -> Graph:
-    g = Graph()
-    g.parse(data=store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=graph).decode("utf-8"),
-            format="nt")
-    return g
 
 
 def _working_copy(config: Config, dataset: ox.Store) -> ox.Store:
@@ -115,9 +109,9 @@ def apply_update(config: Config, served: ServedDataset, text: str) -> UpdateSumm
                                       f"{', '.join(stray)}; an update may change the default "
                                       "graph (the data graph) and the graphs "
                                       f"{', '.join(sorted(allowed))}")
-        graphs = {"data": _to_rdflib(work, ox.DefaultGraph())}
+        graphs = {"data": graph_to_rdflib(work, ox.DefaultGraph())}
         for name in WRITABLE:
-            graphs[name] = _to_rdflib(work, ox.NamedNode(config.graph_iri(name)))
+            graphs[name] = graph_to_rdflib(work, ox.NamedNode(config.graph_iri(name)))
         asserted = graphs["ontology"] + graphs["data"] + graphs["links"]
         shapes = load_shapes(config)
         checked = validate_graph(asserted, shapes, graphs["ontology"], engine=config.shacl)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 import pyoxigraph as ox
-from rdflib import BNode, Literal, URIRef
+from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
 from kg.formats import by_name, for_kind, rdf_formats
@@ -38,6 +38,29 @@ def to_rdflib(term: object) -> Node | None:
             return Literal(term.value)
         return Literal(term.value, datatype=URIRef(term.datatype.value))
     raise TypeError(f"unsupported term {term!r}")
+
+
+def from_rdflib(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    """The Oxigraph term of an rdflib term (the inverse of :func:`to_rdflib`)."""
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, BNode):
+        return ox.BlankNode(str(term))
+    if isinstance(term, Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        if term.datatype is not None:
+            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+        return ox.Literal(str(term))
+    raise TypeError(f"unsupported term {term!r}")
+
+
+def graph_to_rdflib(store: ox.Store, graph: ox.NamedNode | ox.DefaultGraph) -> Graph:
+    """One graph of an Oxigraph store as an rdflib graph (blank nodes keep their ids)."""
+    g = Graph()
+    for q in store.quads_for_pattern(None, None, None, graph):
+        g.add((to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object)))  # type: ignore[arg-type]
+    return g
 
 
 class OxigraphResult:
