@@ -45,6 +45,7 @@ from kg.pipeline.load import (
 )
 from kg.pipeline.meta import Statistics, describe_release, example_resources
 from kg.pipeline.reason import entail, filter_closure
+from kg.pipeline.shacl_sparql import target_queries, targeting_shapes
 from kg.pipeline.validate import ValidationReport, shape_statistics, validate_graph
 from kg.store.oxigraph import from_rdflib, graph_to_rdflib, to_rdflib
 
@@ -175,31 +176,23 @@ def store_statistics(store: ox.Store, config: Config, names: Sequence[str]) -> S
 
 
 def focus_nodes(store: ox.Store, shapes: Graph) -> int:
-    """How many focus nodes the shapes' targets select in the store (every named graph):
-    sh:targetNode, sh:targetClass (and a shape that is a class itself) through
-    rdfs:subClassOf*, sh:targetSubjectsOf, sh:targetObjectsOf. A target of another kind
-    (SPARQL-based) counts as one focus node: the shapes must then be run."""
-    rdfs = "http://www.w3.org/2000/01/rdf-schema#"
-    rdf_type = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-    classes = {o for o in shapes.objects(None, URIRef(_SH + "targetClass"))}
-    classes |= {s for s in shapes.subjects(URIRef(rdf_type), URIRef(_SH + "NodeShape"))
-                if (s, URIRef(rdf_type), URIRef(rdfs + "Class")) in shapes
-                or (s, URIRef(rdf_type), URIRef("http://www.w3.org/2002/07/owl#Class"))
-                in shapes}
-    patterns = [f"{{ VALUES ?c {{ {' '.join(c.n3() for c in classes)} }} "
-                f"GRAPH ?g {{ ?x a ?t }} GRAPH ?h {{ ?t <{rdfs}subClassOf>* ?c }} }}"
-                if classes else ""]
-    patterns += [f"{{ GRAPH ?g {{ ?x {p.n3()} ?o }} }}"
-                 for p in shapes.objects(None, URIRef(_SH + "targetSubjectsOf"))]
-    patterns += [f"{{ GRAPH ?g {{ ?o {p.n3()} ?x }} }}"
-                 for p in shapes.objects(None, URIRef(_SH + "targetObjectsOf"))]
-    patterns += [f"{{ GRAPH ?g {{ {n.n3()} ?p ?o }} BIND({n.n3()} AS ?x) }}"
-                 for n in shapes.objects(None, URIRef(_SH + "targetNode"))]
-    patterns = [p for p in patterns if p]
-    found = _count(store, f"SELECT (COUNT(DISTINCT ?x) AS ?n) {{ {' UNION '.join(patterns)} }}"
-                   ) if patterns else 0
-    other = sum(1 for _ in shapes.objects(None, URIRef(_SH + "target")))
-    return found + other
+    """How many focus nodes the shapes' targets select in the store (every named graph),
+    by the same target queries as the validation (kg.pipeline.shacl_sparql); a
+    ``sh:targetNode`` counts when the store says something about it, a target of a kind
+    not evaluated here counts as one focus node: the shapes must then be run."""
+    found: set[str] = set()
+    other = 0
+    for shape in targeting_shapes(shapes):
+        found.update(str(from_rdflib(node))
+                     for node in shapes.objects(shape, URIRef(_SH + "targetNode"))
+                     if store.query(f"ASK {{ {from_rdflib(node)} ?p ?o }}",
+                                    use_default_graph_as_union=True))
+        for query in target_queries(shapes, shape):
+            found.update(str(row["this"]) for row in store.query(  # type: ignore[union-attr]
+                query, use_default_graph_as_union=True))
+        other += sum(1 for t in shapes.objects(shape, URIRef(_SH + "target"))
+                     if (t, URIRef(_SH + "select"), None) not in shapes)
+    return len(found) + other
 
 
 def _no_shape_applies(shapes: Graph) -> ValidationReport:

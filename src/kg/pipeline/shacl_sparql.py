@@ -277,28 +277,39 @@ def resolve_sparql_targets(shapes: Graph, store: DataStore) -> None:
             shapes.add((shape, SH.targetNode, store.term(node)))
 
 
-def focus_nodes(store: DataStore, shapes: Graph, shape: Node) -> list[object]:
-    """The focus nodes of ``shape`` by its own targets (SHACL §2.1.3), without duplicates."""
-    found: dict[object, None] = {}
+def target_queries(shapes: Graph, shape: Node) -> Iterator[str]:
+    """SELECT queries of ?this for the targets of ``shape`` other than ``sh:targetNode``
+    (SHACL §2.1.3): class targets through ``rdf:type/rdfs:subClassOf*``, the implicit
+    class target, subjects-of, objects-of and active SPARQL-based targets."""
     classes = list(shapes.objects(shape, SH.targetClass))
     if (shape, RDF.type, RDFS.Class) in shapes:
         classes.append(shape)
     for cls in classes:
-        found.update(dict.fromkeys(_select_nodes(store, (
-            f"SELECT DISTINCT ?this WHERE {{ ?this <{RDF.type}>/<{RDFS.subClassOf}>* "
-            f"{from_rdflib(cls)} }}"))))
-    for node in shapes.objects(shape, SH.targetNode):
-        found[from_rdflib(node)] = None
+        yield (f"SELECT DISTINCT ?this WHERE {{ ?this <{RDF.type}>/<{RDFS.subClassOf}>* "
+               f"{from_rdflib(cls)} }}")
     for predicate in shapes.objects(shape, SH.targetSubjectsOf):
-        found.update(dict.fromkeys(_select_nodes(
-            store, f"SELECT DISTINCT ?this WHERE {{ ?this {from_rdflib(predicate)} ?o }}")))
+        yield f"SELECT DISTINCT ?this WHERE {{ ?this {from_rdflib(predicate)} ?o }}"
     for predicate in shapes.objects(shape, SH.targetObjectsOf):
-        found.update(dict.fromkeys(_select_nodes(
-            store, f"SELECT DISTINCT ?this WHERE {{ ?s {from_rdflib(predicate)} ?this }}")))
+        yield f"SELECT DISTINCT ?this WHERE {{ ?s {from_rdflib(predicate)} ?this }}"
     for target in shapes.objects(shape, SH.target):
         query = _sparql_target_query(shapes, target)
         if query is not None:
-            found.update(dict.fromkeys(_select_nodes(store, query)))
+            yield query
+
+
+def targeting_shapes(shapes: Graph) -> set[Node]:
+    """The shapes that have targets (explicit, or the implicit class target)."""
+    found = {shape for predicate in _TARGETS for shape in shapes.subjects(predicate)}
+    return found | {shape for shape in shapes.subjects(RDF.type, RDFS.Class)
+                    if (shape, RDF.type, SH.NodeShape) in shapes}
+
+
+def focus_nodes(store: DataStore, shapes: Graph, shape: Node) -> list[object]:
+    """The focus nodes of ``shape`` by its own targets (SHACL §2.1.3), without duplicates."""
+    found: dict[object, None] = dict.fromkeys(
+        from_rdflib(node) for node in shapes.objects(shape, SH.targetNode))
+    for query in target_queries(shapes, shape):
+        found.update(dict.fromkeys(_select_nodes(store, query)))
     return list(found)
 
 
