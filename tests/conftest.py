@@ -16,7 +16,7 @@ import requests
 
 from kg.config import Config
 from kg.pipeline.build import build
-from kg.pipeline.release import Release
+from kg.pipeline.release import Version
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -49,7 +49,7 @@ def config(release_dir: Path) -> Config:
 
 
 @pytest.fixture(scope="session")
-def release(config: Config) -> Release:
+def release(config: Config) -> Version:
     return build(config).release
 
 
@@ -62,10 +62,13 @@ def project(tmp_path: Path) -> Path:
 
 
 class Server:
-    def __init__(self, url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    def __init__(self, url: str, process: subprocess.Popen[bytes], log: Path,
+                 releases: Path) -> None:
         self.url = url
         self.process = process
         self.log = log
+        #: the release folder it serves
+        self.releases = releases
 
     def get(self, path: str, **kwargs: object) -> requests.Response:
         kwargs.setdefault("timeout", 180)
@@ -77,7 +80,10 @@ class Server:
 
 
 def start_server(release_dir: Path, *extra: str, store: str = "oxigraph",
-                 env: dict[str, str] | None = None, log: Path) -> Server:
+                 env: dict[str, str] | None = None, log: Path,
+                 startup: float = 120) -> Server:
+    """``kg serve`` in a process of its own; waits up to ``startup`` seconds for /health
+    (a server on an empty release folder builds first)."""
     port = free_port()
     out = log.open("wb")
     process = subprocess.Popen(
@@ -87,19 +93,19 @@ def start_server(release_dir: Path, *extra: str, store: str = "oxigraph",
         start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + startup
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"the server exited with {process.returncode}:\n"
                                + log.read_text(errors="replace"))
         try:
             if requests.get(url + "/health", timeout=10).status_code == 200:
-                return Server(url, process, log)
+                return Server(url, process, log, release_dir)
         except requests.RequestException:
             pass
         time.sleep(0.2)
     stop_server(process)
-    raise RuntimeError("the server did not answer /health within 120 s:\n"
+    raise RuntimeError(f"the server did not answer /health within {startup:g} s:\n"
                        + log.read_text(errors="replace"))
 
 
@@ -116,7 +122,7 @@ def stop_server(process: subprocess.Popen[bytes]) -> None:
 
 
 @pytest.fixture(scope="session")
-def server(release: Release, release_dir: Path,
+def server(release: Version, release_dir: Path,
            tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """The real server process (gunicorn, 2 workers) on a free port, serving the real graph."""
     log = tmp_path_factory.mktemp("server") / "server.log"
@@ -146,12 +152,12 @@ def ld_config(ld_project: Path) -> Config:
 
 
 @pytest.fixture(scope="session")
-def ld_release(ld_config: Config) -> Release:
+def ld_release(ld_config: Config) -> Version:
     return build(ld_config).release
 
 
 @pytest.fixture(scope="session")
-def ld_server(ld_release: Release, ld_config: Config,
+def ld_server(ld_release: Version, ld_config: Config,
               tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """The real server process serving the real graph plus the Linked Data fixtures."""
     log = tmp_path_factory.mktemp("ld-server") / "server.log"

@@ -17,7 +17,7 @@ from rdflib import OWL, RDF, Dataset, Graph, URIRef
 from kg.config import Config
 from kg.pipeline.build import build
 from kg.pipeline.dumps import read_manifest
-from kg.pipeline.release import current_release
+from kg.pipeline.release import Releases
 
 PARSERS = {"nquads": "nquads", "trig": "trig", "turtle": "turtle", "ntriples": "nt",
            "jsonld": "json-ld", "rdfxml": "xml"}
@@ -143,9 +143,9 @@ def test_kg_dump_one_graph_to_stdout(ld_config: Config) -> None:
                     "dump", "--format", "ntriples", "--graph", "ontology")
     assert result.returncode == 0, result.stderr
     graph = Graph().parse(data=result.stdout, format="nt")
-    release = current_release(ld_config)
+    release = Releases.of(ld_config).current()
     assert release is not None
-    assert len(graph) == release.report["triples"]["ontology"]
+    assert len(graph) == release.report.triples["ontology"]
     assert (URIRef("https://w3id.org/kazkor/ontology"), RDF.type, OWL.Ontology) in graph
     assert not any(str(s).startswith("https://w3id.org/kazkor/id/") for s in graph.subjects())
 

@@ -3,9 +3,10 @@
 import pytest
 
 from kg import formats
-from kg.sparql.negotiate import choose, query_form, result_kind
+from kg.sparql.negotiate import choose
 from kg.sparql.protocol import ProtocolError
 from kg.sparql.service import select_format
+from kg.sparqltext import SparqlSyntaxError, inspect
 
 RESULTS = formats.for_kind("results")
 
@@ -48,26 +49,36 @@ def test_nothing_acceptable_gives_none():
      "CONSTRUCT"),
     ("ask { ?s ?p 'SELECT' }", "ASK"),
     ("DESCRIBE <http://x>", "DESCRIBE"),
-    ("nonsense", None),
 ])
 def test_query_form(query, form):
-    assert query_form(query) == form
+    assert inspect(query).form == form
+
+
+def test_a_text_that_is_no_query_is_refused():
+    with pytest.raises(SparqlSyntaxError):
+        inspect("nonsense")
+
+
+def test_every_format_says_which_query_forms_it_carries():
+    for fmt in formats.FORMATS:
+        assert fmt.forms in (formats.SOLUTION_FORMS, formats.GRAPH_FORMS)
+        assert fmt.rdflib and fmt.oxigraph is not None
+    assert [f.name for f in formats.for_form("ASK")] == [f.name for f in RESULTS]
 
 
 def test_graph_results_negotiate_rdf_formats():
-    assert result_kind("CONSTRUCT") == "rdf"
-    assert select_format("CONSTRUCT WHERE {?s ?p ?o}", None, None).name == "turtle"
-    assert select_format("DESCRIBE <x>", "application/n-triples", None).name == "ntriples"
+    assert select_format("CONSTRUCT", None, None).name == "turtle"
+    assert select_format("DESCRIBE", "application/n-triples", None).name == "ntriples"
 
 
 def test_format_parameter_wins_and_is_checked():
-    assert select_format("SELECT * {}", "application/sparql-results+xml", "csv").name == "csv"
+    assert select_format("SELECT", "application/sparql-results+xml", "csv").name == "csv"
     with pytest.raises(ProtocolError) as e:
-        select_format("SELECT * {}", None, "turtle")
+        select_format("SELECT", None, "turtle")
     assert e.value.status == 400
 
 
 def test_unacceptable_accept_is_406():
     with pytest.raises(ProtocolError) as e:
-        select_format("SELECT * {}", "image/png", None)
+        select_format("SELECT", "image/png", None)
     assert e.value.status == 406

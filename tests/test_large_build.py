@@ -21,7 +21,7 @@ from test_lubm import LUBM, canonical
 
 from kg.config import Config
 from kg.pipeline.build import build
-from kg.pipeline.release import Release, current_release
+from kg.pipeline.release import Releases, Version
 from kg.store.oxigraph import to_rdflib
 
 pytestmark = [
@@ -44,7 +44,7 @@ def _project(root: Path, data: str = "lubm1.nt.gz", shapes: tuple[str, ...] = ()
     return root
 
 
-def _graphs(release: Release) -> dict[str, set[tuple[Node, Node, Node]]]:
+def _graphs(release: Version) -> dict[str, set[tuple[Node, Node, Node]]]:
     graphs: dict[str, set[tuple[Node, Node, Node]]] = {}
     for quad in ox.parse(path=str(release.dataset), format=ox.RdfFormat.N_QUADS):
         graphs.setdefault(quad.graph_name.value, set()).add(
@@ -70,9 +70,9 @@ def test_large_path_reports_progress_and_what_it_did(both):
                  "reasoning: consistent", "indexing:", "writing:"):
         assert step in stderr
     report = large.report
-    assert report["build_path"] == "large"
-    assert report["closure"]["engine"] == "reasonable"
-    validation = report["validation"]["after_reasoning"]
+    assert report.build_path == "large"
+    assert report.closure["engine"] == "reasonable"
+    validation = report.validation["after_reasoning"]
     assert validation["conforms"] is True
     assert validation["note"].startswith("no shape applies (")
     assert validation["note"].endswith(" shapes, 0 focus nodes)")
@@ -109,19 +109,19 @@ def test_large_release_has_its_dump_and_description(both):
     _, large, _ = both
     manifest = json.loads((large.path / "dumps" / "dumps.json").read_text())
     assert [d["format"] for d in manifest["dumps"]] == ["nquads"]
-    assert manifest["dumps"][0]["statements"] == large.report["triples"]["total"]
+    assert manifest["dumps"][0]["statements"] == large.report.triples["total"]
     store = large.open_store("oxigraph")
     void = ("PREFIX void: <http://rdfs.org/ns/void#> "
             "SELECT ?n WHERE { GRAPH ?g { ?d void:triples ?n ; void:dataDump ?dump } }")
     rows = list(store.query(void).rows())
     assert rows and int(rows[0][0]) == sum(
-        large.report["triples"][n] for n in ("ontology", "data", "links", "inferred"))
+        large.report.triples[n] for n in ("ontology", "data", "links", "inferred"))
 
 
 def test_size_chooses_the_large_path(tmp_path: Path):
     root = _project(tmp_path, shapes=SHAPES)
     config = Config(root=root, large_input_bytes=1_000_000)
-    assert build(config).release.report.get("build_path") == "large"
+    assert build(config).release.report.build_path == "large"
 
 
 def test_a_shape_with_focus_nodes_is_validated(tmp_path: Path):

@@ -70,7 +70,7 @@ def lubm_release(tmp_path_factory: pytest.TempPathFactory):
 
 def test_lubm1_answer_counts(lubm_release):
     config, release = lubm_release
-    assert release.report["closure"]["engine"] == "reasonable"
+    assert release.report.closure["engine"] == "reasonable"
     with (LUBM / "answers-lubm1.tsv").open() as f:
         expected = {row["query"]: int(row["count"]) for row in csv.DictReader(f, delimiter="\t")}
     assert len(expected) == 14

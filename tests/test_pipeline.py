@@ -10,7 +10,7 @@ from kg.config import Config
 from kg.pipeline.build import BuildError, build
 from kg.pipeline.load import SourceError, discover_sources, load_sources
 from kg.pipeline.reason import closure
-from kg.pipeline.release import ReleaseError, current_release
+from kg.pipeline.release import ReleaseError, Releases
 
 KKO = "https://w3id.org/kazkor/ontology#"
 KKID = "https://w3id.org/kazkor/id/"
@@ -25,15 +25,15 @@ def test_sources_go_to_their_graphs(config):
 
 def test_release_is_complete(release):
     report = release.report
-    assert report["complete"] is True
-    assert report["validation"]["after_reasoning"]["violations"] == 0
+    assert report.complete is True
+    assert report.validation["after_reasoning"]["violations"] == 0
     for name in ("ontology", "data", "inferred", "meta"):
-        assert report["triples"][name] > 0
-    assert report["triples"]["total"] == sum(
-        v for k, v in report["triples"].items() if k != "total")
-    assert set(report["timings_seconds"]) >= {"load", "reason", "total"}
-    assert all(len(h) == 64 for h in report["inputs"].values())
-    assert release.dataset.read_text().count("\n") == report["triples"]["total"]
+        assert report.triples[name] > 0
+    assert report.triples["total"] == sum(
+        v for k, v in report.triples.items() if k != "total")
+    assert set(report.timings_seconds) >= {"load", "reason", "total"}
+    assert all(len(h) == 64 for h in report.inputs.values())
+    assert release.dataset.read_text().count("\n") == report.triples["total"]
 
 
 def test_inferred_graph_holds_only_new_triples(release, config):
@@ -75,8 +75,8 @@ def test_failed_build_keeps_the_previous_release(project: Path, tmp_path: Path):
     (project / "data" / "ttl" / "agreements.ttl").write_text("this is not turtle")
     with pytest.raises(SourceError):
         build(config)
-    assert current_release(config).path == first.path
-    current_release(config).check()
+    assert Releases.of(config).current().path == first.path
+    Releases.of(config).current().check()
 
 
 def test_violation_stops_the_build_with_a_readable_report(project: Path, tmp_path: Path):
@@ -94,7 +94,7 @@ def test_violation_stops_the_build_with_a_readable_report(project: Path, tmp_pat
     assert "declaration-1995" in v.focus_node
     assert v.path == "kko:party"
     assert "two parties" in v.message
-    assert current_release(config) is None
+    assert Releases.of(config).current() is None
 
 
 def test_truncated_release_is_detected(project: Path, tmp_path: Path):

@@ -17,7 +17,7 @@ from kg.pipeline.build import BuildError, build
 from kg.pipeline.explain import Explainer, Step, parse_term, release_graphs
 from kg.pipeline.load import SourceError, load_sources
 from kg.pipeline.reason import closure, filter_category
-from kg.pipeline.release import current_release
+from kg.pipeline.release import Releases
 
 FIXTURES = ROOT / "tests" / "fixtures" / "reasoning"
 PREFIXES = {"ex": "http://example.org/", "kkid": "https://w3id.org/kazkor/id/",
@@ -116,7 +116,7 @@ def test_the_closure_is_clean(release, config: Config):
                    for s, p, o in inferred)
     for name in ("ontology", "data", "links"):
         assert not any(t in graphs[name] for t in inferred), f"{name} triples duplicated"
-    stats = release.report["closure"]
+    stats = release.report.closure
     assert stats["inferred"] == len(inferred)
     assert stats["entailed_new"] == stats["inferred"] + stats["filtered_total"]
 
@@ -155,7 +155,7 @@ def test_inconsistency_stops_the_build(tmp_path: Path, name: str, engine: str):
     assert "inconsistent" in message and "previous release stays served" in message
     for words in CLASHES[name]:
         assert words in message
-    assert current_release(config) is None
+    assert Releases.of(config).current() is None
     assert not list((config.releases / "cache").glob("*.nt"))
 
 
@@ -179,8 +179,8 @@ def test_closure_is_cached_across_a_shapes_change(project: Path, tmp_path: Path)
     two = build(config, progress=second.append).release
     assert two.path != one.path
     assert any("reused from the cache" in m for m in second)
-    assert two.report["closure"]["cached"] is True
-    assert two.report["triples"]["inferred"] == one.report["triples"]["inferred"]
+    assert two.report.closure["cached"] is True
+    assert two.report.triples["inferred"] == one.report.triples["inferred"]
     data = project / "data" / "ttl" / "places.ttl"
     data.write_text(data.read_text() + "\nkkid:almaty a kko:City .\n")
     third: list[str] = []
@@ -194,7 +194,7 @@ def test_closure_is_cached_across_a_shapes_change(project: Path, tmp_path: Path)
 def explainer(release, config: Config) -> Explainer:
     graphs = release_graphs(release.dataset, config.graph_iris)
     return Explainer({n: graphs[n] for n in ("ontology", "data", "links")}, graphs["inferred"],
-                     release.report["prefixes"])
+                     release.report.prefixes)
 
 
 def _leaves(step: Step) -> list[Step]:
@@ -333,7 +333,7 @@ def test_ntriples_gzip_and_rdfxml_sources(tmp_path: Path):
                 '"Almaty"@en .\n')
     config = Config(root=tmp_path, release_dir=tmp_path / "rel")
     release = build(config).release
-    assert release.report["triples"] | {"meta": 0, "total": 0} == {
+    assert release.report.triples | {"meta": 0, "total": 0} == {
         "ontology": 1, "data": 1, "links": 1, "inferred": 1, "meta": 0, "total": 0}
     (tmp_path / "data" / "nt" / "broken.nt").write_text("<http://example.org/a> <b> .\n")
     with pytest.raises(SourceError) as e:

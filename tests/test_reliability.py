@@ -19,7 +19,7 @@ import requests
 from bench.load import costly_phase_passed, process_tree, run_phase, workload
 from tests.conftest import Server, start_server, stop_server
 
-from kg.pipeline.release import DATASET, Release
+from kg.pipeline.release import DATASET, Version
 
 BASE = "https://w3id.org/kazkor/"
 TOKEN = "reliability-token"
@@ -230,7 +230,7 @@ def _remove_index(release: Path) -> str:
 def test_a_broken_release_is_detected_at_start_and_rebuilt(release, release_dir: Path,
                                                            tmp_path: Path, damage):
     releases = copy_releases(release_dir, tmp_path)
-    served = Release((releases / "current").resolve())
+    served = Version((releases / "current").resolve())
     said = damage(served.path)
     # a half-written release beside it: a staging folder with a partial dataset
     staging = releases / f".tmp-{served.id}-12345"
@@ -243,7 +243,7 @@ def test_a_broken_release_is_detected_at_start_and_rebuilt(release, release_dir:
         assert said in text and "building the release again" in text, text
         health = server.get("/health").json()
         assert served.id in str(health)
-        Release((releases / "current").resolve()).check()
+        Version((releases / "current").resolve()).check()
         assert (releases / "current").resolve() == served.path
         assert BASE + "id/kazakhstan" in countries(server)
     finally:

@@ -18,7 +18,7 @@ from tests.conftest import free_port, run_kg, start_server, stop_server
 
 from kg.config import Config
 from kg.pipeline.publish import Target, publish_release
-from kg.pipeline.release import Release
+from kg.pipeline.release import Version
 from kg.store import QuerySyntaxError, StoreError, StoreUnavailable, open_store
 from kg.store.remote import RemoteStore
 from kg.store.virtuoso import private_ini
@@ -72,21 +72,21 @@ def answers(store, query: str) -> Counter[tuple[str, ...]]:  # type: ignore[no-u
 
 
 @pytest.fixture(scope="session")
-def published(virtuoso, release: Release) -> str:  # type: ignore[no-untyped-def]
+def published(virtuoso, release: Version) -> str:  # type: ignore[no-untyped-def]
     """The release pushed to Virtuoso by the Graph Store Protocol; the SPARQL URL."""
     publish_release(release, Target(virtuoso.sparql_url, user="dba", password="dba"))
     return virtuoso.sparql_url
 
 
 @pytest.fixture(scope="session")
-def remote(published: str, release: Release):  # type: ignore[no-untyped-def]
+def remote(published: str, release: Version):  # type: ignore[no-untyped-def]
     store = release.open_store(f"remote:{published}")
     yield store
     store.close()
 
 
 @pytest.fixture(scope="session")
-def local(release: Release):  # type: ignore[no-untyped-def]
+def local(release: Version):  # type: ignore[no-untyped-def]
     return release.open_store("oxigraph")
 
 
@@ -103,13 +103,13 @@ def test_private_ini_replaces_and_adds_settings():
         "[A]\nx = 9\n; x = 3\nz = 5\n[B]\ny = 2\n[C]\nw = 0\n")
 
 
-def test_published_counts_equal_the_release(published, release: Release, remote):
+def test_published_counts_equal_the_release(published, release: Version, remote):
     assert remote.count() == release.triple_count
-    triples = release.report["triples"]
-    assert remote.graphs() == sorted(iri for name, iri in release.report["graphs"].items()
+    triples = release.report.triples
+    assert remote.graphs() == sorted(iri for name, iri in release.report.graphs.items()
                                      if triples[name])
-    for name, iri in release.report["graphs"].items():
-        assert remote.count(iri) == release.report["triples"][name]
+    for name, iri in release.report.graphs.items():
+        assert remote.count(iri) == release.report.triples[name]
 
 
 @pytest.mark.parametrize("query", QUERIES)
@@ -163,12 +163,12 @@ def test_construct_formats_hold_the_same_triples(remote, local, fmt, rdflib_form
     assert parsed(remote) == parsed(local)
 
 
-def test_dump_of_a_graph_and_of_the_dataset(remote, release: Release):
-    ontology = release.report["graphs"]["ontology"]
+def test_dump_of_a_graph_and_of_the_dataset(remote, release: Version):
+    ontology = release.report.graphs["ontology"]
     out = io.BytesIO()
     remote.dump(out, "ntriples", graph=ontology)
     assert len(Graph().parse(data=out.getvalue(), format="nt")) == \
-        release.report["triples"]["ontology"]
+        release.report.triples["ontology"]
     out = io.BytesIO()
     remote.dump(out, "nquads")
     assert out.getvalue().count(b"\n") == release.triple_count
@@ -205,27 +205,27 @@ def test_writing_without_credentials_is_refused(virtuoso):
         store.put_graph("http://ex/refused", b"<http://ex/a> <http://ex/p> <http://ex/b> .\n")
 
 
-def test_publish_command_by_graph_store_protocol(published, release_dir: Path, release: Release):
+def test_publish_command_by_graph_store_protocol(published, release_dir: Path, release: Version):
     r = run_kg("--release-dir", str(release_dir), "publish", "--to", published,
                "--user", "dba", "--password", "dba")
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     assert out["release"] == release.id
-    assert out["triples"] == {k: v for k, v in release.report["triples"].items() if k != "total"}
+    assert out["triples"] == {k: v for k, v in release.report.triples.items() if k != "total"}
     assert "PUT <https://w3id.org/kazkor/graph/inferred>" in r.stderr
 
 
 def test_publish_command_with_virtuosos_bulk_loader(published, virtuoso, release_dir: Path,
-                                                    release: Release):
+                                                    release: Version):
     r = run_kg("--release-dir", str(release_dir), "publish", "--to", published,
                "--virtuoso-isql", virtuoso.isql_address, "--user", "dba", "--password", "dba")
     assert r.returncode == 0, r.stderr
     assert "bulk loading 5 graphs" in r.stderr
-    assert json.loads(r.stdout)["triples"]["inferred"] == release.report["triples"]["inferred"]
+    assert json.loads(r.stdout)["triples"]["inferred"] == release.report.triples["inferred"]
     assert not list((release_dir / "virtuoso-load").iterdir())
 
 
-def test_publish_to_an_unknown_server_needs_the_graph_store_url(release: Release, config: Config):
+def test_publish_to_an_unknown_server_needs_the_graph_store_url(release: Version, config: Config):
     with pytest.raises(StoreUnavailable):
         publish_release(release, Target(f"http://127.0.0.1:{free_port()}/sparql"))
 
@@ -247,7 +247,7 @@ def test_cli_rejects_an_unknown_store_spec(release_dir: Path):
     assert r.returncode == 2 and "remote:URL" in r.stderr
 
 
-def test_serve_from_the_remote_store(published, server, release_dir: Path, release: Release,
+def test_serve_from_the_remote_store(published, server, release_dir: Path, release: Version,
                                      tmp_path: Path):
     """`kg serve --store remote:URL`: the same answers over HTTP as the oxigraph server."""
     remote_server = start_server(release_dir, "--store", f"remote:{published}",
@@ -269,11 +269,11 @@ def test_serve_from_the_remote_store(published, server, release_dir: Path, relea
         stop_server(remote_server.process)
 
 
-def test_endpoint_answers_502_when_the_remote_store_is_down(config: Config, release: Release):
+def test_endpoint_answers_502_when_the_remote_store_is_down(config: Config, release: Version):
     from kg.web import create_app
 
     down = config.with_(store=f"remote:http://127.0.0.1:{free_port()}/sparql")
-    client = create_app(down, release).test_client()
+    client = create_app(down).test_client()
     r = client.get("/sparql", query_string={"query": "SELECT * WHERE { ?s ?p ?o } LIMIT 1"})
     assert r.status_code == 502
     assert "cannot reach the SPARQL server" in r.get_data(as_text=True)

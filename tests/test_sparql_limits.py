@@ -3,7 +3,7 @@
 import pyoxigraph as ox
 import pytest
 
-from kg.sparql.runner import most_rows
+from kg.served.jobs import most_rows
 
 TRICKY = ["x", "},{", "<result>", "a\nb\nc", "tab\there", '" , ; .']
 

@@ -21,7 +21,7 @@ KKID = Namespace("https://w3id.org/kazkor/id/")
 
 @pytest.fixture(scope="module")
 def client(config, release):
-    return create_app(config.with_(store="memory"), release).test_client()
+    return create_app(config.with_(store="memory")).test_client()
 
 
 def test_the_page_says_whether_the_graph_conforms(client, release):
@@ -87,9 +87,9 @@ ex:CountryAltLabel a sh:NodeShape ;
     countries = set(data.subjects(RDF.type, KKO.Country))
     unnamed = [c for c in countries if (c, SKOS.altLabel, None) not in data]
     assert unnamed
-    assert (release.report["validation"]["after_reasoning"]["warnings"]
+    assert (release.report.validation["after_reasoning"]["warnings"]
             == baseline + len(unnamed))
-    client = create_app(config.with_(store="memory"), release).test_client()
+    client = create_app(config.with_(store="memory")).test_client()
     page = client.get("/validation", headers={"Accept": "text/html"}).get_data(as_text=True)
     assert "data/ttl/places.ttl" in page
     assert page.count("A country should have an alternative name.") == len(unnamed)

@@ -9,7 +9,7 @@ Q = "SELECT ?s WHERE { ?s a <https://w3id.org/kazkor/ontology#Country> }"
 
 @pytest.fixture(params=["oxigraph", "memory"])
 def client(request, config, release):
-    return create_app(config.with_(store=request.param), release).test_client()
+    return create_app(config.with_(store=request.param)).test_client()
 
 
 def test_health_reports_release_and_count(client, release):

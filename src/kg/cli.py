@@ -15,27 +15,38 @@ from kg import formats
 from kg.config import GRAPH_NAMES, Config
 from kg.pipeline.build import BuildError, build
 from kg.pipeline.load import SourceError
-from kg.pipeline.release import Release, ReleaseError, current_release
-from kg.store import QuerySyntaxError
+from kg.pipeline.release import ReleaseError, Releases, Version
+from kg.store import BACKENDS, QuerySyntaxError, StoreError, parse_spec
+
+
+class Fail(click.ClickException):
+    """Stops a command with ``error: MESSAGE`` on standard error and an exit code."""
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+    def show(self, file: object = None) -> None:
+        click.echo(f"error: {self.format_message()}", err=True)
 
 
 class _StoreSpec(click.ParamType):
-    name = "oxigraph|memory|remote:URL"
+    name = "|".join(f"{b.name}:URL" if b.takes_argument else b.name for b in BACKENDS.values())
 
     def convert(self, value: str, param: click.Parameter | None,
                 ctx: click.Context | None) -> str:
-        if value in ("oxigraph", "memory") or value.startswith(("remote:http://",
-                                                                "remote:https://")):
-            return value
-        self.fail(f"{value!r} is not a store: use oxigraph, memory or remote:URL "
-                  "(remote:http://host:port/sparql)", param, ctx)
+        try:
+            parse_spec(value)
+        except StoreError as e:
+            self.fail(str(e), param, ctx)
+        return value
 
 
 _STORES = _StoreSpec()
 
 
 def _config(ctx: click.Context) -> Config:
-    return ctx.obj["config"]
+    return ctx.obj["config"]  # type: ignore[no-any-return]
 
 
 def _say(message: str) -> None:
@@ -67,16 +78,24 @@ def main(ctx: click.Context, root: Path | None, release_dir: Path | None, store:
     ctx.obj = {"config": config}
 
 
-def _build_or_exit(config: Config, force: bool = False):  # type: ignore[no-untyped-def]
+def _build(config: Config, force: bool = False) -> Version:
+    """The current version, built from the sources when they changed."""
     try:
-        return build(config, force=force, progress=_say)
+        return build(config, force=force, progress=_say).release
     except SourceError as e:
-        _say(f"error: {e}")
-        _say("The build stopped; the previous release stays served.")
-        sys.exit(2)
+        raise Fail(f"{e}\nThe build stopped; the previous release stays served.", 2) from e
     except BuildError as e:
-        _say(f"error: {e}")
-        sys.exit(1)
+        raise Fail(str(e)) from e
+
+
+def _current(config: Config) -> Version:
+    """The current version, checked (built first when there is none)."""
+    version = Releases.of(config).current() or _build(config)
+    try:
+        version.check()
+    except ReleaseError as e:
+        raise Fail(str(e)) from e
+    return version
 
 
 @main.command("build")
@@ -84,11 +103,17 @@ def _build_or_exit(config: Config, force: bool = False):  # type: ignore[no-unty
 @click.pass_context
 def build_command(ctx: click.Context, force: bool) -> None:
     """Load, validate and reason over the sources and write a release."""
-    result = _build_or_exit(_config(ctx), force)
+    try:
+        result = build(_config(ctx), force=force, progress=_say)
+    except SourceError as e:
+        raise Fail(f"{e}\nThe build stopped; the previous release stays served.", 2) from e
+    except BuildError as e:
+        raise Fail(str(e)) from e
     report = result.release.report
-    click.echo(json.dumps({"release": result.release.id, "reused": result.reused,
-                           "path": str(result.release.path), "triples": report["triples"],
-                           "validation": report["validation"]["after_reasoning"]}, indent=2))
+    click.echo(json.dumps({"release": report.release, "version": result.release.id,
+                           "reused": result.reused, "path": str(result.release.path),
+                           "triples": report.triples,
+                           "validation": report.validation["after_reasoning"]}, indent=2))
 
 
 @main.command("serve")
@@ -102,13 +127,17 @@ def build_command(ctx: click.Context, force: bool) -> None:
 def serve_command(ctx: click.Context, host: str, port: int, workers: int,
                   store: str | None) -> None:
     """Build the release if the sources changed, then serve it with gunicorn."""
+    from kg.pipeline.build import build_in_subprocess
     from kg.web.server import serve
 
     config = _config(ctx)
     if store is not None:
         config = config.with_(store=store)
-    result = _build_or_exit(config)
-    serve(config, result.release, host=host, port=port, workers=workers)
+    try:
+        build_in_subprocess(config)
+    except BuildError as e:
+        raise Fail(str(e), e.status) from e
+    serve(config, host=host, port=port, workers=workers)
 
 
 def _term_text(term: Node | None) -> str:
@@ -133,24 +162,13 @@ def _table(variables: list[str], rows: list[tuple[Node | None, ...]]) -> str:
     return "\n".join(out)
 
 
-def _checked(release: Release) -> Release:
-    """The release if its files are whole; otherwise say what is wrong and exit 1."""
+def _store(config: Config):  # type: ignore[no-untyped-def]
+    """The current version (built first if there is none) and its store."""
+    version = _current(config)
     try:
-        release.check()
+        return version, version.open_store(config.store)
     except ReleaseError as e:
-        _say(f"error: {e}")
-        sys.exit(1)
-    return release
-
-
-def _release_store(config: Config):  # type: ignore[no-untyped-def]
-    """The current release (built first if there is none) and its store; exit 1 if broken."""
-    release = current_release(config) or _build_or_exit(config).release
-    try:
-        return release, release.open_store(config.store)
-    except ReleaseError as e:
-        _say(f"error: {e}")
-        sys.exit(1)
+        raise Fail(str(e)) from e
 
 
 @main.command("query")
@@ -164,20 +182,25 @@ def _release_store(config: Config):  # type: ignore[no-untyped-def]
 @click.pass_context
 def query_command(ctx: click.Context, sparql: str, output_format: str, asserted: bool) -> None:
     """Run a SPARQL query against the current release. Use '-' to read it from stdin."""
-    from kg.querytext import has_dataset_clause
+    from kg.sparqltext import SparqlSyntaxError, inspect_cached
 
     config = _config(ctx)
     if sparql == "-":
         sparql = sys.stdin.read()
-    if asserted and has_dataset_clause(sparql):
-        _say("error: --asserted chooses the graphs, but the query names its own with FROM; "
-             "drop one of them")
-        sys.exit(2)
+    try:
+        inspection = inspect_cached(sparql)
+    except SparqlSyntaxError as e:
+        raise Fail(f"malformed query: {e}", 2) from e
+    if asserted and inspection.has_dataset_clause:
+        raise Fail("--asserted chooses the graphs, but the query names its own with FROM; "
+                   "drop one of them", 2)
     asserted_graphs = ("ontology", "data", "links", "meta")
     graphs = [config.graph_iri(n) for n in asserted_graphs] if asserted else []
-    _, store = _release_store(config)
+    _, store = _store(config)
     try:
-        result = store.query(sparql, default_graph_uris=graphs, named_graph_uris=graphs)
+        result = store.query(sparql, default_graph_uris=graphs, named_graph_uris=graphs,
+                             union_default_graph=not inspection.has_dataset_clause,
+                             base_iri=config.base_iri)
         if output_format != "table":
             sys.stdout.buffer.write(result.serialize(output_format))
         elif result.kind == "bindings":
@@ -187,11 +210,9 @@ def query_command(ctx: click.Context, sparql: str, output_format: str, asserted:
         else:
             sys.stdout.buffer.write(result.serialize("turtle"))
     except QuerySyntaxError as e:
-        _say(f"error: malformed query: {e}")
-        sys.exit(2)
+        raise Fail(f"malformed query: {e}", 2) from e
     except ValueError as e:
-        _say(f"error: {e}")
-        sys.exit(2)
+        raise Fail(str(e), 2) from e
 
 
 @main.command("info")
@@ -199,26 +220,30 @@ def query_command(ctx: click.Context, sparql: str, output_format: str, asserted:
 def info_command(ctx: click.Context) -> None:
     """What the current release holds: graphs, triple counts, validation, timings."""
     config = _config(ctx)
-    release = current_release(config)
-    if release is None:
-        _say(f"there is no release in {config.releases}; run `kg build`")
-        sys.exit(1)
-    report = _checked(release).report
-    t = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(release.dataset.stat().st_mtime))
-    click.echo(f"release   {release.id}  ({release.path}, built {t})")
-    click.echo(f"base IRI  {report['base_iri']}")
-    click.echo(f"reasoning {report['reasoning']}")
-    if closure := report.get("closure"):
-        origin = "reused from the cache" if closure["cached"] else f"{closure['seconds']} s"
+    version = Releases.of(config).current()
+    if version is None:
+        raise Fail(f"there is no release in {config.releases}; run `kg build`")
+    try:
+        version.check()
+    except ReleaseError as e:
+        raise Fail(str(e)) from e
+    report = version.report
+    made = "built" if report.origin == "sources" else f"update {report.generation} of " \
+        f"release {report.release},"
+    click.echo(f"release   {version.id}  ({version.path}, {made} {report.created})")
+    click.echo(f"base IRI  {report.base_iri}")
+    click.echo(f"reasoning {report.reasoning}")
+    if closure := report.closure:
+        origin = "reused from the cache" if closure.get("cached") else f"{closure['seconds']} s"
         click.echo(f"closure   {closure['engine']}: {closure['inferred']} inferred triples kept, "
                    f"{closure['filtered_total']} filtered ({origin})")
     click.echo("graphs")
-    for name, iri in report["graphs"].items():
-        click.echo(f"  {name:<9} {report['triples'].get(name, 0):>8} triples  <{iri}>")
-    click.echo(f"  {'total':<9} {report['triples']['total']:>8} triples")
-    v = report["validation"]["after_reasoning"]
+    for name, iri in report.graphs.items():
+        click.echo(f"  {name:<9} {report.triples.get(name, 0):>8} triples  <{iri}>")
+    click.echo(f"  {'total':<9} {report.triple_count:>8} triples")
+    v = report.validation["after_reasoning"]
     click.echo(f"validation {v['violations']} violation(s), {v['warnings']} warning(s)")
-    click.echo(f"build time {report['timings_seconds']['total']} s")
+    click.echo(f"build time {report.timings_seconds['total']} s")
 
 
 @main.command("dump")
@@ -238,7 +263,7 @@ def dump_command(ctx: click.Context, format_name: str, out_path: str,
     import gzip
 
     config = _config(ctx)
-    release, store = _release_store(config)
+    release, store = _store(config)
     graph = config.graph_iri(graph_name) if graph_name else None
     try:
         if out_path == "-":
@@ -251,8 +276,7 @@ def dump_command(ctx: click.Context, format_name: str, out_path: str,
             else:
                 store.dump(file, format_name, graph)
     except OSError as e:
-        _say(f"error: cannot write {out_path}: {e.strerror}")
-        sys.exit(1)
+        raise Fail(f"cannot write {out_path}: {e.strerror}") from e
     _say(f"wrote release {release.id} as {formats.by_name(format_name).label} to {out_path}")
 
 
@@ -274,17 +298,15 @@ def publish_command(ctx: click.Context, sparql_url: str, graph_store_url: str | 
                     load_dir: Path | None) -> None:
     """Push the current release's named graphs to a SPARQL server (each graph replaced)."""
     from kg.pipeline.publish import PublishError, Target, publish_release
-    from kg.store import StoreError
 
     config = _config(ctx)
-    release = current_release(config) or _build_or_exit(config).release
+    release = _current(config)
     target = Target(sparql_url, graph_store_url, user, password, virtuoso_isql,
                     load_dir.resolve() if load_dir else None)
     try:
         counts = publish_release(release, target, progress=_say)
     except (PublishError, StoreError, ReleaseError) as e:
-        _say(f"error: {e}")
-        sys.exit(1)
+        raise Fail(str(e)) from e
     click.echo(json.dumps({"release": release.id, "to": sparql_url, "triples": counts},
                           indent=2))
 
@@ -310,8 +332,7 @@ def links_check_command(ctx: click.Context, output_format: str, reference: Path 
     try:
         report = check_links(_config(ctx.find_root()), reference)
     except SourceError as e:
-        _say(f"error: {e}")
-        sys.exit(2)
+        raise Fail(str(e), 2) from e
     click.echo(report.to_json() if output_format == "json" else report.to_text())
     sys.exit(0 if report.ok else 1)
 
@@ -334,16 +355,15 @@ def why_command(ctx: click.Context, subject: str, predicate: str, object_: str,
     from kg.pipeline.explain import Explainer, TermError, parse_term, release_graphs
 
     config = _config(ctx)
-    release = _checked(current_release(config) or _build_or_exit(config).release)
+    release = _current(config)
     report = release.report
-    prefixes = report.get("prefixes", {})
+    prefixes = report.prefixes
     try:
         triple = (parse_term(subject, prefixes), parse_term(predicate, prefixes),
                   parse_term(object_, prefixes))
     except TermError as e:
-        _say(f"error: {e}")
-        sys.exit(2)
-    graphs = release_graphs(release.dataset, report["graphs"])
+        raise Fail(str(e), 2) from e
+    graphs = release_graphs(release.dataset, report.graphs)
     explainer = Explainer({n: graphs[n] for n in ("ontology", "data", "links")},
                           graphs["inferred"], prefixes)
     explanation = explainer.explain(triple)
@@ -369,8 +389,7 @@ def reason_command(ctx: click.Context, stats: bool) -> None:
     try:
         loaded = load_sources(config)
     except SourceError as e:
-        _say(f"error: {e}")
-        sys.exit(2)
+        raise Fail(str(e), 2) from e
     asserted = loaded.union()
     result = closure(asserted, config.reasoning, config.reasoner, config.reasoner_threshold)
     click.echo(f"asserted            {len(asserted):>9} triples")
@@ -387,8 +406,7 @@ def reason_command(ctx: click.Context, stats: bool) -> None:
                           loaded.subject_files, config.root, result.engine_errors,
                           asserted.namespace_manager)
     except InconsistentGraph as e:
-        _say(f"error: {e}")
-        sys.exit(1)
+        raise Fail(str(e)) from e
     click.echo("consistent")
 
 
@@ -426,8 +444,7 @@ def validate_command(ctx: click.Context, files: tuple[Path, ...], output_format:
     try:
         report = validate_sources(config, contributed)
     except (SourceError, ShapesError) as e:
-        _say(f"error: {e}")
-        sys.exit(UNUSABLE_INPUT)
+        raise Fail(str(e), UNUSABLE_INPUT) from e
     if output_format == "json":
         click.echo(report.to_json())
     elif output_format == "turtle":

@@ -6,9 +6,10 @@ every layer receives a :class:`Config`.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 DEFAULT_BASE_IRI = "https://w3id.org/kazkor/"
@@ -41,6 +42,8 @@ class Config:
     #: ``auto`` uses ``reasonable`` from this many asserted triples on
     reasoner_threshold: int = 50_000
     query_timeout: float = 30.0
+    #: seconds an update (or Graph Store write) may take, validation and reasoning included
+    update_timeout: float = 300.0
     max_result_rows: int = 100_000
     max_query_bytes: int = 100_000
     #: bearer token that enables SPARQL Update; ``None`` keeps the endpoint read-only
@@ -93,6 +96,34 @@ class Config:
     def with_(self, **changes: object) -> Config:
         return replace(self, **changes)
 
+    def __post_init__(self) -> None:
+        """Every Config is checked where it is made, whatever made it."""
+        problems = []
+        if not self.base_iri.endswith(("/", "#")):
+            problems.append(f"the base IRI must end with '/' or '#': {self.base_iri!r}")
+        for name, choices in CHOICES.items():
+            value = getattr(self, name)
+            if value not in choices:
+                problems.append(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+        if self.reasoner == "reasonable" and self.reasoning == "rdfs":
+            problems.append("the reasonable engine computes OWL 2 RL only; use the owlrl "
+                            "reasoner for RDFS reasoning")
+        for name in ("query_timeout", "update_timeout", "max_result_rows", "max_query_bytes",
+                     "query_processes", "max_request_bytes", "reasoner_threshold"):
+            if not getattr(self, name) > 0:
+                problems.append(f"{name} must be above 0, not {getattr(self, name)!r}")
+        if self.client_concurrency < 0:
+            problems.append(f"client_concurrency must be 0 (no bound) or more, not "
+                            f"{self.client_concurrency!r}")
+        from kg.store import StoreError, parse_spec
+
+        try:
+            parse_spec(self.store)
+        except StoreError as e:
+            problems.append(str(e))
+        if problems:
+            raise ValueError("; ".join(problems))
+
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Config:
         """Settings from ``KG_*`` variables; keyword overrides win (the CLI's options)."""
@@ -100,24 +131,36 @@ class Config:
         values: dict[str, object] = {}
         for variable, (field_name, read) in ENVIRONMENT.items():
             if variable in env:
-                values[field_name] = read(env[variable])
+                try:
+                    values[field_name] = read(env[variable])
+                except ValueError:
+                    raise ValueError(f"{variable}={env[variable]!r} is not a valid "
+                                     f"{field_name.replace('_', ' ')}") from None
         values.update({k: v for k, v in overrides.items() if v is not None})
-        config = cls(**values)  # type: ignore[arg-type]
-        if not config.base_iri.endswith(("/", "#")):
-            raise ValueError(f"the base IRI must end with '/' or '#': {config.base_iri!r}")
-        if config.reasoning not in ("owlrl", "rdfs", "none"):
-            raise ValueError(f"reasoning must be owlrl, rdfs or none, not {config.reasoning!r}")
-        if config.reasoner not in ("auto", "owlrl", "reasonable"):
-            raise ValueError(f"reasoner must be auto, owlrl or reasonable, not {config.reasoner!r}")
-        if config.reasoner == "reasonable" and config.reasoning == "rdfs":
-            raise ValueError("the reasonable engine computes OWL 2 RL only; "
-                             "use the owlrl reasoner for RDFS reasoning")
-        if config.shacl not in ("oxigraph", "pyshacl"):
-            raise ValueError(f"KG_SHACL must be oxigraph or pyshacl, not {config.shacl!r}")
-        if config.build_path not in ("auto", "small", "large"):
-            raise ValueError(f"the build path must be auto, small or large, not "
-                             f"{config.build_path!r}")
-        return config
+        return cls(**values)  # type: ignore[arg-type]
+
+    def to_json(self) -> str:
+        """The settings as JSON, for a process of its own (the writer of updates)."""
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        return json.dumps({k: str(v) if isinstance(v, Path) else v for k, v in values.items()})
+
+    @classmethod
+    def from_json(cls, text: str) -> Config:
+        values = json.loads(text)
+        for name in ("root", "release_dir"):
+            if values.get(name) is not None:
+                values[name] = Path(values[name])
+        values["allowed_services"] = tuple(values.get("allowed_services", ()))
+        return cls(**values)
+
+
+#: the settings that take one of a few values
+CHOICES: dict[str, tuple[str, ...]] = {
+    "reasoning": ("owlrl", "rdfs", "none"),
+    "reasoner": ("auto", "owlrl", "reasonable"),
+    "shacl": ("oxigraph", "pyshacl"),
+    "build_path": ("auto", "small", "large"),
+}
 
 
 def _path(text: str) -> Path:
@@ -134,6 +177,7 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], object]]] = {
     "KG_REASONER": ("reasoner", str),
     "KG_REASONER_THRESHOLD": ("reasoner_threshold", int),
     "KG_QUERY_TIMEOUT": ("query_timeout", float),
+    "KG_UPDATE_TIMEOUT": ("update_timeout", float),
     "KG_MAX_RESULT_ROWS": ("max_result_rows", int),
     "KG_MAX_QUERY_BYTES": ("max_query_bytes", int),
     "KG_QUERY_PROCESSES": ("query_processes", int),

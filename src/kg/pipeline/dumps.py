@@ -19,7 +19,6 @@ from typing import Any
 import pyoxigraph as ox
 
 from kg import formats
-from kg.store.oxigraph import RDF_FORMATS
 
 DUMPS_DIR = "dumps"
 MANIFEST = "dumps.json"
@@ -52,7 +51,7 @@ class Dump:
 
 def serialize(store: ox.Store, format_name: str) -> bytes:
     """The store's content in one format: the named graphs, or their union for triple formats."""
-    fmt = RDF_FORMATS[formats.by_name(format_name).name]
+    fmt = formats.by_name(format_name).oxigraph
     if keeps_named_graphs(format_name):
         return store.dump(format=fmt)
     union = store.query("CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }")
@@ -60,7 +59,7 @@ def serialize(store: ox.Store, format_name: str) -> bytes:
 
 
 def keeps_named_graphs(format_name: str) -> bool:
-    return RDF_FORMATS[formats.by_name(format_name).name].supports_datasets
+    return formats.by_name(format_name).keeps_named_graphs
 
 
 def _statement_count(store: ox.Store, format_name: str) -> int:

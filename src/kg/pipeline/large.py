@@ -1,26 +1,25 @@
-"""The large-input build path: a release of a million triples without an rdflib graph of them.
+"""The large-input build path: the inputs of a version of a million triples, without an rdflib
+graph of them (the :class:`~kg.pipeline.rebuild.Inputs` of :func:`kg.pipeline.rebuild.rebuild`).
 
 Chosen by ``build_path`` (``KG_BUILD_PATH``): ``large``, or ``auto`` from
 ``large_input_bytes`` of sources. The sources are bulk-loaded by Oxigraph
-straight from their files into the release's store (a source with blank nodes
+straight from their files into the version's store (a source with blank nodes
 is loaded with the inferred graph, in one document, so that both speak of the
 same blank nodes); ``reasonable`` computes the OWL 2 RL closure from the parsed
-triples; the filtered inferred triples are bulk-loaded into the inferred graph;
-the statistics of the meta graph are SPARQL queries on the store.
+triples; the filtered inferred triples are bulk-loaded into the inferred graph.
 
 What it does as the small path does: the named graphs, the closure filter, the
 consistency checks (on the triples they read, :func:`relevant_triples`), the
 VoID/DCAT description, the report. What differs, because it is too costly at
-this size: SHACL validation runs only when some shape has a focus node in the
-store (else the report says that no shape applies); the closure is not cached;
-the only dump is N-Quads (gzip level 1) besides the linkset; ``dataset.nq``
+this size: SHACL validation runs once, on the closure, and only when some shape has
+a focus node in the store (else the report says that no shape applies); the closure is
+not cached; the only dump is N-Quads (gzip level 1) besides the linkset; ``dataset.nq``
 is in the store's order, not sorted; source lines are not located in reports.
 """
 
 from __future__ import annotations
 
 import gzip
-import os
 import shutil
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -28,35 +27,21 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import BNode, Graph, URIRef
 from rdflib.term import Node
 
+from kg import formats
 from kg.config import Config
-from kg.pipeline import release as rel
-from kg.pipeline.build import BuildError
-from kg.pipeline.consistency import InconsistentGraph, check_consistency, relevant_triples
-from kg.pipeline.dumps import write_dumps
-from kg.pipeline.load import (
-    SourceError,
-    _salt,
-    discover_sources,
-    load_shapes,
-    source_format,
-)
-from kg.pipeline.meta import Statistics, describe_release, example_resources
-from kg.pipeline.reason import entail, filter_closure
+from kg.pipeline.consistency import check_consistency, relevant_triples
+from kg.pipeline.load import SourceError, _salt, discover_sources, source_format
+from kg.pipeline.rebuild import BuildError, Reasoned, no_shape_applies
+from kg.pipeline.release import OXIGRAPH_DIR
 from kg.pipeline.shacl_sparql import target_queries, targeting_shapes
-from kg.pipeline.validate import ValidationReport, shape_statistics, validate_graph
+from kg.pipeline.validate import ValidationReport, validate_graph
 from kg.store.oxigraph import from_rdflib, graph_to_rdflib, to_rdflib
 
 Progress = Callable[[str], None]
 Triple = tuple[Node, Node, Node]
-
-#: Oxigraph's parser for each source syntax of kg.pipeline.load
-_OX_FORMATS = {"turtle": ox.RdfFormat.TURTLE, "ntriples": ox.RdfFormat.N_TRIPLES,
-               "rdfxml": ox.RdfFormat.RDF_XML}
-#: the dumps of a large release
-LARGE_DUMP_FORMATS = ("nquads",)
 _SH = "http://www.w3.org/ns/shacl#"
 
 
@@ -97,7 +82,7 @@ class _Terms:
         blank: dict[str, BNode] = {}
         known = self._known
         triples: list[Triple] = []
-        fmt = _OX_FORMATS[source_format(source) or "turtle"]
+        fmt = formats.by_name(source_format(source) or "turtle").oxigraph
         try:
             with path.open("rb") as stream:
                 for quad in ox.parse(stream, format=fmt, base_iri=source.resolve().as_uri()):
@@ -128,53 +113,6 @@ def nquads(triples: Sequence[Triple], graph: str) -> Iterator[str]:
         yield f"{_nt(s)} {_nt(p)} {_nt(o)}{suffix}"
 
 
-def _count(store: ox.Store, query: str) -> int:
-    return int(next(iter(store.query(query)))["n"].value)  # type: ignore[index]
-
-
-def store_statistics(store: ox.Store, config: Config, names: Sequence[str]) -> Statistics:
-    """The VoID figures of the union of the named graphs ``names``, by SPARQL on the store."""
-    graphs = " ".join(f"<{config.graph_iri(n)}>" for n in names)
-    union = f"VALUES ?g {{ {graphs} }} GRAPH ?g {{ ?s ?p ?o }}"
-    space = f"{config.base_iri}id/"
-    # the subjects counted here, the entities among them too: STRSTARTS(STR(?s)) in SPARQL
-    # looks up the text of each one, several times slower
-    subjects = entities = 0
-    for row in store.query(f"SELECT DISTINCT ?s {{ {union} }}"):
-        subjects += 1
-        subject = row[0]  # type: ignore[index]
-        if isinstance(subject, ox.NamedNode) and subject.value.startswith(space):
-            entities += 1
-    entity = f'FILTER(isIRI(?s) && STRSTARTS(STR(?s), "{space}"))'
-    # statements per property, less the copies of a triple in a second asserted graph (the
-    # inferred graph holds no asserted triple): the distinct triples, without a DISTINCT
-    # over millions of them
-    properties = {to_rdflib(row["p"]): int(row["n"].value) for row in store.query(  # type: ignore[index]
-        f"SELECT ?p (COUNT(*) AS ?n) {{ {union} }} GROUP BY ?p")}
-    iri = {n: f"<{config.graph_iri(n)}>" for n in ("ontology", "data", "links")}
-    copies = store.query(
-        f"SELECT ?p (COUNT(*) AS ?n) {{ {{ GRAPH {iri['ontology']} {{ ?s ?p ?o }} FILTER EXISTS "
-        f"{{ VALUES ?h {{ {iri['data']} {iri['links']} }} GRAPH ?h {{ ?s ?p ?o }} }} }} UNION "
-        f"{{ GRAPH {iri['links']} {{ ?s ?p ?o }} FILTER EXISTS {{ GRAPH {iri['data']} "
-        "{ ?s ?p ?o } } } } GROUP BY ?p")
-    for row in copies:
-        properties[to_rdflib(row["p"])] -= int(row["n"].value)  # type: ignore[index]
-    classes = {to_rdflib(row["c"]): int(row["n"].value) for row in store.query(  # type: ignore[index]
-        f"SELECT ?c (COUNT(DISTINCT ?s) AS ?n) {{ VALUES ?g {{ {graphs} }} "
-        f"GRAPH ?g {{ ?s a ?c }} {entity} }} GROUP BY ?c")} if entities else {}
-    counts = {n: _count(store, f"SELECT (COUNT(*) AS ?n) {{ GRAPH <{config.graph_iri(n)}> "
-                               "{ ?s ?p ?o } }") for n in names}
-    return Statistics(
-        triples=sum(properties.values()),
-        entities=entities,
-        distinct_subjects=subjects,
-        distinct_objects=_count(store, f"SELECT (COUNT(DISTINCT ?o) AS ?n) {{ {union} }}"),
-        classes=classes,  # type: ignore[arg-type]
-        properties=properties,  # type: ignore[arg-type]
-        graph_triples=counts,
-    )
-
-
 def focus_nodes(store: ox.Store, shapes: Graph) -> int:
     """How many focus nodes the shapes' targets select in the store (every named graph),
     by the same target queries as the validation (kg.pipeline.shacl_sparql); a
@@ -195,166 +133,115 @@ def focus_nodes(store: ox.Store, shapes: Graph) -> int:
     return len(found) + other
 
 
-def _no_shape_applies(shapes: Graph) -> ValidationReport:
-    report = Graph()
-    report.bind("sh", _SH)
-    node = BNode()
-    report.add((node, URIRef("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
-                URIRef(_SH + "ValidationReport")))
-    report.add((node, URIRef(_SH + "conforms"), Literal(True)))
-    return ValidationReport(True, [], report, shape_statistics(shapes))
+class LargeInputs:
+    """The sources of a large graph, bulk-loaded into the version's store as they are read."""
 
+    build_path = "large"
 
-def _graph_of(store: ox.Store, graph: str) -> Graph:
-    return graph_to_rdflib(store, ox.NamedNode(graph))
+    def __init__(self, config: Config) -> None:
+        if config.reasoning == "rdfs":
+            raise BuildError("the large-input build path reasons with reasonable (OWL 2 RL) "
+                             "or not at all: set KG_REASONING to owlrl or none, or "
+                             "KG_BUILD_PATH=small")
+        self.config = config
+        self.store: ox.Store | None = None
+        self.asserted: list[Triple] = []
+        self._with_blank: list[tuple[list[Triple], str]] = []
+        self._indexed: list[Future[None]] = []
+        self._indexer = ThreadPoolExecutor(max_workers=1)
+        self._scratch: Path | None = None
 
+    def prepare(self, staging: Path, say: Progress) -> None:
+        config = self.config
+        store = self.store = ox.Store(str(staging / OXIGRAPH_DIR))
+        terms = _Terms()
+        scratch = self._scratch = staging / "scratch"
+        scratch.mkdir()
+        # Oxigraph indexes the blank-node-free N-Triples sources from their files in a
+        # thread of its own (it lets go of the interpreter) while Python reads them for the
+        # reasoner
+        for source in discover_sources(config):
+            t = time.perf_counter()
+            path = _plain_file(source.path, scratch)
+            graph = config.graph_iri(source.graph)
+            by_file = (source_format(source.path) == "ntriples"
+                       and not _mentions_blank_nodes(path))
+            if by_file:
+                self._indexed.append(self._indexer.submit(
+                    store.bulk_load, path=str(path), format=ox.RdfFormat.N_TRIPLES,
+                    to_graph=ox.NamedNode(graph)))
+            triples = terms.triples(path, source.path)
+            self.asserted += triples
+            if not by_file:
+                self._with_blank.append((triples, graph))
+            say(f"loading: {source.path.name}: {len(triples)} triples into the "
+                f"{source.graph} graph in {time.perf_counter() - t:.1f} s")
 
-def build_large(config: Config, digest: str, say: Progress) -> rel.Release:
-    """Build the release of ``digest`` by the large-input path; returns it, published."""
-    if config.reasoning == "rdfs":
-        raise BuildError("the large-input build path reasons with reasonable (OWL 2 RL) or "
-                         "not at all: set KG_REASONING to owlrl or none, or KG_BUILD_PATH=small")
-    timings: dict[str, float] = {}
-    t0 = time.perf_counter()
-    sources = discover_sources(config)
-    staging = rel.staging_path(config, digest)
-    store = ox.Store(str(staging / rel.OXIGRAPH_DIR))
-    terms = _Terms()
-    asserted: list[Triple] = []
-    with_blank: list[tuple[list[Triple], str]] = []
-    scratch = staging / "scratch"
-    scratch.mkdir()
-    # Oxigraph indexes the blank-node-free N-Triples sources from their files in a thread of
-    # its own (it lets go of the interpreter) while Python reads them for the reasoner
-    indexer = ThreadPoolExecutor(max_workers=1)
-    indexed: list[Future[None]] = []
-    for source in sources:
-        t = time.perf_counter()
-        path = _plain_file(source.path, scratch)
-        graph = config.graph_iri(source.graph)
-        by_file = source_format(source.path) == "ntriples" and not _mentions_blank_nodes(path)
-        if by_file:
-            indexed.append(indexer.submit(store.bulk_load, path=str(path),
-                                          format=ox.RdfFormat.N_TRIPLES,
-                                          to_graph=ox.NamedNode(graph)))
-        triples = terms.triples(path, source.path)
-        asserted += triples
-        if not by_file:
-            with_blank.append((triples, graph))
-        say(f"loading: {source.path.name}: {len(triples)} triples into the {source.graph} "
-            f"graph in {time.perf_counter() - t:.1f} s")
-    timings["load"] = time.perf_counter() - t0
-
-    t = time.perf_counter()
-    if config.reasoning == "none":
-        full: set[Triple] | list[Triple] = asserted
-    else:
-        say(f"reasoning: closing {len(asserted)} triples (OWL 2 RL, reasonable)")
-        full, _ = entail(asserted, "owlrl", "reasonable")
-    reason_seconds = time.perf_counter() - t
-    given = set(asserted)
-    external = frozenset(to_rdflib(row["o"]) for row in store.query(  # type: ignore[index]
-        "SELECT DISTINCT ?o { GRAPH ?g { ?s <http://www.w3.org/2002/07/owl#sameAs> ?o } "
-        "FILTER(isIRI(?o)) FILTER NOT EXISTS { GRAPH ?h { ?o ?p ?x } } }"))
-    inferred, entailed, filtered = filter_closure(full, given, external)  # type: ignore[arg-type]
-    del full
-    say(f"reasoning: {entailed} new triples in {reason_seconds:.1f} s; kept {len(inferred)} "
-        f"after filtering {entailed - len(inferred)} ({time.perf_counter() - t:.1f} s)")
-    t = time.perf_counter()
-    try:
-        check_consistency(relevant_triples(asserted + inferred))
-    except InconsistentGraph as e:
-        raise BuildError(str(e)) from e
-    del given, asserted
-    timings["reason"] = time.perf_counter() - t0 - timings["load"]
-    say(f"reasoning: consistent (checked in {time.perf_counter() - t:.1f} s)")
-
-    t = time.perf_counter()
-    for done in indexed:
-        done.result()
-    indexer.shutdown()
-    shutil.rmtree(scratch)
-    document = [line for triples, graph in with_blank for line in nquads(triples, graph)]
-    document += nquads(inferred, config.graph_iri("inferred"))
-    store.bulk_load("".join(document).encode(), format=ox.RdfFormat.N_QUADS)
-    del document
-    kept = len(inferred)
-    del inferred
-    inferred_load = time.perf_counter() - t
-    say(f"indexing: {kept} inferred triples loaded in {inferred_load:.1f} s")
-
-    t = time.perf_counter()
-    shapes = load_shapes(config)
-    applies = focus_nodes(store, shapes)
-    names = ("ontology", "data", "links", "inferred")
-    if applies:
-        say(f"validating: {applies} focus node(s) for the shapes: SHACL in rdflib (slow)")
+    def validate(self, shapes: Graph, reasoned: Reasoned | None) -> ValidationReport | None:
+        """Once, on the closure (``None`` before reasoning), and only when a shape has a
+        focus node in the store."""
+        if reasoned is None:
+            return None
+        assert self.store is not None
+        applies = focus_nodes(self.store, shapes)
+        if not applies:
+            return no_shape_applies(shapes)
         data = Graph()
-        for name in names:
-            data += _graph_of(store, config.graph_iri(name))
-        validation = validate_graph(data, shapes, engine=config.shacl)
-        if validation.violations:
-            raise BuildError(f"SHACL validation found {len(validation.violations)} "
-                             "violation(s); the build stopped and the previous release stays "
-                             "served:\n" + validation.to_text(), validation)
-        del data
-    else:
-        validation = _no_shape_applies(shapes)
-        n = validation.shapes["node_shapes"] + validation.shapes["property_shapes"]
-        say(f"validating: no shape applies ({n} shapes, 0 focus nodes)")
-    timings["validate"] = time.perf_counter() - t
+        for name in ("ontology", "data", "links", "inferred"):
+            data += graph_to_rdflib(self.store, ox.NamedNode(self.config.graph_iri(name)))
+        return validate_graph(data, shapes, engine=self.config.shacl)
 
-    t = time.perf_counter()
-    stats = store_statistics(store, config, names)
-    links = _graph_of(store, config.graph_iri("links"))
-    present = [e for e in example_resources(config) if store.query(
-        f"ASK {{ GRAPH ?g {{ <{e}> ?p ?o }} }}")]
-    meta = describe_release(config, digest, stats, links, present, LARGE_DUMP_FORMATS,
-                            validation=validation.summary())
-    store.bulk_load("".join(nquads(list(meta), config.graph_iri("meta"))).encode(),
-                    format=ox.RdfFormat.N_QUADS)
-    counts = {**stats.graph_triples, "meta": len(meta)}
-    store.flush()
-    store.optimize()
-    say(f"indexing: statistics and meta graph, optimized in {time.perf_counter() - t:.1f} s")
-    timings["index"] = inferred_load + time.perf_counter() - t
+    def reason(self, config: Config, say: Progress) -> Reasoned:
+        from kg.pipeline.reason import entail, filter_closure
 
-    t = time.perf_counter()
-    with (staging / rel.DATASET).open("wb") as out:
-        store.dump(out, format=ox.RdfFormat.N_QUADS)
-        out.flush()
-        os.fsync(out.fileno())
-    write_dumps(staging, store, digest[:16], config.graph_iri("links"), LARGE_DUMP_FORMATS,
-                compresslevel=1, dataset=staging / rel.DATASET)
-    del store
-    validation.graph.serialize(staging / rel.VALIDATION, format="turtle")
-    (staging / rel.VALIDATION_JSON).write_text(validation.to_json(), encoding="utf-8")
-    timings["write"] = time.perf_counter() - t
-    timings["total"] = time.perf_counter() - t0
-    say(f"writing: dataset and dumps in {timings['write']:.1f} s")
-    summary = validation.summary()
-    if not applies:
-        summary["note"] = "no shape applies ({} shapes, 0 focus nodes)".format(
-            validation.shapes["node_shapes"] + validation.shapes["property_shapes"])
-    rel.write_report(staging, {
-        "release": digest[:16],
-        "input_hash": digest,
-        "base_iri": config.base_iri,
-        "reasoning": config.reasoning,
-        "build_path": "large",
-        "closure": {"mode": config.reasoning, "engine": "reasonable", "entailed_new": entailed,
-                    "filtered": filtered, "filtered_total": sum(filtered.values()),
-                    "inferred": kept, "seconds": round(reason_seconds, 3), "cached": False},
-        "prefixes": {},
-        "graphs": config.graph_iris,
-        "triples": {**counts, "total": sum(counts.values())},
-        "validation": {"before_reasoning": summary, "after_reasoning": summary},
-        "warnings": [r.describe() for r in validation.warnings],
-        "timings_seconds": {k: round(v, 3) for k, v in timings.items()},
-        "inputs": rel.file_hashes(config),
-        "dataset_bytes": (staging / rel.DATASET).stat().st_size,
-        "complete": True,
-    })
-    release = rel.publish(config, staging, digest)
-    say(f"release {release.id} written to {release.path} in {timings['total']:.2f} s")
-    return release
+        assert self.store is not None
+        t = time.perf_counter()
+        if config.reasoning == "none":
+            full: set[Triple] | list[Triple] = self.asserted
+        else:
+            say(f"reasoning: closing {len(self.asserted)} triples (OWL 2 RL, reasonable)")
+            full, _ = entail(self.asserted, "owlrl", "reasonable")
+        seconds = time.perf_counter() - t
+        external = frozenset(to_rdflib(row["o"]) for row in self.store.query(  # type: ignore[index]
+            "SELECT DISTINCT ?o { GRAPH ?g { ?s <http://www.w3.org/2002/07/owl#sameAs> ?o } "
+            "FILTER(isIRI(?o)) FILTER NOT EXISTS { GRAPH ?h { ?o ?p ?x } } }"))
+        inferred, entailed, filtered = filter_closure(full, set(self.asserted), external)  # type: ignore[arg-type]
+        del full
+        say(f"reasoning: {entailed} new triples in {seconds:.1f} s; kept {len(inferred)} after "
+            f"filtering {entailed - len(inferred)}")
+        check_consistency(relevant_triples(self.asserted + inferred))
+        self.asserted = []
+        self._load_inferred(inferred, say)
+        return Reasoned(inferred, {
+            "mode": config.reasoning, "engine": "reasonable", "entailed_new": entailed,
+            "filtered": filtered, "filtered_total": sum(filtered.values()),
+            "inferred": len(inferred), "seconds": round(seconds, 3), "cached": False})
+
+    def _load_inferred(self, inferred: list[Triple], say: Progress) -> None:
+        """The inferred triples, and the sources with blank nodes, into the store: the
+        validation of the closure reads them there."""
+        assert self.store is not None
+        t = time.perf_counter()
+        for done in self._indexed:
+            done.result()
+        self._indexer.shutdown()
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch)
+        document = [line for triples, graph in self._with_blank
+                    for line in nquads(triples, graph)]
+        document += nquads(inferred, self.config.graph_iri("inferred"))
+        self.store.bulk_load("".join(document).encode(), format=ox.RdfFormat.N_QUADS)
+        self._with_blank = []
+        say(f"indexing: {len(inferred)} inferred triples loaded in "
+            f"{time.perf_counter() - t:.1f} s")
+
+    def index(self, staging: Path, reasoned: Reasoned, config: Config) -> ox.Store:
+        assert self.store is not None
+        return self.store
+
+    def prefixes(self) -> dict[str, str]:
+        return {}
+
+    def finish(self) -> None:
+        self._indexer.shutdown(wait=False)
+        self.store = None

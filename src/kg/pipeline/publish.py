@@ -18,7 +18,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import requests
 
-from kg.pipeline.release import OXIGRAPH_DIR, Release
+from kg.pipeline.release import Version
 from kg.store import StoreError, StoreUnavailable
 from kg.store import virtuoso as vt
 from kg.store.remote import RemoteStore
@@ -62,18 +62,18 @@ def graph_store_for(target: Target) -> str:
                        "URL with --graph-store (see docs/remote-stores.md)")
 
 
-def _graph_ntriples(release: Release, graph: str) -> bytes:
-    store = ox.Store.read_only(str(release.path / OXIGRAPH_DIR))
+def _graph_ntriples(release: Version, graph: str) -> bytes:
+    store = ox.Store.read_only(str(release.index))
     return store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph))
 
 
-def publish_release(release: Release, target: Target, *,
+def publish_release(release: Version, target: Target, *,
                     progress: Progress | None = None) -> dict[str, int]:
     """Replace the release's named graphs on the server; their triple counts there."""
     say = progress or (lambda _msg: None)
     release.check()
-    graphs: dict[str, str] = release.report["graphs"]
-    expected: dict[str, int] = release.report["triples"]
+    graphs = release.report.graphs
+    expected = release.report.triples
     t0 = time.perf_counter()
     if target.virtuoso_isql:
         _bulk_load(release, graphs, target, say)
@@ -90,7 +90,7 @@ def publish_release(release: Release, target: Target, *,
     return check_counts(release, target)
 
 
-def _bulk_load(release: Release, graphs: dict[str, str], target: Target, say: Progress) -> None:
+def _bulk_load(release: Version, graphs: dict[str, str], target: Target, say: Progress) -> None:
     load_dir = (target.load_dir or release.path.parent / "virtuoso-load").resolve()
     folder = load_dir / release.id
     if folder.exists():
@@ -113,9 +113,9 @@ def _bulk_load(release: Release, graphs: dict[str, str], target: Target, say: Pr
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def check_counts(release: Release, target: Target) -> dict[str, int]:
-    graphs: dict[str, str] = release.report["graphs"]
-    expected: dict[str, int] = release.report["triples"]
+def check_counts(release: Version, target: Target) -> dict[str, int]:
+    graphs = release.report.graphs
+    expected = release.report.triples
     remote = RemoteStore(target.sparql_url, graph_iris=list(graphs.values()), timeout=600)
     counts = {name: remote.count(iri) for name, iri in graphs.items()}
     wrong = {name: (n, expected.get(name, 0)) for name, n in counts.items()

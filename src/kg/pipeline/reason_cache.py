@@ -21,7 +21,7 @@ from rdflib.graph import ReadOnlyGraphAggregate
 
 from kg.config import Config
 from kg.pipeline.consistency import SubjectFiles, check_consistency
-from kg.pipeline.load import LoadedSources, Source
+from kg.pipeline.load import Source
 from kg.pipeline.reason import FILTERS, Closure, choose_engine, closure
 
 CACHE_DIR = "cache"
@@ -29,12 +29,19 @@ CACHE_DIR = "cache"
 CACHE_VERSION = "3"
 
 
-def cache_key(sources: Iterable[Source], mode: str, engine: str) -> str:
-    digest = hashlib.sha256(f"closure {CACHE_VERSION}\nmode {mode}\nengine {engine}\n"
-                            f"filters {','.join(FILTERS)}\n".encode())
+def sources_key(sources: Iterable[Source]) -> str:
+    """The hash of what a closure of the sources depends on: each file's graph, name and
+    content."""
+    digest = hashlib.sha256()
     for source in sorted(sources, key=lambda s: str(s.path)):
         digest.update(f"{source.graph}\0{source.path.name}\0".encode())
         digest.update(hashlib.sha256(source.path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def cache_key(inputs_key: str, mode: str, engine: str) -> str:
+    digest = hashlib.sha256(f"closure {CACHE_VERSION}\nmode {mode}\nengine {engine}\n"
+                            f"filters {','.join(FILTERS)}\ninputs {inputs_key}\n".encode())
     return digest.hexdigest()
 
 
@@ -85,9 +92,11 @@ def checked_closure(asserted: Graph, config: Config, engine: str | None = None,
     return result
 
 
-def cached_closure(loaded: LoadedSources, asserted: Graph, config: Config,
+def cached_closure(inputs_key: str, asserted: Graph, config: Config,
+                   subject_files: SubjectFiles | None = None,
                    progress: Callable[[str], None] | None = None) -> Closure:
-    """The closure of ``asserted`` from the cache, or computed, checked and then cached.
+    """The closure of ``asserted`` (whose inputs hash to ``inputs_key``) from the cache, or
+    computed, checked and then cached.
 
     Raises :class:`~kg.pipeline.consistency.InconsistentGraph` when the closure
     contradicts itself; nothing is cached then.
@@ -95,13 +104,13 @@ def cached_closure(loaded: LoadedSources, asserted: Graph, config: Config,
     say = progress or (lambda _msg: None)
     engine = choose_engine(config.reasoner, config.reasoning, asserted,
                            config.reasoner_threshold)
-    key = cache_key(loaded.sources, config.reasoning, engine)
+    key = cache_key(inputs_key, config.reasoning, engine)
     cache_dir = config.releases / CACHE_DIR
     if (hit := load_cached(cache_dir, key)) is not None:
         say(f"reasoning ({config.reasoning}, {engine}): inputs of the closure unchanged "
             f"(hash {key[:16]}), {len(hit.inferred)} inferred triples reused from the cache")
         return hit
-    result = checked_closure(asserted, config, engine, loaded.subject_files)
+    result = checked_closure(asserted, config, engine, subject_files)
     say(f"reasoning ({config.reasoning}, {engine}) entailed {result.entailed} new triples in "
         f"{result.seconds:.2f} s; kept {len(result.inferred)} after filtering "
         f"{result.entailed - len(result.inferred)}; consistent")

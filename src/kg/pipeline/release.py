@@ -1,40 +1,58 @@
-"""Release: a build written to disk, complete or not at all.
+"""Releases on disk: versions of the dataset, the one that is served, and how it changes.
 
-A release is a folder named by the hash of its inputs, holding:
+The release folder (``KG_RELEASE_DIR``) holds *versions*, each a folder, complete or
+absent:
 
-- ``dataset.nq``: every named graph (ontology, data, links, inferred, meta);
-- ``validation.ttl``: the SHACL report of the release;
-- ``validation.json``: the same results with their source file and line, for people;
-- ``report.json``: triple counts per graph, validation summary, timings, input hashes;
-- ``oxigraph/``: the dataset indexed by Oxigraph, ready to serve without re-parsing.
+- a build from the sources is named by the hash of its inputs (``8b155fae0c5f8977``);
+- each accepted SPARQL Update makes a new version on top of the served one, named by the
+  build it descends from and its generation (``8b155fae0c5f8977-3``).
 
-It is written into a temporary folder and renamed into place, and ``current``
-(a symlink) is swapped atomically: a half-written release is never served.
+A version holds ``dataset.nq`` (every named graph), ``oxigraph/`` (the dataset indexed,
+ready to serve without re-parsing), ``dumps/``, ``validation.ttl`` and
+``validation.json`` (the SHACL report), and ``report.json`` (:class:`BuildReport`).
+
+``current`` (a symlink) names the served version. A version is written into a staging
+folder, renamed into place and only then made current by an atomic symlink swap, so a
+half-written version is never served; ``sequence`` counts the swaps, so that every reader
+(web workers, query processes) notices a new version by reading eight shared bytes
+instead of touching the file system on every request. One writer at a time holds
+``lock``.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
+import mmap
 import os
 import shutil
-from dataclasses import dataclass
+import struct
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field, fields
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-
-import pyoxigraph as ox
-from rdflib import Graph
 
 from kg import __version__
 from kg.config import Config
 from kg.pipeline.load import discover_sources, shape_files, takes_large_path
-from kg.store import Store, StoreError, open_store
+from kg.store import Store, StoreError, serve_store
 
 REPORT = "report.json"
 DATASET = "dataset.nq"
 VALIDATION = "validation.ttl"
 VALIDATION_JSON = "validation.json"
 OXIGRAPH_DIR = "oxigraph"
+CURRENT = "current"
+SEQUENCE = "sequence"
+LOCK = "lock"
+#: staging folders: ``.tmp-<version>-<pid>``
+STAGING_PREFIX = ".tmp-"
+#: update generations kept on disk besides the served one (readers that still have an older
+#: one open keep working; the build they descend from is always kept)
+KEEP_GENERATIONS = 3
 
 
 class ReleaseError(RuntimeError):
@@ -64,8 +82,73 @@ def file_hashes(config: Config) -> dict[str, str]:
     }
 
 
+def now() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
 @dataclass(frozen=True)
-class Release:
+class BuildReport:
+    """What a version is and how it was made: written once by the rebuild, read by the
+    command line and the web."""
+
+    #: the version's id (its folder's name)
+    version: str
+    #: the build from the sources that this version is, or descends from
+    release: str
+    #: 0 for a build from the sources; n for the n-th update on top of it
+    generation: int
+    #: ``sources`` (kg build) or ``update`` (SPARQL Update, Graph Store writes)
+    origin: str
+    #: the version it was made from (updates), else ``None``
+    parent: str | None
+    #: when it was made (UTC, ISO 8601)
+    created: str
+    input_hash: str
+    base_iri: str
+    reasoning: str
+    #: ``small`` (rdflib graphs) or ``large`` (bulk loading, kg.pipeline.large)
+    build_path: str
+    #: named graph short name -> IRI
+    graphs: dict[str, str]
+    #: named graph short name -> triples, and ``total``
+    triples: dict[str, int]
+    #: the closure's statistics (engine, entailed, filtered by category, kept, time)
+    closure: dict[str, Any]
+    #: ``before_reasoning`` and ``after_reasoning``: the validation summaries
+    validation: dict[str, dict[str, Any]]
+    #: the warnings of the validation, one line each
+    warnings: list[str]
+    #: prefix -> namespace, as the sources declare them
+    prefixes: dict[str, str]
+    timings_seconds: dict[str, float]
+    #: source file -> SHA-256 (builds from the sources)
+    inputs: dict[str, str] = field(default_factory=dict)
+    dataset_bytes: int = 0
+    #: the formats of the version's dumps (kg.formats names)
+    dumps: list[str] = field(default_factory=list)
+    complete: bool = True
+
+    @property
+    def triple_count(self) -> int:
+        return int(self.triples["total"])
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2, ensure_ascii=False) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> BuildReport:
+        data = json.loads(text)
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def write(self, folder: Path) -> None:
+        (folder / REPORT).write_text(self.to_json(), encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class Version:
+    """One version of the dataset, a folder of the release folder."""
+
     path: Path
 
     @property
@@ -77,139 +160,204 @@ class Release:
         return self.path / DATASET
 
     @property
-    def report(self) -> dict[str, Any]:
-        return json.loads((self.path / REPORT).read_text(encoding="utf-8"))
+    def index(self) -> Path:
+        return self.path / OXIGRAPH_DIR
+
+    @property
+    def report(self) -> BuildReport:
+        try:
+            return BuildReport.from_json((self.path / REPORT).read_text(encoding="utf-8"))
+        except (OSError, ValueError, TypeError) as e:
+            raise ReleaseError(f"version {self.id} has no readable {REPORT}: {e}") from e
 
     @property
     def triple_count(self) -> int:
-        return int(self.report["triples"]["total"])
+        return self.report.triple_count
 
     def check(self) -> None:
-        """Raise :class:`ReleaseError` unless the release folder is complete and readable."""
+        """Raise :class:`ReleaseError` unless the version's folder is complete and readable."""
         if not self.path.is_dir():
-            raise ReleaseError(f"release {self.path} does not exist")
+            raise ReleaseError(f"version {self.id} does not exist")
         for name in (REPORT, DATASET):
             if not (self.path / name).is_file():
-                raise ReleaseError(f"release {self.path} is incomplete: {name} is missing")
-        if not (self.path / OXIGRAPH_DIR).is_dir():
-            raise ReleaseError(f"release {self.path} is incomplete: its Oxigraph index "
+                raise ReleaseError(f"version {self.id} is incomplete: {name} is missing")
+        if not self.index.is_dir():
+            raise ReleaseError(f"version {self.id} is incomplete: its Oxigraph index "
                                f"({OXIGRAPH_DIR}/) is missing")
-        try:
-            report = self.report
-        except (OSError, ValueError) as e:
-            raise ReleaseError(f"release {self.path} has an unreadable {REPORT}: {e}") from e
-        if report.get("complete") is not True:
-            raise ReleaseError(f"release {self.path} was not finished")
-        if self.dataset.stat().st_size != report.get("dataset_bytes"):
-            raise ReleaseError(f"release {self.path}: {DATASET} does not have the size recorded "
-                               "in the report (a truncated or altered file)")
+        report = self.report
+        if not report.complete:
+            raise ReleaseError(f"version {self.id} was not finished")
+        if self.dataset.stat().st_size != report.dataset_bytes:
+            raise ReleaseError(f"version {self.id}: {DATASET} does not have the size recorded "
+                               "in its report (a truncated or altered file)")
 
-    def open_store(self, backend: str) -> Store:
-        """The release's dataset in ``backend``: Oxigraph's index is opened read-only as built;
-        a remote store is queried as it is, restricted to the release's named graphs."""
+    def open_store(self, spec: str) -> Store:
+        """The version's dataset in the store ``spec`` names: Oxigraph's index opened
+        read-only as built, the dataset parsed into memory, or the graphs where `kg publish`
+        put them on a remote server."""
         self.check()
-        if backend == "oxigraph":
-            try:
-                return open_store("oxigraph", self.path / OXIGRAPH_DIR, read_only=True)
-            except StoreError as e:
-                raise ReleaseError(str(e)) from e
-        if backend.startswith("remote:"):
-            # published there by `kg publish`: the release names the graphs to query
-            return open_store(backend, graph_iris=list(self.report["graphs"].values()))
-        store = open_store(backend)
-        store.load(self.dataset)
-        return store
+        try:
+            return serve_store(spec, self.dataset, self.index,
+                               list(self.report.graphs.values()))
+        except StoreError as e:
+            raise ReleaseError(f"version {self.id} cannot be opened: {e}") from e
 
 
-def release_path(config: Config, digest: str) -> Path:
-    return config.releases / digest[:16]
+def generation_id(release: str, generation: int) -> str:
+    return release if generation == 0 else f"{release}-{generation}"
 
 
-def current_release(config: Config) -> Release | None:
-    link = config.releases / "current"
-    if not link.exists():
+class Sequence8:
+    """Eight bytes shared by every process through the page cache: the number of swaps."""
+
+    _FORMAT = struct.Struct("=Q")
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            if os.fstat(fd).st_size < self._FORMAT.size:
+                os.ftruncate(fd, self._FORMAT.size)
+            self._map = mmap.mmap(fd, self._FORMAT.size)
+        finally:
+            os.close(fd)
+
+    @property
+    def value(self) -> int:
+        return int(self._FORMAT.unpack_from(self._map)[0])
+
+    def bump(self) -> None:
+        self._FORMAT.pack_into(self._map, 0, self.value + 1)
+        self._map.flush()
+
+
+class Releases:
+    """The release folder: its versions, the served one, staging, swaps and the writer lock."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._sequence: Sequence8 | None = None
+
+    @classmethod
+    def of(cls, config: Config) -> Releases:
+        return cls(config.releases)
+
+    @property
+    def pointer(self) -> Path:
+        return self.path / CURRENT
+
+    @property
+    def sequence(self) -> int:
+        """Changes whenever ``current`` is swapped (by any process)."""
+        if self._sequence is None:
+            self._sequence = Sequence8(self.path / SEQUENCE)
+        return self._sequence.value
+
+    def current(self) -> Version | None:
+        try:
+            target = os.readlink(self.pointer)
+        except OSError:
+            return None
+        return Version(self.path / target)
+
+    def version(self, version_id: str) -> Version:
+        return Version(self.path / version_id)
+
+    def problem(self) -> str | None:
+        """Why the current version cannot be served, if ``current`` names one."""
+        if self.pointer.is_symlink() and not self.pointer.exists():
+            return f"the current version {os.readlink(self.pointer)} is missing"
+        current = self.current()
+        if current is None:
+            return None
+        try:
+            current.check()
+        except ReleaseError as e:
+            return str(e)
         return None
-    return Release(link.resolve())
+
+    @contextlib.contextmanager
+    def writer(self) -> Iterator[None]:
+        """Hold the writer lock: one rebuild or update at a time, across processes. Staging
+        folders that a dead writer left behind are removed first."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        with (self.path / LOCK).open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            self.remove_stale_staging()
+            yield
+
+    def remove_stale_staging(self) -> None:
+        for folder in self.path.glob(f"{STAGING_PREFIX}*"):
+            pid = folder.name.rsplit("-", 1)[-1]
+            if not pid.isdigit() or not _alive(int(pid)):
+                shutil.rmtree(folder, ignore_errors=True)
+
+    def stage(self, version_id: str) -> Path:
+        """A new empty staging folder for ``version_id``, owned by this process."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        staging = self.path / f"{STAGING_PREFIX}{version_id}-{os.getpid()}"
+        if staging.exists():
+            shutil.rmtree(staging)
+        staging.mkdir()
+        return staging
+
+    def publish(self, staging: Path, version_id: str) -> Version:
+        """Move a finished staging folder into place and make it current."""
+        final = self.path / version_id
+        if final.exists():
+            shutil.rmtree(final)
+        os.replace(staging, final)
+        version = Version(final)
+        self.make_current(version)
+        return version
+
+    def make_current(self, version: Version) -> None:
+        tmp = self.path / f".current-{os.getpid()}"
+        if tmp.is_symlink() or tmp.exists():
+            tmp.unlink()
+        tmp.symlink_to(version.path.name)
+        os.replace(tmp, self.pointer)
+        _fsync_directory(self.path)
+        if self._sequence is None:
+            self._sequence = Sequence8(self.path / SEQUENCE)
+        self._sequence.bump()
+
+    def generations(self, release: str) -> list[Version]:
+        """The update generations of ``release``, oldest first."""
+        found = []
+        for path in self.path.glob(f"{release}-*"):
+            number = path.name.removeprefix(f"{release}-")
+            if number.isdigit() and path.is_dir():
+                found.append((int(number), Version(path)))
+        return [v for _, v in sorted(found, key=lambda item: item[0])]
+
+    def prune(self, release: str, keep: int = KEEP_GENERATIONS) -> None:
+        """Remove the older update generations of ``release``, keeping the newest ``keep``
+        (and never the current one)."""
+        current = self.current()
+        for version in self.generations(release)[:-keep or None]:
+            if current is None or version.path != current.path:
+                shutil.rmtree(version.path, ignore_errors=True)
 
 
-def find_release(config: Config, digest: str) -> Release | None:
-    path = release_path(config, digest)
-    if not path.is_dir():
-        return None
-    release = Release(path)
+def _alive(pid: int) -> bool:
     try:
-        release.check()
-    except ReleaseError:
-        return None
-    return release
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
-def release_problem(config: Config, digest: str) -> str | None:
-    """Why the release of ``digest`` (or the one ``current`` names) cannot be served, if it
-    exists but is broken; ``None`` when it is sound or simply not built yet."""
-    link = config.releases / "current"
-    if link.is_symlink() and not link.exists():
-        return f"the current release {os.readlink(link)} is missing from {config.releases}"
-    path = release_path(config, digest)
-    if not path.exists():
-        return None
+def _fsync_directory(path: Path) -> None:
+    directory = os.open(path, os.O_RDONLY)
     try:
-        Release(path).check()
-    except ReleaseError as e:
-        return str(e)
-    return None
+        os.fsync(directory)
+    finally:
+        os.close(directory)
 
 
-def staging_path(config: Config, digest: str) -> Path:
-    config.releases.mkdir(parents=True, exist_ok=True)
-    staging = config.releases / f".tmp-{digest[:16]}-{os.getpid()}"
-    if staging.exists():
-        shutil.rmtree(staging)
-    staging.mkdir()
-    return staging
-
-
-def publish(config: Config, staging: Path, digest: str) -> Release:
-    """Move a finished staging folder into place and point ``current`` at it."""
-    final = release_path(config, digest)
-    if final.exists():
-        shutil.rmtree(final)
-    os.replace(staging, final)
-    make_current(config, Release(final))
-    return Release(final)
-
-
-def make_current(config: Config, release: Release) -> None:
-    link = config.releases / "current"
-    tmp = config.releases / f".current-{os.getpid()}"
-    if tmp.is_symlink() or tmp.exists():
-        tmp.unlink()
-    tmp.symlink_to(release.path.name)
-    os.replace(tmp, link)
-
-
-def write_dataset(folder: Path, graphs: dict[str, Graph], config: Config) -> ox.Store:
-    """Index the named graphs with Oxigraph in ``folder/oxigraph`` and write them, sorted, to
-    ``folder/dataset.nq`` (flushed to disk); returns the open Oxigraph store."""
-    store = ox.Store(str(folder / OXIGRAPH_DIR))
-    # one N-Quads document: Oxigraph gives each document's blank nodes fresh labels, and the
-    # inferred graph speaks of the ontology's blank nodes (restrictions, lists)
-    quads: list[bytes] = []
-    for name, graph in graphs.items():
-        suffix = f" <{config.graph_iri(name)}> .".encode()
-        quads += [line[:-2] + suffix for line in graph.serialize(
-            format="nt", encoding="utf-8").splitlines() if line.endswith(b" .")]
-    store.bulk_load(b"\n".join(quads) + b"\n", format=ox.RdfFormat.N_QUADS)
-    store.flush()
-    store.optimize()
-    dumped = store.dump(format=ox.RdfFormat.N_QUADS).decode("utf-8")
-    with (folder / DATASET).open("w", encoding="utf-8") as out:
-        out.write("\n".join(sorted(line for line in dumped.splitlines() if line)) + "\n")
-        out.flush()
-        os.fsync(out.fileno())
-    return store
-
-
-def write_report(path: Path, report: dict[str, Any]) -> None:
-    (path / REPORT).write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n",
-                               encoding="utf-8")
+def fsync_file(path: Path) -> None:
+    with path.open("rb") as f:
+        os.fsync(f.fileno())

@@ -183,6 +183,19 @@ class ReconciliationService:
             candidates[0].match = True
         return {"result": [self.candidate_json(c) for c in candidates[:limit]]}
 
+    def reconcile_batch(self, queries: dict[str, Any]) -> dict[str, Any]:
+        """A batch of queries by key, answered by key."""
+        return {key: self.reconcile(query) for key, query in queries.items()}
+
+    def preview(self, entity_id: str) -> dict[str, Any] | None:
+        """What the preview of an entity shows, or ``None`` when there is no such entity."""
+        entity = self.index.entity(entity_id)
+        if entity is None:
+            return None
+        return {"id": entity.id, "iri": entity.iri, "label": entity.label(),
+                "description": self.description(entity),
+                "labels": entity.labels_by_language()}
+
     def candidate_json(self, candidate: Candidate) -> dict[str, Any]:
         entity = candidate.entity
         return {"id": entity.id, "name": entity.label(), "type": self.entity_types(entity),

@@ -6,13 +6,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from kg.formats import Format
-from kg.querytext import query_form
-
-__all__ = ["choose", "parse_accept", "query_form", "result_kind"]
-
-def result_kind(form: str | None) -> str:
-    """The format kind a query form answers with: ``results`` or ``rdf``."""
-    return "rdf" if form in ("CONSTRUCT", "DESCRIBE") else "results"
 
 
 @dataclass(frozen=True)

@@ -1,15 +1,17 @@
-"""Answering a protocol request: choose the result format, check the limits, run the query.
+"""Answering a protocol request: read the query, choose the result format, check the limits,
+run it in a query process.
 
-Framework-free: :meth:`QueryService.plan` turns what the web layer read off the
-request into a :class:`Plan` (the job for a query process and its ETag, known
-before any work is done), and :meth:`QueryService.run` gives an :class:`Answer`
-(status, media type, body, headers).
+Framework-free: :meth:`QueryService.plan` turns what the web layer read off the request
+into a :class:`Plan` (the job for a query process and its ETag, known before any work is
+done), and :meth:`QueryService.run` gives an :class:`Answer` (status, media type, body,
+headers). What a query is (its form, its dataset clause, the endpoints its SERVICE
+clauses call, LOAD) comes from the parser (:mod:`kg.sparqltext`), never from the text
+scanned by hand.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -17,12 +19,13 @@ from dataclasses import dataclass, field
 from kg import formats
 from kg.config import Config
 from kg.formats import Format
-from kg.querytext import has_dataset_clause, has_load, service_targets
-from kg.sparql.dataset import ServedDataset
-from kg.sparql.negotiate import choose, query_form, result_kind
-from kg.sparql.pool import QueryPool, QueryProcessDied, QueryTimeout
+from kg.served import JobFailed, ServedDataset
+from kg.served.jobs import Answer as JobAnswer
+from kg.served.wire import Job
+from kg.sparql.negotiate import choose
 from kg.sparql.protocol import ProtocolError, ProtocolRequest
-from kg.sparql.runner import Job
+from kg.sparqltext import Inspection, SparqlSyntaxError, inspect_cached
+from kg.store import backend_of
 
 #: plans kept per web worker (all dropped when full)
 MAX_PLANS = 1024
@@ -36,25 +39,31 @@ class Answer:
     media_type: str
     body: bytes
     headers: dict[str, str] = field(default_factory=dict)
-    #: the generation of the served dataset that answered
-    generation: int = 0
+    #: the version of the served dataset that answered
+    version: str = ""
+    etag: str = ""
 
 
 @dataclass(frozen=True)
 class Plan:
     job: Job
     format: Format
-    etag: str
+    #: what the answer depends on besides the version (hashed into the ETag)
+    key: str
     #: seconds the query may run
     timeout: float
-    #: the generation of the served dataset the plan was made for (0: the release as built)
-    generation: int = 0
+    #: the version the plan was made for
+    version: str
+
+    def etag(self, version: str | None = None) -> str:
+        digest = hashlib.sha256(f"{version or self.version}\0{self.key}".encode())
+        return 'W/"' + digest.hexdigest()[:32] + '"'
 
 
 class AnswerCache:
-    """Recent answers by ETag, in one web worker: the dataset of a generation never changes,
-    so an answer stays right until an update makes a new generation (whose ETags differ).
-    Small answers only, least recently used first out."""
+    """Recent answers by ETag, in one web worker: a version never changes, so an answer
+    stays right until a swap makes a new version current (whose ETags differ). Small
+    answers only, least recently used first out."""
 
     def __init__(self, max_entries: int = 512, max_bytes: int = 64 << 20,
                  max_answer_bytes: int = 1 << 20) -> None:
@@ -85,15 +94,9 @@ class AnswerCache:
                 self._bytes -= len(dropped.body)
 
 
-def candidates_for(form: str | None) -> list[Format]:
-    if result_kind(form) == "rdf":
-        return formats.rdf_formats()
-    return formats.for_kind("results")
-
-
-def select_format(query: str, accept: str | None, format_param: str | None) -> Format:
-    """The result format for ``query``: ``?format=`` first, else the Accept header."""
-    offered = candidates_for(query_form(query))
+def select_format(form: str | None, accept: str | None, format_param: str | None) -> Format:
+    """The result format for a query of ``form``: ``?format=`` first, else the Accept header."""
+    offered = formats.for_form(form)
     if format_param:
         fmt = formats.BY_NAME.get(format_param) or next(
             (f for f in offered if format_param in f.media_types), None)
@@ -110,21 +113,24 @@ def select_format(query: str, accept: str | None, format_param: str | None) -> F
     return fmt
 
 
-def content_type(fmt: Format) -> str:
-    media_type = fmt.media_type
-    if media_type.startswith("text/") or media_type.endswith(("+json", "+xml", "/json")):
-        media_type += "; charset=utf-8"
-    return media_type
+def inspect_text(text: str) -> Inspection:
+    """The parse of a query or update text; a text that does not parse is a 400 with the
+    parser's message."""
+    try:
+        return inspect_cached(text)
+    except SparqlSyntaxError as e:
+        raise ProtocolError(400, f"malformed query: {e}") from None
 
 
-def refuse_remote_calls(text: str, allowed: tuple[str, ...]) -> None:
+def refuse_remote_calls(inspection: Inspection, allowed: tuple[str, ...]) -> None:
     """SERVICE and LOAD make the server fetch URLs: refused unless the endpoint is allowed."""
-    for target in service_targets(text):
-        if target not in allowed:
-            raise ProtocolError(403, f"SERVICE <{target}> is refused: federated queries make "
+    for service in inspection.services:
+        if service.variable or service.target not in allowed:
+            target = f"?{service.target}" if service.variable else f"<{service.target}>"
+            raise ProtocolError(403, f"SERVICE {target} is refused: federated queries make "
                                      "this server fetch URLs. An operator may allow endpoints "
                                      "with KG_ALLOWED_SERVICES (space-separated IRIs).")
-    if has_load(text):
+    if any(operation.kind == "LOAD" for operation in inspection.operations):
         raise ProtocolError(403, "LOAD is refused: it makes this server fetch a URL.")
 
 
@@ -132,97 +138,83 @@ class QueryService:
     def __init__(self, config: Config, served: ServedDataset) -> None:
         self.config = config
         self.served = served
-        self._pool: QueryPool | None = None
         self.cache = AnswerCache()
         self._plans: dict[tuple[object, ...], Plan] = {}
-        self._asserted = [iri for name, iri in config.graph_iris.items() if name != "inferred"]
-
-    @property
-    def pool(self) -> QueryPool:
-        """This process's pool: a forked web worker (gunicorn ``--preload``) starts its own."""
-        if self._pool is None or self._pool.pid != os.getpid():
-            self._pool = QueryPool(
-                [self.config.store, str(self.served.releases),
-                 str(self.served.release.path)],
-                self.config.query_processes)
-        return self._pool
-
-    def start(self) -> None:
-        """Start the first query process now, so that the first query does not wait for it."""
-        _ = self.pool
-
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.close()
+        self._asserted = tuple(iri for name, iri in config.graph_iris.items()
+                               if name != "inferred")
+        self._remote = backend_of(config.store).remote
 
     def plan(self, request: ProtocolRequest, accept: str | None,
              format_param: str | None = None) -> Plan:
         """The plan of ``request``; a request seen before (same text, format, graphs and
-        data generation) reuses its plan: no query text is scanned again."""
-        generation = self.served.current().number
+        version) reuses its plan: no query text is read again."""
+        version = self.served.version_id
         key = (request.query, accept, format_param, tuple(request.default_graph_uris),
-               tuple(request.named_graph_uris), request.inference, request.timeout, generation)
+               tuple(request.named_graph_uris), request.inference, request.timeout, version)
         plan = self._plans.get(key)
         if plan is None:
-            plan = self._plan(request, accept, format_param, generation)
+            plan = self._plan(request, accept, format_param, version)
             if len(self._plans) >= MAX_PLANS:
                 self._plans.clear()
             self._plans[key] = plan
         return plan
 
     def _plan(self, request: ProtocolRequest, accept: str | None, format_param: str | None,
-              generation: int) -> Plan:
+              version: str) -> Plan:
         if request.query is None:
             raise ProtocolError(400, "the request has no 'query' parameter")
-        refuse_remote_calls(request.query, self.config.allowed_services)
-        fmt = select_format(request.query, accept, format_param)
-        default, named = request.default_graph_uris, request.named_graph_uris
-        if not request.inference and not (default or named
-                                          or has_dataset_clause(request.query)):
+        inspection = inspect_text(request.query)
+        if inspection.kind != "query":
+            raise ProtocolError(400, "this is an update, not a query: send it by POST as "
+                                     "'update' (form) or application/sparql-update")
+        refuse_remote_calls(inspection, self.config.allowed_services)
+        fmt = select_format(inspection.form, accept, format_param)
+        default, named = tuple(request.default_graph_uris), tuple(request.named_graph_uris)
+        if not request.inference and not (default or named or inspection.has_dataset_clause):
             default, named = self._asserted, self._asserted
-        job = Job(request.query, fmt.name, list(default), list(named),
-                  self.config.max_result_rows)
-        key = "\0".join([self.served.release.id, str(generation), request.query, fmt.name,
-                         " ".join(default), "|", " ".join(named),
+        union = not (default or named or inspection.has_dataset_clause)
+        job = Job("query", (request.query, fmt.name, default, named, union,
+                            self.config.max_result_rows, self.config.base_iri))
+        key = "\0".join([request.query, fmt.name, " ".join(default), "|", " ".join(named),
                          str(self.config.max_result_rows)])
         timeout = min(request.timeout or self.config.query_timeout, self.config.query_timeout)
-        return Plan(job, fmt, 'W/"' + hashlib.sha256(key.encode()).hexdigest()[:32] + '"',
-                    timeout, generation)
+        return Plan(job, fmt, key, timeout, version)
 
     def run(self, plan: Plan) -> Answer:
-        cached = self.cache.get(plan.etag)
+        cached = self.cache.get(plan.etag())
         if cached is not None:
             return cached
         answer = self._run(plan)
-        if answer.generation == plan.generation:
-            self.cache.put(plan.etag, answer)
+        self.cache.put(answer.etag, answer)
         return answer
 
     def _run(self, plan: Plan) -> Answer:
-        timeout = plan.timeout
         try:
-            outcome = self.pool.run(plan.job, timeout)
-        except QueryTimeout:
-            if self.config.store.startswith("remote:"):
+            outcome = self.served.run(plan.job, plan.timeout)
+        except JobFailed as e:
+            if e.kind == "timeout" and self._remote:
                 raise ProtocolError(504, f"the store behind this endpoint did not answer "
-                                         f"within the {timeout:g} s limit; the query was "
+                                         f"within the {plan.timeout:g} s limit; the query was "
                                          "stopped") from None
-            raise ProtocolError(503, f"the query ran longer than the {timeout:g} s limit and "
-                                     "was stopped; narrow it (a LIMIT, more specific "
-                                     "patterns) and try again") from None
-        except QueryProcessDied:
+            if e.kind == "timeout":
+                raise ProtocolError(503, f"the query ran longer than the {plan.timeout:g} s "
+                                         "limit and was stopped; narrow it (a LIMIT, more "
+                                         "specific patterns) and try again") from None
             raise ProtocolError(503, "the query process ended before answering (out of "
                                      "memory?); the query was stopped") from None
         if outcome.status == "unavailable":
             raise ProtocolError(502, f"the store behind this endpoint is unavailable: "
                                      f"{outcome.message}")
-        if outcome.status == "syntax":
+        if outcome.status in ("syntax", "invalid"):
             raise ProtocolError(400, f"malformed query: {outcome.message}")
+        if outcome.status == "missing":
+            raise ProtocolError(503, outcome.message)
         if outcome.status != "ok":
             raise ProtocolError(400, f"the query failed: {outcome.message}")
+        result: JobAnswer = outcome.value
         headers = {}
-        if outcome.truncated:
+        if result.truncated:
             headers[TRUNCATED_HEADER] = (f"max-rows={self.config.max_result_rows}; "
-                                         f"dropped={outcome.truncated}")
-        return Answer(200, content_type(plan.format), outcome.body, headers,
-                      outcome.generation)
+                                         f"dropped={result.truncated}")
+        return Answer(200, plan.format.content_type, result.body, headers, outcome.version,
+                      plan.etag(outcome.version))

@@ -2,21 +2,21 @@
 
 A backend holds one RDF dataset (named graphs) and answers SPARQL over it. The
 query default graph is the union of all named graphs unless the caller names
-graphs (SPARQL protocol ``default-graph-uri`` / ``named-graph-uri``, or ``FROM``).
+graphs (SPARQL protocol ``default-graph-uri`` / ``named-graph-uri``), or the query
+names its own dataset (``FROM``), or the caller says otherwise.
 
-Backends:
+The backends are registered in :data:`BACKENDS` (name -> class), as rdflib registers
+its store plugins; a store is chosen by a *spec*: ``memory``, ``oxigraph`` or
+``remote:URL``.
 
-- ``memory``: rdflib ``Dataset`` in the process (tests, zero set-up);
-- ``oxigraph``: pyoxigraph ``Store`` on disk (the default, see docs/decisions);
-- ``remote:URL``: a SPARQL 1.1 Protocol + Graph Store Protocol server (Virtuoso,
-  Jena Fuseki, GraphDB, QLever, ...) at ``URL``.
-
-This package knows nothing of HTTP.
+This package knows nothing of HTTP serving, releases or the pipeline.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Literal, Protocol
 
@@ -75,7 +75,14 @@ class Store(Protocol):
         *,
         default_graph_uris: Sequence[str] = (),
         named_graph_uris: Sequence[str] = (),
-    ) -> QueryResult: ...
+        union_default_graph: bool | None = None,
+        base_iri: str | None = None,
+    ) -> QueryResult:
+        """Run a query. Without graph URIs the default graph is the union of the named
+        graphs, unless ``union_default_graph`` is false (the query names its own dataset
+        with ``FROM``; ``None``: the store reads the query to find out). Relative IRIs
+        resolve against ``base_iri``."""
+        ...
 
     def update(self, sparql: str) -> None: ...
 
@@ -94,20 +101,78 @@ class Store(Protocol):
     def close(self) -> None: ...
 
 
+class StoreClass(Protocol):
+    """What a backend class offers to open its stores."""
+
+    def open(self, argument: str, location: Path | None, *, read_only: bool,
+             graph_iris: Sequence[str]) -> Store: ...
+
+    def serve(self, argument: str, dataset: Path, index: Path,
+              graph_iris: Sequence[str]) -> Store:
+        """The store that serves a built dataset: ``dataset`` (N-Quads) and ``index`` (the
+        Oxigraph index written beside it); a remote store queries ``graph_iris`` where they
+        were published."""
+        ...
+
+
+@dataclass(frozen=True)
+class Backend:
+    """A registered backend: its name, where its class lives, and what it can do."""
+
+    name: str
+    module: str
+    class_name: str
+    #: the spec takes an argument after a colon (``remote:URL``)
+    takes_argument: bool
+    #: the data lives on another server: updates are made there, timeouts are the gateway's
+    remote: bool
+    description: str
+
+    def store_class(self) -> StoreClass:
+        """The backend's class, imported when first needed."""
+        return getattr(importlib.import_module(self.module), self.class_name)  # type: ignore[no-any-return]
+
+
+#: the store backends, by name
+BACKENDS: dict[str, Backend] = {b.name: b for b in (
+    Backend("oxigraph", "kg.store.oxigraph", "OxigraphStore", False, False,
+            "pyoxigraph, embedded, on disk (the default)"),
+    Backend("memory", "kg.store.memory", "MemoryStore", False, False,
+            "an rdflib Dataset in each process (tests, small graphs)"),
+    Backend("remote", "kg.store.remote", "RemoteStore", True, True,
+            "a SPARQL 1.1 Protocol + Graph Store Protocol server at URL"),
+)}
+
+
+def parse_spec(spec: str) -> tuple[Backend, str]:
+    """The backend a spec names and its argument (``remote:URL`` -> the remote backend, URL);
+    raises :class:`StoreError` with the choices for anything else."""
+    name, colon, argument = spec.partition(":")
+    backend = BACKENDS.get(name)
+    if backend is None or backend.takes_argument != bool(colon):
+        choices = ", ".join(f"{b.name}:URL" if b.takes_argument else b.name
+                            for b in BACKENDS.values())
+        raise StoreError(f"unknown store backend {spec!r}; use one of {choices}")
+    if backend.takes_argument and not argument.startswith(("http://", "https://")):
+        raise StoreError(f"{spec!r}: a {backend.name} store needs an http(s) URL, e.g. "
+                         f"{backend.name}:http://127.0.0.1:8890/sparql")
+    return backend, argument
+
+
+def backend_of(spec: str) -> Backend:
+    return parse_spec(spec)[0]
+
+
 def open_store(spec: str, location: Path | None = None, *, read_only: bool = False,
                graph_iris: Sequence[str] = ()) -> Store:
-    """The backend named by ``spec`` (``memory``, ``oxigraph``, ``remote:URL``), kept at
+    """The store a spec names (``memory``, ``oxigraph``, ``remote:URL``), kept at
     ``location``; a remote store's default graph is the union of ``graph_iris``."""
-    if spec == "memory":
-        from kg.store.memory import MemoryStore
+    backend, argument = parse_spec(spec)
+    return backend.store_class().open(argument, location, read_only=read_only,
+                                      graph_iris=graph_iris)
 
-        return MemoryStore()
-    if spec == "oxigraph":
-        from kg.store.oxigraph import OxigraphStore
 
-        return OxigraphStore(location, read_only=read_only)
-    if spec.startswith("remote:"):
-        from kg.store.remote import RemoteStore
-
-        return RemoteStore(spec.removeprefix("remote:"), graph_iris=graph_iris)
-    raise StoreError(f"unknown store backend {spec!r}; use memory, oxigraph or remote:URL")
+def serve_store(spec: str, dataset: Path, index: Path, graph_iris: Sequence[str]) -> Store:
+    """The store that serves a built dataset in the backend ``spec`` names."""
+    backend, argument = parse_spec(spec)
+    return backend.store_class().serve(argument, dataset, index, graph_iris)

@@ -24,15 +24,6 @@ from kg.store import QuerySyntaxError, ResultKind, StoreError, boolean_table
 # FROM / FROM NAMED pick graphs of the dataset; they never fetch anything from the web.
 rdflib_sparql.SPARQL_LOAD_GRAPHS = False
 
-_RDFLIB_RDF = {
-    "turtle": "turtle",
-    "ntriples": "nt",
-    "nquads": "nquads",
-    "trig": "trig",
-    "jsonld": "json-ld",
-    "rdfxml": "xml",
-}
-
 
 def _tsv_term(term: Node | None) -> str:
     if term is None:
@@ -64,15 +55,15 @@ class MemoryResult:
     def serialize(self, format_name: str) -> bytes:
         fmt = by_name(format_name)
         if self.kind == "graph":
-            if fmt.name not in _RDFLIB_RDF:
+            if "CONSTRUCT" not in fmt.forms:
                 raise ValueError(f"{fmt.label} cannot carry the triples of a CONSTRUCT/DESCRIBE")
             graph = self._result.graph
             assert graph is not None
-            if fmt.kind == "dataset":
+            if fmt.keeps_named_graphs:
                 dataset = Dataset()
                 dataset.default_graph += graph
-                return dataset.serialize(format=_RDFLIB_RDF[fmt.name], encoding="utf-8")
-            return graph.serialize(format=_RDFLIB_RDF[fmt.name], encoding="utf-8")
+                return dataset.serialize(format=fmt.rdflib, encoding="utf-8")
+            return graph.serialize(format=fmt.rdflib, encoding="utf-8")
         if self.kind == "boolean" and fmt.name in ("csv", "tsv"):
             return boolean_table(self.boolean, fmt.name)
         if fmt.name == "tsv":
@@ -103,12 +94,27 @@ class MemoryStore:
     def __init__(self) -> None:
         self._dataset = Dataset(default_union=True)
 
+    @classmethod
+    def open(cls, argument: str, location: Path | None, *, read_only: bool,
+             graph_iris: Sequence[str]) -> MemoryStore:
+        return cls()
+
+    @classmethod
+    def serve(cls, argument: str, dataset: Path, index: Path,
+              graph_iris: Sequence[str]) -> MemoryStore:
+        """The dataset parsed into this process."""
+        store = cls()
+        store.load(dataset)
+        return store
+
     def query(
         self,
         sparql: str,
         *,
         default_graph_uris: Sequence[str] = (),
         named_graph_uris: Sequence[str] = (),
+        union_default_graph: bool | None = None,
+        base_iri: str | None = None,
     ) -> MemoryResult:
         try:
             parsed = parseQuery(sparql)
@@ -120,7 +126,7 @@ class MemoryStore:
                 CompValue("DatasetClause", default=URIRef(g)) for g in default_graph_uris
             ] + [CompValue("DatasetClause", named=URIRef(g)) for g in named_graph_uris]
         try:
-            return MemoryResult(self._dataset.query(translateQuery(parsed)))
+            return MemoryResult(self._dataset.query(translateQuery(parsed, base=base_iri)))
         except ParseException as e:
             raise QuerySyntaxError(str(e)) from e
 
@@ -152,11 +158,11 @@ class MemoryStore:
 
     def dump(self, out: BinaryIO, format_name: str, graph: str | None = None) -> None:
         fmt = by_name(format_name)
-        rdflib_format = _RDFLIB_RDF[fmt.name]
+        rdflib_format = fmt.rdflib
         if graph is not None:
             out.write(self._dataset.graph(URIRef(graph)).serialize(format=rdflib_format,
                                                                    encoding="utf-8"))
-        elif fmt.kind == "dataset":
+        elif fmt.keeps_named_graphs:
             out.write(self._dataset.serialize(format=rdflib_format, encoding="utf-8"))
         else:
             union = Graph()

@@ -13,15 +13,11 @@ import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
-from kg.formats import by_name, for_kind, rdf_formats
-from kg.querytext import has_dataset_clause
+from kg.formats import by_name
+from kg.sparqltext import names_dataset
 from kg.store import QuerySyntaxError, ResultKind, StoreError, boolean_table
 
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-#: Oxigraph's own format for each format of the registry (kg.formats), by short name
-RDF_FORMATS = {f.name: ox.RdfFormat.from_media_type(f.media_type) for f in rdf_formats()}
-RESULT_FORMATS = {f.name: ox.QueryResultsFormat.from_media_type(f.media_type)
-                  for f in for_kind("results")}
 
 
 def to_rdflib(term: object) -> Node | None:
@@ -90,14 +86,14 @@ class OxigraphResult:
     def serialize(self, format_name: str) -> bytes:
         fmt = by_name(format_name)
         if self.kind == "graph":
-            if fmt.name not in RDF_FORMATS:
+            if "CONSTRUCT" not in fmt.forms:
                 raise ValueError(f"{fmt.label} cannot carry the triples of a CONSTRUCT/DESCRIBE")
-            return self._take().serialize(format=RDF_FORMATS[fmt.name])  # type: ignore[attr-defined]
-        if fmt.name not in RESULT_FORMATS:
+            return self._take().serialize(format=fmt.oxigraph)  # type: ignore[attr-defined,no-any-return]
+        if "SELECT" not in fmt.forms:
             raise ValueError(f"{fmt.label} cannot carry SELECT/ASK results")
         if self.kind == "boolean" and fmt.name in ("csv", "tsv"):
             return boolean_table(self.boolean, fmt.name)
-        return self._take().serialize(format=RESULT_FORMATS[fmt.name])  # type: ignore[attr-defined]
+        return self._take().serialize(format=fmt.oxigraph)  # type: ignore[attr-defined,no-any-return]
 
     def rows(self) -> Iterator[tuple[Node | None, ...]]:
         for solution in self._take():  # type: ignore[attr-defined]
@@ -110,6 +106,17 @@ class OxigraphResult:
 
 class OxigraphStore:
     name = "oxigraph"
+
+    @classmethod
+    def open(cls, argument: str, location: Path | None, *, read_only: bool,
+             graph_iris: Sequence[str]) -> OxigraphStore:
+        return cls(location, read_only=read_only)
+
+    @classmethod
+    def serve(cls, argument: str, dataset: Path, index: Path,
+              graph_iris: Sequence[str]) -> OxigraphStore:
+        """The index written beside the dataset, opened read-only: many processes may."""
+        return cls(index, read_only=True)
 
     def __init__(self, location: Path | None = None, *, read_only: bool = False) -> None:
         self.location = location
@@ -129,12 +136,17 @@ class OxigraphStore:
         *,
         default_graph_uris: Sequence[str] = (),
         named_graph_uris: Sequence[str] = (),
+        union_default_graph: bool | None = None,
+        base_iri: str | None = None,
     ) -> OxigraphResult:
         kwargs: dict[str, object] = {}
+        if base_iri is not None:
+            kwargs["base_iri"] = base_iri
         if default_graph_uris or named_graph_uris:
             kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graph_uris]
             kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graph_uris]
-        elif not has_dataset_clause(sparql):
+        elif union_default_graph if union_default_graph is not None else (
+                not names_dataset(sparql)):
             kwargs["use_default_graph_as_union"] = True
         try:
             return OxigraphResult(self._store.query(sparql, **kwargs))
@@ -160,7 +172,7 @@ class OxigraphStore:
         return sum(1 for _ in self._store.quads_for_pattern(None, None, None, ox.NamedNode(graph)))
 
     def dump(self, out: BinaryIO, format_name: str, graph: str | None = None) -> None:
-        fmt = RDF_FORMATS[by_name(format_name).name]
+        fmt = by_name(format_name).oxigraph
         if fmt.supports_datasets and graph is None:
             self._store.dump(out, format=fmt)
         elif graph is not None:

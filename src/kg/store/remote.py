@@ -29,9 +29,9 @@ import requests
 from rdflib.term import Node
 
 from kg.formats import by_name
-from kg.querytext import has_dataset_clause, query_form
+from kg.sparqltext import SparqlSyntaxError, inspect_cached
 from kg.store import QuerySyntaxError, ResultKind, StoreError, StoreUnavailable, boolean_table
-from kg.store.oxigraph import RDF_FORMATS, RESULT_FORMATS, to_rdflib
+from kg.store.oxigraph import to_rdflib
 
 #: formats asked of the server and passed through; the others are converted from these
 _PASS_THROUGH = {"json", "xml", "csv", "turtle", "ntriples", "jsonld", "rdfxml"}
@@ -72,11 +72,12 @@ def _safe_blank_nodes(body: bytes, format_name: str = "json") -> bytes:
 class RemoteResult:
     """A query sent when its answer is first wanted, in the format wanted."""
 
-    def __init__(self, store: RemoteStore, sparql: str, params: dict[str, list[str]]) -> None:
+    def __init__(self, store: RemoteStore, sparql: str, params: dict[str, list[str]],
+                 kind: ResultKind) -> None:
         self._store = store
         self._sparql = sparql
         self._params = params
-        self.kind: ResultKind = _KINDS.get(query_form(sparql), "bindings")
+        self.kind = kind
         self._parsed: object | None = None
 
     def _fetch(self, format_name: str) -> bytes:
@@ -95,11 +96,11 @@ class RemoteResult:
             source = _SOURCE_FORMAT[self.kind]
             body = self._fetch(source)
             if self.kind == "graph":
-                self._parsed = list(ox.parse(body, format=RDF_FORMATS[source]))
+                self._parsed = list(ox.parse(body, format=by_name(source).oxigraph))
             else:
                 if source == "json":
                     body = _safe_blank_nodes(body)
-                self._parsed = ox.parse_query_results(body, format=RESULT_FORMATS[source])
+                self._parsed = ox.parse_query_results(body, format=by_name(source).oxigraph)
         return self._parsed
 
     @property
@@ -116,9 +117,9 @@ class RemoteResult:
     def serialize(self, format_name: str) -> bytes:
         fmt = by_name(format_name)
         if self.kind == "graph":
-            if fmt.name not in RDF_FORMATS:
+            if "CONSTRUCT" not in fmt.forms:
                 raise ValueError(f"{fmt.label} cannot carry the triples of a CONSTRUCT/DESCRIBE")
-        elif fmt.name not in RESULT_FORMATS:
+        elif "SELECT" not in fmt.forms:
             raise ValueError(f"{fmt.label} cannot carry SELECT/ASK results")
         if self.kind == "boolean" and fmt.name in ("csv", "tsv"):
             return boolean_table(self.boolean, fmt.name)
@@ -127,9 +128,9 @@ class RemoteResult:
                 return _safe_blank_nodes(self._fetch(fmt.name), fmt.name)
             return self._fetch(fmt.name)
         if self.kind == "graph":
-            return ox.serialize(self._solutions(), format=RDF_FORMATS[fmt.name])  # type: ignore[arg-type]
+            return ox.serialize(self._solutions(), format=fmt.oxigraph)  # type: ignore[arg-type,no-any-return]
         solutions = self._solutions()
-        return solutions.serialize(format=RESULT_FORMATS[fmt.name])  # type: ignore[attr-defined]
+        return solutions.serialize(format=fmt.oxigraph)  # type: ignore[attr-defined,no-any-return]
 
     def rows(self) -> Iterator[tuple[Node | None, ...]]:
         variables = self.variables
@@ -157,6 +158,17 @@ class RemoteStore:
         self.timeout = timeout
         self._credentials = (user, password) if user is not None else None
         self._session = requests.Session()
+
+    @classmethod
+    def open(cls, argument: str, location: Path | None, *, read_only: bool,
+             graph_iris: Sequence[str]) -> RemoteStore:
+        return cls(argument, graph_iris=graph_iris)
+
+    @classmethod
+    def serve(cls, argument: str, dataset: Path, index: Path,
+              graph_iris: Sequence[str]) -> RemoteStore:
+        """The graphs as `kg publish` put them on the server: the local files are not read."""
+        return cls(argument, graph_iris=graph_iris)
 
     # -- HTTP ---------------------------------------------------------------------------
 
@@ -197,12 +209,12 @@ class RemoteStore:
         """A SPARQL protocol request by POST with a URL-encoded form."""
         return self._send("POST", self.url, data=params, headers={"Accept": accept})
 
-    def _dataset(self, sparql: str, default_graph_uris: Sequence[str],
+    def _dataset(self, union: bool, default_graph_uris: Sequence[str],
                  named_graph_uris: Sequence[str]) -> dict[str, list[str]]:
         if default_graph_uris or named_graph_uris:
             return {"default-graph-uri": list(default_graph_uris),
                     "named-graph-uri": list(named_graph_uris)}
-        if self.graph_iris and not has_dataset_clause(sparql):
+        if self.graph_iris and union:
             return {"default-graph-uri": self.graph_iris, "named-graph-uri": self.graph_iris}
         return {}
 
@@ -214,12 +226,24 @@ class RemoteStore:
         *,
         default_graph_uris: Sequence[str] = (),
         named_graph_uris: Sequence[str] = (),
+        union_default_graph: bool | None = None,
+        base_iri: str | None = None,
     ) -> RemoteResult:
-        if query_form(sparql) is None:
+        try:
+            inspection = inspect_cached(sparql)
+        except SparqlSyntaxError as e:
+            raise QuerySyntaxError(str(e)) from e
+        if inspection.form is None:
             raise QuerySyntaxError("not a SPARQL query: expected SELECT, ASK, CONSTRUCT or "
                                    "DESCRIBE")
-        return RemoteResult(self, sparql,
-                            self._dataset(sparql, default_graph_uris, named_graph_uris))
+        if union_default_graph is None:
+            union_default_graph = not inspection.has_dataset_clause
+        if base_iri is not None:
+            # a BASE of the query's own, later in the text, still wins
+            sparql = f"BASE <{base_iri}>\n{sparql}"
+        return RemoteResult(self, sparql, self._dataset(union_default_graph, default_graph_uris,
+                                                        named_graph_uris),
+                            _KINDS[inspection.form])
 
     def update(self, sparql: str) -> None:
         self._send("POST", self.url, data={"update": sparql}, auth=self._auth(self.url))
@@ -277,9 +301,9 @@ class RemoteStore:
 
     def dump(self, out: BinaryIO, format_name: str, graph: str | None = None) -> None:
         fmt = by_name(format_name)
-        if fmt.name not in RDF_FORMATS:
+        if "CONSTRUCT" not in fmt.forms:
             raise ValueError(f"{fmt.label} cannot carry a graph")
-        rdf_format = RDF_FORMATS[fmt.name]
+        rdf_format = fmt.oxigraph
         if graph is not None and rdf_format.supports_datasets:
             out.write(self._quads([graph], rdf_format))
         elif graph is not None:

@@ -1,44 +1,24 @@
 """The web layer: a Flask application factory with one blueprint per concern.
 
-It serves a release through the store interface and knows nothing of how a
-backend keeps its triples.
+Every view reads the data through the served dataset (:mod:`kg.served`), which it gets with
+:func:`kg.web.state.state`; the web layer knows nothing of how a backend keeps its triples.
 """
 
 from __future__ import annotations
 
 import atexit
-import os
-import threading
 
-from flask import Flask, Response
+from flask import Flask, Response, g
 
 from kg.config import Config
-from kg.pipeline.release import Release, current_release
-from kg.sparql.dataset import ServedDataset
+from kg.served import JobFailed, ServedDataset, deadline
 from kg.sparql.service import QueryService
-from kg.store import Store, StoreUnavailable
+from kg.store import StoreUnavailable
+from kg.web.state import State
 
-
-class ServedRelease:
-    """The release an app serves, with its store opened once per process (after a fork)."""
-
-    def __init__(self, config: Config, release: Release) -> None:
-        release.check()
-        self.config = config
-        self.release = release
-        self.report = release.report
-        self._store: Store | None = None
-        self._pid: int | None = None
-        self._lock = threading.Lock()
-
-    @property
-    def store(self) -> Store:
-        if self._store is None or self._pid != os.getpid():
-            with self._lock:
-                if self._store is None or self._pid != os.getpid():
-                    self._store = self.release.open_store(self.config.store)
-                    self._pid = os.getpid()
-        return self._store
+#: the status a failed read is answered with, by what went wrong
+JOB_STATUS = {"timeout": 503, "died": 503, "missing": 503, "unavailable": 502, "syntax": 400,
+              "invalid": 400, "error": 500}
 
 
 def _store_unavailable(error: StoreUnavailable) -> Response:
@@ -47,18 +27,22 @@ def _store_unavailable(error: StoreUnavailable) -> Response:
                     mimetype="text/plain")
 
 
-def create_app(config: Config, release: Release | None = None) -> Flask:
-    release = release or current_release(config)
-    if release is None:
+def _job_failed(error: JobFailed) -> Response:
+    """A read of a page that did not finish: said plainly, with the status it deserves."""
+    return Response(f"{error.message}\n", status=JOB_STATUS.get(error.kind, 500),
+                    mimetype="text/plain")
+
+
+def create_app(config: Config) -> Flask:
+    """The app serving the current version of ``config``'s release folder."""
+    served = ServedDataset(config)
+    if served.releases.current() is None:
         raise RuntimeError(f"there is no release in {config.releases}; run `kg build` first")
     app = Flask(__name__)
     app.config["TESTING"] = config.testing
-    served = ServedRelease(config, release)
-    app.extensions["kg"] = served
-    query_service = QueryService(config, ServedDataset.of(config, release))
-    app.extensions["kg.query"] = query_service
-    query_service.start()
-    atexit.register(query_service.close)
+    app.extensions["kg"] = State(config, served, QueryService(config, served))
+    served.start()
+    atexit.register(served.close)
 
     from kg.web import (
         dumps,
@@ -77,6 +61,20 @@ def create_app(config: Config, release: Release | None = None) -> Flask:
                              why, validation):
         app.register_blueprint(blueprint_module.blueprint)
     app.register_error_handler(StoreUnavailable, _store_unavailable)
+    app.register_error_handler(JobFailed, _job_failed)
+
+    @app.before_request
+    def _deadline() -> None:
+        """Every read of a request shares the query time limit."""
+        scope = deadline(config.query_timeout)
+        scope.__enter__()
+        g.kg_deadline = scope
+
+    @app.teardown_request
+    def _end_deadline(_error: BaseException | None) -> None:
+        scope = g.pop("kg_deadline", None)
+        if scope is not None:
+            scope.__exit__(None, None, None)
 
     from kg.web import guard
 

@@ -1,26 +1,20 @@
-"""``/dumps/``: the release's dumps as files, with checksums, ETag and Last-Modified,
-and a page that lists them with sizes and triple counts."""
+"""``/dumps/``: the current version's dumps as files, with checksums, ETag and
+Last-Modified, and a page that lists them with sizes and triple counts."""
 
 from __future__ import annotations
 
-from flask import (
-    Blueprint,
-    Response,
-    current_app,
-    jsonify,
-    redirect,
-    request,
-    send_from_directory,
-)
+from flask import Blueprint, Response, jsonify, redirect, request, send_from_directory
 
 from kg.pipeline.dumps import DUMPS_DIR, read_manifest
 from kg.sparql.negotiate import choose
 from kg.web.html import HTML, JSON, not_found, page
+from kg.web.state import state
 
 blueprint = Blueprint("dumps", __name__)
 
+
 def _manifest() -> dict | None:  # type: ignore[type-arg]
-    return read_manifest(current_app.extensions["kg"].release.path)
+    return read_manifest(state().served.current().path)
 
 
 @blueprint.get("/dumps/")
@@ -49,7 +43,7 @@ def dump_file(name: str) -> Response:
     if name not in names:
         return not_found(f"There is no dump called {name!r} in release {manifest['version']}; "
                          "the list is at /dumps/.", name.split(".")[0])
-    folder = current_app.extensions["kg"].release.path / DUMPS_DIR
+    folder = state().served.current().path / DUMPS_DIR
     dump = by_file.get(name)
     response = send_from_directory(
         folder, name, mimetype="application/gzip" if dump else "text/plain",

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Response, current_app, render_template, request, url_for
+from flask import Response, render_template, request, url_for
 
 from kg.formats import Format
 from kg.web.messages import translate
+from kg.web.state import state
 from kg.web.terms import LANGUAGE_NAMES, LANGUAGES, choose_language
 
 #: the media types of pages, for content negotiation beside the RDF formats of the registry
@@ -30,7 +31,6 @@ def secure(response: Response) -> Response:
 
 def page(template: str, status: int = 200, **context: object) -> Response:
     """Render one of the ``ld/`` templates with the language switch, as a secured response."""
-    served = current_app.extensions["kg"]
     language = choose_language(request)
     switch = [(code, LANGUAGE_NAMES[code], url_for(request.endpoint or "home.home",
                                                    **{**(request.view_args or {}),
@@ -40,7 +40,7 @@ def page(template: str, status: int = 200, **context: object) -> Response:
     body = render_template(f"ld/{template}", language=language, languages=switch,
                            ui_language=ui_language,
                            t=lambda text: translate(text, ui_language),
-                           release=served.release.id, **context)
+                           release=state().served.version_id, **context)
     response = Response(body, status=status, mimetype="text/html")
     response.headers["Content-Language"] = ui_language
     response.vary.add("Accept-Language")

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 from rdflib import OWL, RDF, RDFS, Graph, URIRef
 from rdflib.term import Node
 
 from kg import formats
 from kg.sparql.negotiate import choose
-from kg.web.description import labels_of
 from kg.web.html import HTML, not_acceptable, page
-from kg.web.resources import RDFLIB_FORMATS
+from kg.web.resources import add_labels
+from kg.web.state import state
 from kg.web.terms import Labels, TermView, choose_language, view
 
 blueprint = Blueprint("ontology_doc", __name__)
@@ -42,17 +42,11 @@ class TermDoc:
     examples: list[tuple[TermView, TermView, TermView]] = field(default_factory=list)
 
 
-def _served():  # type: ignore[no-untyped-def]
-    return current_app.extensions["kg"]
-
-
 def ontology_graph() -> Graph:
-    base = _served().config.base_iri
+    base = state().config.base_iri
     graph = Graph()
     graph.bind("kko", base + "ontology#")
-    result = _served().store.query(
-        f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{base}graph/ontology> {{ ?s ?p ?o }} }}")
-    for triple in result.triples():
+    for triple in state().served.call("graph_triples", state().config.graph_iri("ontology")):
         graph.add(triple)
     return graph
 
@@ -61,8 +55,8 @@ def _examples(classes: list[URIRef], properties: list[URIRef]
               ) -> dict[URIRef, list[tuple[Node, Node, Node]]]:
     """Up to ``EXAMPLES`` asserted uses of each term: instances of a class, triples of a
     property; two queries for the whole ontology."""
-    base = _served().config.base_iri
-    store = _served().store
+    base = state().config.base_iri
+    store = state().served.store
     found: dict[URIRef, list[tuple[Node, Node, Node]]] = {}
 
     def keep(term: Node, triple: tuple[Node, Node, Node]) -> None:
@@ -85,7 +79,7 @@ def _examples(classes: list[URIRef], properties: list[URIRef]
 
 
 def documentation(graph: Graph, labels: Labels) -> dict[str, object]:
-    namespace = _served().config.base_iri + "ontology#"
+    namespace = state().config.base_iri + "ontology#"
     ours = sorted({s for s in graph.subjects() if isinstance(s, URIRef)
                    and str(s).startswith(namespace)})
     classes = [s for s in ours if (s, RDF.type, OWL.Class) in graph
@@ -144,7 +138,7 @@ def documentation(graph: Graph, labels: Labels) -> dict[str, object]:
 
 
 def _rdf(graph: Graph, fmt: formats.Format) -> Response:
-    body = graph.serialize(format=RDFLIB_FORMATS[fmt.name], encoding="utf-8")
+    body = graph.serialize(format=fmt.rdflib, encoding="utf-8")
     response = Response(body, content_type=f"{fmt.media_type}; charset=utf-8")
     response.vary.add("Accept")
     response.headers["Access-Control-Allow-Origin"] = "*"
@@ -168,11 +162,8 @@ def ontology(extension: str | None = None) -> Response:
         return not_acceptable([HTML, *rdf_formats])
     if chosen is not HTML:
         return _rdf(graph, chosen)
-    labels = Labels(_served().config.base_iri, choose_language(request))
-    mentioned = {str(t) for triple in graph for t in triple if isinstance(t, URIRef)}
-    for subject, _p, label in labels_of(_served().store, mentioned,
-                                        _served().config.graph_iri("inferred")):
-        labels.add(str(subject), label)
+    labels = Labels(state().config.base_iri, choose_language(request))
+    add_labels(labels, {str(t) for triple in graph for t in triple if isinstance(t, URIRef)})
     response = page("ontology.html", downloads=[(f.label, f"/ontology.{f.extension}")
                                                 for f in rdf_formats],
                     **documentation(graph, labels))

@@ -9,30 +9,29 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from html import escape
 from typing import Any
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 
-from kg.reconcile.index import DEFAULT_TYPES, EntityIndex
-from kg.reconcile.service import QueryError, ReconciliationService
+from kg.reconcile.index import DEFAULT_TYPES
+from kg.reconcile.service import QueryError
+from kg.served import JobFailed
+from kg.web.state import state
 
 blueprint = Blueprint("reconcile", __name__, url_prefix="/reconcile")
 _CALLBACK = re.compile(r"[A-Za-z_$][\w$.]{0,63}")
-_lock = threading.Lock()
 
 
-def _service() -> ReconciliationService:
-    """The service of this process: its index is built from the store on first use."""
-    extensions = current_app.extensions
-    if "kg.reconcile" not in extensions:
-        with _lock:
-            if "kg.reconcile" not in extensions:
-                served = extensions["kg"]
-                index = EntityIndex.from_store(served.store, served.config.base_iri)
-                extensions["kg.reconcile"] = ReconciliationService(index)
-    return extensions["kg.reconcile"]
+def _call(method: str, *args: Any) -> Any:
+    """A call of the reconciliation service, in a query process (its index is built there,
+    once per version); a query the service refuses is a :class:`QueryError`."""
+    try:
+        return state().served.call("reconcile", method, *args)
+    except JobFailed as e:
+        if e.kind == "invalid":
+            raise QueryError(e.message) from None
+        raise
 
 
 def _answer(payload: Any, status: int = 200) -> Response:
@@ -68,7 +67,7 @@ def _int_parameter(name: str, default: int) -> int:
 
 
 def manifest() -> dict[str, Any]:
-    config = current_app.extensions["kg"].config
+    config = state().config
     host = request.host_url.rstrip("/")
     service = f"{host}/reconcile"
     return {
@@ -98,14 +97,13 @@ def endpoint() -> Response:
             queries = _json_parameter("queries")
             if not isinstance(queries, dict):
                 raise QueryError("'queries' must be a JSON object of queries by key")
-            service = _service()
-            return _answer({key: service.reconcile(q) for key, q in queries.items()})
+            return _answer(_call("reconcile_batch", queries))
         if "query" in request.values:
             raw = request.values["query"]
             query = _json_parameter("query") if raw.lstrip().startswith("{") else raw
-            return _answer(_service().reconcile(query))
+            return _answer(_call("reconcile", query))
         if "extend" in request.values:
-            return _answer(_service().extend(_json_parameter("extend")))
+            return _answer(_call("extend", _json_parameter("extend")))
     except QueryError as e:
         return _error(str(e))
     return _answer(manifest())
@@ -114,31 +112,29 @@ def endpoint() -> Response:
 @blueprint.get("/preview")
 def preview() -> Response:
     entity_id = request.args.get("id", "")
-    service = _service()
-    entity = service.index.entity(entity_id)
+    entity = _call("preview", entity_id)
     if entity is None:
         return Response(f"<p>No entity {escape(entity_id)!s} in KazKor KG.</p>", status=404,
                         mimetype="text/html")
     labels = "".join(
         f"<li><span lang=\"{escape(lang)}\">{escape(', '.join(texts))}</span>"
         f"{f' <small>({escape(lang)})</small>' if lang else ''}</li>"
-        for lang, texts in sorted(entity.labels_by_language().items()))
-    page = f"{request.host_url.rstrip('/')}/page/{escape(entity.id)}"
+        for lang, texts in sorted(entity["labels"].items()))
+    page = f"{request.host_url.rstrip('/')}/page/{escape(entity['id'])}"
     html = (f"<!doctype html><html><head><meta charset=\"utf-8\"><title>"
-            f"{escape(entity.label())}</title></head>"
+            f"{escape(entity['label'])}</title></head>"
             f"<body style=\"font:14px sans-serif;margin:6px\">"
-            f"<strong><a href=\"{page}\" target=\"_blank\">{escape(entity.label())}</a></strong>"
-            f"<div>{escape(service.description(entity))}</div><ul>{labels}</ul>"
-            f"<div><small>{escape(entity.iri)}</small></div></body></html>")
+            f"<strong><a href=\"{page}\" target=\"_blank\">{escape(entity['label'])}</a>"
+            f"</strong><div>{escape(entity['description'])}</div><ul>{labels}</ul>"
+            f"<div><small>{escape(entity['iri'])}</small></div></body></html>")
     return Response(html, mimetype="text/html")
 
 
 @blueprint.get("/suggest/entity")
 def suggest_entity() -> Response:
     try:
-        return _answer(_service().suggest_entities(
-            request.args.get("prefix", ""), request.args.get("type") or None,
-            _int_parameter("limit", 10)))
+        return _answer(_call("suggest_entities", request.args.get("prefix", ""),
+                             request.args.get("type") or None, _int_parameter("limit", 10)))
     except QueryError as e:
         return _error(str(e))
 
@@ -146,8 +142,8 @@ def suggest_entity() -> Response:
 @blueprint.get("/suggest/type")
 def suggest_type() -> Response:
     try:
-        return _answer(_service().suggest_types(request.args.get("prefix", ""),
-                                                _int_parameter("limit", 10)))
+        return _answer(_call("suggest_types", request.args.get("prefix", ""),
+                             _int_parameter("limit", 10)))
     except QueryError as e:
         return _error(str(e))
 
@@ -155,8 +151,8 @@ def suggest_type() -> Response:
 @blueprint.get("/suggest/property")
 def suggest_property() -> Response:
     try:
-        return _answer(_service().suggest_properties(request.args.get("prefix", ""),
-                                                     _int_parameter("limit", 10)))
+        return _answer(_call("suggest_properties", request.args.get("prefix", ""),
+                             _int_parameter("limit", 10)))
     except QueryError as e:
         return _error(str(e))
 
@@ -165,6 +161,6 @@ def suggest_property() -> Response:
 def propose_properties() -> Response:
     type_id = request.args.get("type") or None
     try:
-        return _answer(_service().propose_properties(type_id, _int_parameter("limit", 20)))
+        return _answer(_call("propose_properties", type_id, _int_parameter("limit", 20)))
     except QueryError as e:
         return _error(str(e))

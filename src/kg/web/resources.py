@@ -9,53 +9,61 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from flask import Blueprint, Response, current_app, redirect, request
+from flask import Blueprint, Response, redirect, request
 from rdflib import RDF, Literal, URIRef
 
 from kg import formats
+from kg.served import JobFailed
+from kg.served.describe import LABEL_PROPERTIES, SOURCE_PROPERTIES, Description
 from kg.sparql.negotiate import choose
-from kg.store import QuerySyntaxError
 from kg.web import cube as qb
-from kg.web.description import SOURCE_PROPERTIES, Description, describe, labels_of
 from kg.web.html import HTML, not_acceptable, not_found, page
 from kg.web.plot import SeriesData, draw, format_number
+from kg.web.state import state
 from kg.web.terms import (
-    LABEL_PROPERTIES,
     Labels,
     TermView,
     choose_language,
+    label_index,
     local_path,
     view,
 )
 
 blueprint = Blueprint("resources", __name__)
 
-RDFLIB_FORMATS = {"turtle": "turtle", "ntriples": "nt", "jsonld": "json-ld", "rdfxml": "xml",
-                  "trig": "trig", "nquads": "nquads"}
 INFERRED = "inferred"
 PREFIXES = {"kko": "ontology#", "kkid": "id/"}
 
 
-def _served():  # type: ignore[no-untyped-def]
-    return current_app.extensions["kg"]
-
-
 def _inferred_graph() -> str:
-    return str(_served().config.graph_iri(INFERRED))
+    return str(state().config.graph_iri(INFERRED))
 
 
 def entity_iri(path: str) -> str:
-    return f"{_served().config.base_iri}id/{path}"
+    return f"{state().config.base_iri}id/{path}"
 
 
 def graph_name(graph_iri: str) -> str:
-    prefix = _served().config.base_iri + "graph/"
+    prefix = state().config.base_iri + "graph/"
     return graph_iri[len(prefix):] if graph_iri.startswith(prefix) else graph_iri
 
 
 def exists(iri: str) -> bool:
-    return _served().store.query(
+    return state().served.store.query(
         f"ASK {{ {{ <{iri}> ?p ?o }} UNION {{ ?s ?p <{iri}> }} }}").boolean
+
+
+def describe(iri: str) -> Description:
+    """The description of ``iri``, read in a query process."""
+    return state().served.call("describe", iri)  # type: ignore[no-any-return]
+
+
+def add_labels(labels: Labels, iris: set[str]) -> None:
+    """The asserted labels of ``iris``, read in a query process, added to ``labels``."""
+    wanted = sorted(iris - {i for i in iris if labels.known(i)})
+    if wanted:
+        for subject, _p, label in state().served.call("labels", wanted):
+            labels.add(str(subject), label)
 
 
 def _valid_path(path: str) -> bool:
@@ -64,9 +72,11 @@ def _valid_path(path: str) -> bool:
                                   for c in path)
 
 
-@blueprint.errorhandler(QuerySyntaxError)
-def _not_an_iri(_error: QuerySyntaxError) -> Response:
+@blueprint.errorhandler(JobFailed)
+def _not_an_iri(error: JobFailed) -> Response:
     """A path that passes :func:`_valid_path` but that the store still refuses as an IRI."""
+    if error.kind != "syntax":
+        raise error
     return not_found(f"{request.path!r} does not name an entity of this graph.")
 
 
@@ -104,7 +114,7 @@ def _split_suffix(path: str) -> tuple[str, formats.Format | None]:
 
 
 def rdf_response(description: Description, fmt: formats.Format) -> Response:
-    config = _served().config
+    config = state().config
     graph_iris = config.graph_iris.values()
     if fmt.kind == "dataset":
         rdf = description.to_dataset(graph_iris)
@@ -112,7 +122,7 @@ def rdf_response(description: Description, fmt: formats.Format) -> Response:
         rdf = description.to_graph(graph_iris)
     for prefix, rest in PREFIXES.items():
         rdf.bind(prefix, config.base_iri + rest)
-    body = rdf.serialize(format=RDFLIB_FORMATS[fmt.name], encoding="utf-8")
+    body = rdf.serialize(format=fmt.rdflib, encoding="utf-8")
     response = Response(body, mimetype=fmt.media_type)
     response.headers["Content-Type"] = f"{fmt.media_type}; charset=utf-8"
     response.vary.add("Accept")
@@ -130,7 +140,7 @@ def data(path: str) -> Response:
         fmt = choose(request.headers.get("Accept"), formats.rdf_formats())
         if fmt is None:
             return not_acceptable(formats.rdf_formats())
-    description = describe(_served().store, iri, _inferred_graph())
+    description = describe(iri)
     if not description.exists:
         return not_found(f"There is nothing at {iri} in this graph.", stem)
     return rdf_response(description, fmt)
@@ -217,13 +227,11 @@ def entity_context(description: Description, labels: Labels) -> dict[str, object
 
 def dataset_context(iri: str, labels: Labels) -> dict[str, object]:
     """The table and the chart of a statistical dataset, drawn from its observations."""
-    store = _served().store
+    store = state().served.store
     cube = qb.read_cube(store, iri, _inferred_graph())
     names = {str(t) for o in cube.observations for t in o.values.values()
              if isinstance(t, URIRef)} | {c.property for c in cube.components}
-    for subject, _p, label in labels_of(store, names - {k for k in names if labels.known(k)},
-                                         _inferred_graph()):
-        labels.add(str(subject), label)
+    add_labels(labels, names)
     chart = cube.chart()
     table = cube.chart(with_totals=True)
     context: dict[str, object] = {
@@ -267,11 +275,11 @@ def entity_page(path: str) -> Response:
     iri = entity_iri(path)
     if not _valid_path(path):
         return not_found(f"{path!r} is not a valid name of an entity.", path)
-    store = _served().store
-    description = describe(store, iri, _inferred_graph())
+    store = state().served.store
+    description = describe(iri)
     if not description.exists:
         return not_found(f"There is nothing at {iri} in this graph.", path.rsplit("/", 1)[-1])
-    labels = description.label_index(_served().config.base_iri, choose_language(request))
+    labels = label_index(description, state().config.base_iri, choose_language(request))
     context = entity_context(description, labels)
     if qb.is_dataset(store, iri):
         context["dataset"] = dataset_context(iri, labels)
@@ -282,7 +290,7 @@ def entity_page(path: str) -> Response:
 
 @blueprint.app_template_filter("local_path")
 def local_path_filter(iri: str) -> str:
-    return local_path(iri, _served().config.base_iri) or iri
+    return local_path(iri, state().config.base_iri) or iri
 
 
 @blueprint.app_template_filter("number")

@@ -7,13 +7,11 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 from kg.config import Config
-from kg.pipeline.release import Release
 
 
 class _Gunicorn(BaseApplication):  # type: ignore[misc]
-    def __init__(self, config: Config, release: Release, options: dict[str, Any]) -> None:
+    def __init__(self, config: Config, options: dict[str, Any]) -> None:
         self.kg_config = config
-        self.kg_release = release
         self.options = options
         super().__init__()
 
@@ -24,22 +22,23 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
     def load(self):  # type: ignore[no-untyped-def]
         from kg.web import create_app
 
-        return create_app(self.kg_config, self.kg_release)
+        return create_app(self.kg_config)
 
 
-def serve(config: Config, release: Release, *, host: str, port: int, workers: int) -> None:
+def serve(config: Config, *, host: str, port: int, workers: int) -> None:
+    """Serve the current version of ``config``'s release folder (built beforehand)."""
     url = f"http://{host}:{port}"
-    print(f"KazKor KG: serving release {release.id} ({config.store} store) at {url}/\n"
+    print(f"KazKor KG: serving {config.releases} ({config.store} store) at {url}/\n"
           f"  browser:        {url}/\n"
           f"  SPARQL clients: {url}/sparql\n"
           f"  health:         {url}/health", flush=True)
-    _Gunicorn(config, release, {
+    _Gunicorn(config, {
         "bind": f"{host}:{port}",
         "workers": workers,
-        # threads wait on query processes (kg.sparql.pool); one per query process
+        # threads wait on query processes (kg.served.pool); one per query process
         "worker_class": "gthread",
         "threads": config.query_processes,
-        "timeout": max(60, int(config.query_timeout * 2)),
+        "timeout": max(60, int(config.query_timeout * 2), int(config.update_timeout) + 30),
         "accesslog": "-",
         "errorlog": "-",
         "loglevel": "info",

@@ -20,29 +20,29 @@ import hmac
 import re
 from collections.abc import Callable
 
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, Response, render_template, request
 
 from kg import formats
 from kg.formats import Format
+from kg.served import UpdateFailed
 from kg.sparql.description import service_description
 from kg.sparql.examples import example_queries, graph_prefixes
 from kg.sparql.negotiate import choose
 from kg.sparql.protocol import ProtocolError, ProtocolRequest, parse_request
-from kg.sparql.service import TRUNCATED_HEADER, QueryService, content_type, refuse_remote_calls
-from kg.sparql.update import UpdateRejected, apply_update
-from kg.store import QuerySyntaxError
+from kg.sparql.service import TRUNCATED_HEADER, QueryService, inspect_text, refuse_remote_calls
+from kg.web.html import HTML
+from kg.web.state import state
 from kg.web.uploads import UploadRefused, parse_upload
 
 blueprint = Blueprint("sparql", __name__)
 
-HTML = Format("html", "text/html", "HTML page", "page", "html", ("application/xhtml+xml",))
 _METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH"]
 #: answers smaller than this are not worth compressing
 GZIP_MIN_BYTES = 512
 
 
 def _service() -> QueryService:
-    return current_app.extensions["kg.query"]  # type: ignore[no-any-return]
+    return state().queries
 
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
@@ -92,7 +92,7 @@ def _read_protocol_request() -> ProtocolRequest:
         request.args.to_dict(flat=False),
         request.form.to_dict(flat=False) if form_post else {},
         b"" if form_post else request.get_data(cache=False),
-        max_query_bytes=current_app.extensions["kg"].config.max_query_bytes,
+        max_query_bytes=state().config.max_query_bytes,
     )
 
 
@@ -130,12 +130,13 @@ def _query(protocol_request: ProtocolRequest) -> Response:
     service = _service()
     plan = service.plan(protocol_request, request.headers.get("Accept"),
                         request.values.get("format"))
-    if request.if_none_match.contains_weak(plan.etag.removeprefix("W/").strip('"')):
-        return Response(status=304, headers={"ETag": plan.etag})
+    etag = plan.etag()
+    if request.if_none_match.contains_weak(etag.removeprefix("W/").strip('"')):
+        return Response(status=304, headers={"ETag": etag})
     answer = service.run(plan)
     response = Response(answer.body, status=answer.status, content_type=answer.media_type)
     response.headers.update(answer.headers)
-    response.headers["ETag"] = plan.etag
+    response.headers["ETag"] = answer.etag
     if "format" in request.values:
         response.headers["Content-Disposition"] = (
             f'inline; filename="result.{plan.format.extension}"')
@@ -153,41 +154,36 @@ def _bare_get() -> Response:
         raise ProtocolError(406, f"the service description comes as {types}")
     if wanted is HTML:
         return Response(render_template("sparql.html"), mimetype="text/html")
-    return Response(_describe(wanted), content_type=content_type(wanted))
+    return Response(_describe(wanted), content_type=wanted.content_type)
+
+
+#: service descriptions by (version, address, format): a few per version
+_descriptions: dict[tuple[str, str, str], bytes] = {}
 
 
 def _describe(fmt: Format) -> bytes:
-    service = _service()
-    cache = current_app.extensions.setdefault("kg.description", {})
-    key = (service.served.tag(), request.base_url, fmt.name)
-    if key not in cache:
-        if len(cache) > 32:  # one entry per data state, address and format
-            cache.clear()
-        counts = _graph_sizes(service)
-        description = service_description(
-            service.config, request.base_url, counts,
-            updates=service.config.update_token is not None)
-        # a description is one graph: as N-Quads its N-Triples, as TriG its Turtle
-        rdflib_name = {"ntriples": "nt", "rdfxml": "xml", "jsonld": "json-ld",
-                       "nquads": "nt", "trig": "turtle"}
-        cache[key] = description.serialize(format=rdflib_name.get(fmt.name, fmt.name),
-                                           encoding="utf-8")
-    return cache[key]  # type: ignore[no-any-return]
-
-
-def _graph_sizes(service: QueryService) -> dict[str, int]:
-    plan = service.plan(ProtocolRequest(
-        query="SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"),
-        None, "tsv")
-    lines = service.run(plan).body.decode("utf-8").splitlines()[1:]
-    return {g.strip("<>"): int(n.split("^^")[0].strip('"'))
-            for g, n in (line.split("\t") for line in lines)}
+    """The service description of the current version at the address asked: one graph, so
+    as N-Quads its N-Triples and as TriG its Turtle."""
+    served = state().served
+    report = served.report()
+    key = (report.version, request.base_url, fmt.name)
+    if key not in _descriptions:
+        if len(_descriptions) > 32:
+            _descriptions.clear()
+        counts = {report.graphs.get(name, name): n for name, n in report.triples.items()
+                  if name != "total"}
+        description = service_description(state().config, request.base_url, counts,
+                                          updates=state().config.update_token is not None)
+        single = {"nquads": "ntriples", "trig": "turtle"}.get(fmt.name, fmt.name)
+        _descriptions[key] = description.serialize(format=formats.by_name(single).rdflib,
+                                                   encoding="utf-8")
+    return _descriptions[key]
 
 
 # ---- updates -------------------------------------------------------------------------------
 
 def _authorize() -> None:
-    token = current_app.extensions["kg"].config.update_token
+    token = state().config.update_token
     if token is None:
         raise ProtocolError(403, "SPARQL Update is not enabled on this endpoint (read-only). "
                                  "An operator enables it by setting KG_UPDATE_TOKEN; clients "
@@ -201,15 +197,15 @@ def _authorize() -> None:
 
 def _update(text: str) -> Response:
     _authorize()
-    service = _service()
-    refuse_remote_calls(text, service.config.allowed_services)
+    inspection = inspect_text(text)
+    if inspection.kind != "update":
+        raise ProtocolError(400, "this is a query, not an update: send it as 'query'")
+    refuse_remote_calls(inspection, state().config.allowed_services)
     try:
-        summary = apply_update(service.config, service.served, text)
-    except QuerySyntaxError as e:
-        raise ProtocolError(400, f"malformed update: {e}") from e
-    except UpdateRejected as e:
+        summary = state().served.update(text)
+    except UpdateFailed as e:
         raise ProtocolError(e.status, e.message) from e
-    return Response(summary.describe() + "\n", status=200, mimetype="text/plain")
+    return Response(summary + "\n", status=200, mimetype="text/plain")
 
 
 @blueprint.route("/update", methods=_METHODS, provide_automatic_options=False)
@@ -284,7 +280,7 @@ def _read_graph(graph: str | None) -> Response:
 
 def _write_graph(graph: str | None) -> Response:
     _authorize()
-    config = _service().config
+    config = state().config
     target = ("DEFAULT" if graph in (None, config.graph_iri("data")) else f"GRAPH <{graph}>")
     inside = (lambda body: body) if target == "DEFAULT" else (
         lambda body: f"GRAPH <{graph}> {{ {body} }}")
@@ -313,7 +309,7 @@ def _write_graph(graph: str | None) -> Response:
 @blueprint.app_context_processor
 def _query_editor_context() -> dict[str, object]:
     """What ``_query_editor.html`` needs; any page that includes the editor gets it."""
-    config = current_app.extensions["kg"].config
+    config = state().config
 
     def editor() -> dict[str, object]:
         return {

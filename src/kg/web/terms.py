@@ -13,18 +13,12 @@ from flask import Request
 from rdflib import XSD, BNode, Literal, URIRef
 from rdflib.term import Node
 
+from kg.served.describe import Description
+
 #: the languages of the pages, in the order of the language switch
 LANGUAGES = ("en", "ru", "kk", "ko")
 LANGUAGE_NAMES = {"en": "English", "ru": "Русский", "kk": "Қазақша", "ko": "한국어"}
 
-#: label properties, best first
-LABEL_PROPERTIES = (
-    "http://www.w3.org/2000/01/rdf-schema#label",
-    "http://www.w3.org/2004/02/skos/core#prefLabel",
-    "http://xmlns.com/foaf/0.1/name",
-    "http://purl.org/dc/terms/title",
-    "http://www.w3.org/2004/02/skos/core#altLabel",
-)
 
 #: labels of well-known vocabulary terms, for IRIs that the graph itself does not label
 COMMON_PREFIXES = {
@@ -105,6 +99,14 @@ class Labels:
             if iri.startswith(namespace) and len(iri) > len(namespace):
                 return f"{prefix}:{iri[len(namespace):]}"
         return iri
+
+
+def label_index(description: Description, base: str, language: str) -> Labels:
+    """The labels of what a description mentions, to show in ``language``."""
+    labels = Labels(base, language)
+    for subject, _p, label in description.labels_best_first():
+        labels.add(str(subject), label)
+    return labels
 
 
 def local_path(iri: str, base: str) -> str | None:

@@ -14,8 +14,7 @@ import re
 
 from rdflib import Graph
 
-#: rdflib's parser name for each upload format of kg.formats
-RDFLIB_FORMATS = {"ntriples": "nt", "rdfxml": "xml", "jsonld": "json-ld"}
+from kg.formats import by_name
 
 _DECLARATION = re.compile(r"<!\s*(DOCTYPE|ENTITY)", re.I)
 
@@ -32,7 +31,7 @@ def parse_upload(data: bytes, format_name: str) -> Graph:
     elif format_name == "jsonld":
         _refuse_remote_contexts(data)
     graph = Graph()
-    graph.parse(data=data, format=RDFLIB_FORMATS.get(format_name, format_name))
+    graph.parse(data=data, format=by_name(format_name).rdflib)
     return graph
 
 

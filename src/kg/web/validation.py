@@ -10,22 +10,21 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, Response, render_template, request
 from rdflib import Graph
 
 from kg import formats
 from kg.formats import Format
 from kg.pipeline.release import VALIDATION, VALIDATION_JSON
-from kg.sparql.dataset import ServedDataset
 from kg.sparql.negotiate import choose
+from kg.web.html import HTML
+from kg.web.state import state
 
 blueprint = Blueprint("validation", __name__)
 
-HTML = Format("html", "text/html", "HTML", "page", "html", ("application/xhtml+xml",))
 JSON = Format("report-json", "application/json", "JSON", "report", "json")
-#: the RDF formats of the registry the report is offered in, with rdflib's name for each
-RDF_SERIALIZERS = {"turtle": "turtle", "ntriples": "nt", "jsonld": "json-ld", "rdfxml": "xml"}
-RDF_FORMATS = tuple(formats.by_name(name) for name in RDF_SERIALIZERS)
+#: the report is one graph: it comes in the registry's formats of one graph
+RDF_FORMATS = tuple(formats.graph_formats())
 #: what /validation offers, in the server's order of preference
 OFFERED: tuple[Format, ...] = (HTML, *RDF_FORMATS, JSON)
 
@@ -51,25 +50,25 @@ def report() -> Response:
             names = ", ".join(f.name for f in OFFERED)
             return _error(400, f"unknown format {request.args['format']!r}; use one of {names}")
         return _error(406, f"the validation report is available as {offered}")
-    served = current_app.extensions["kg"]
-    state, report = ServedDataset.of(served.config, served.release).validated()
+    served = state().served
+    version = served.current()
+    report = served.report(version)
     if chosen in (HTML, JSON):
-        details = _details(state.path / VALIDATION_JSON)
+        details = _details(version.path / VALIDATION_JSON)
         if chosen is JSON:
             body = json.dumps(details, indent=2, ensure_ascii=False)
             response = Response(body, mimetype=JSON.media_type)
         else:
             response = Response(render_template(
-                "validation.html", release=served.release.id, generation=state.number,
-                report=report,
-                details=details, base_iri=served.config.base_iri,
-                rdf_formats=RDF_FORMATS), mimetype="text/html")
+                "validation.html", release=report.release, generation=report.generation,
+                report={"validation": report.validation}, details=details,
+                base_iri=state().config.base_iri, rdf_formats=RDF_FORMATS),
+                mimetype="text/html")
     else:
         graph = Graph()
-        graph.parse(state.path / VALIDATION, format="turtle")
-        rdf = graph.serialize(format=RDF_SERIALIZERS[chosen.name], encoding="utf-8")
-        response = Response(rdf,
-                            content_type=chosen.media_type)
+        graph.parse(version.path / VALIDATION, format="turtle")
+        rdf = graph.serialize(format=chosen.rdflib, encoding="utf-8")
+        response = Response(rdf, content_type=chosen.media_type)
     response.headers["Vary"] = "Accept"
     return response
 

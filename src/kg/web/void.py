@@ -8,13 +8,13 @@ that the links work wherever it runs. Resource identifiers stay as they are.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 from rdflib import DCAT, DCTERMS, RDFS, VOID, Graph, URIRef
 
 from kg import formats
 from kg.sparql.negotiate import choose
 from kg.web.html import HTML, not_acceptable, page
-from kg.web.resources import RDFLIB_FORMATS
+from kg.web.state import state
 
 blueprint = Blueprint("void", __name__)
 
@@ -24,15 +24,12 @@ LOCATION_PROPERTIES = (VOID.sparqlEndpoint, VOID.dataDump, DCAT.downloadURL, DCA
 
 
 def void_graph(host_url: str) -> Graph:
-    served = current_app.extensions["kg"]
-    base = served.config.base_iri
+    base = state().config.base_iri
     graph = Graph()
     for prefix, ns in (("void", VOID), ("dcat", DCAT), ("dcterms", DCTERMS),
                        ("prov", "http://www.w3.org/ns/prov#"), ("kko", base + "ontology#")):
         graph.bind(prefix, ns)
-    result = served.store.query(
-        f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{base}graph/meta> {{ ?s ?p ?o }} }}")
-    for s, p, o in result.triples():
+    for s, p, o in state().served.call("graph_triples", state().config.graph_iri("meta")):
         if p in LOCATION_PROPERTIES and isinstance(o, URIRef) and str(o).startswith(base):
             o = URIRef(host_url + str(o)[len(base):])
         graph.add((s, p, o))
@@ -47,7 +44,7 @@ def void() -> Response:
     if chosen is None:
         return not_acceptable([*rdf_formats, HTML])
     if chosen is HTML:
-        base = current_app.extensions["kg"].config.base_iri
+        base = state().config.base_iri
         dataset = URIRef(base)
         stats = [(name, graph.value(dataset, VOID[name])) for name in
                  ("triples", "entities", "distinctSubjects", "distinctObjects", "classes",
@@ -58,7 +55,7 @@ def void() -> Response:
         response = page("void.html", stats=stats, linksets=linksets,
                         turtle=graph.serialize(format="turtle"))
     else:
-        body = graph.serialize(format=RDFLIB_FORMATS[chosen.name], encoding="utf-8")
+        body = graph.serialize(format=chosen.rdflib, encoding="utf-8")
         response = Response(body, content_type=f"{chosen.media_type}; charset=utf-8")
         response.headers["Access-Control-Allow-Origin"] = "*"
     response.vary.add("Accept")

@@ -1,4 +1,4 @@
-"""A small pool of query processes per web worker, with a timeout that really stops the work.
+"""A small pool of query processes per web worker, with a deadline that really stops the work.
 
 Processes are reused, never started per request: the first with the pool, the
 others in the background once it is ready (all at once, they would share the cores
@@ -19,9 +19,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Sequence
 
-from kg.sparql.runner import _HEADER, READY, Job, Outcome
+from kg.served.wire import HEADER, READY, Job, Outcome
 
 #: how long a new query process may take to import and open the store
 STARTUP_SECONDS = 120.0
@@ -36,15 +35,20 @@ class QueryProcessDied(Exception):
 
 
 class QueryProcess:
-    def __init__(self, argv: Sequence[str]) -> None:
+    def __init__(self, settings: str) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "kg.sparql.runner", *argv],
+            [sys.executable, "-m", "kg.served.runner"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=True,
         )
         assert self.process.stdin is not None and self.process.stdout is not None
         self._in = self.process.stdin
         self._out = self.process.stdout.fileno()
         self._ready = False
+        try:
+            self._in.write(settings.encode("utf-8") + b"\n")
+            self._in.flush()
+        except OSError:  # it died at once: the first job finds out
+            pass
 
     def _read(self, size: int, deadline: float) -> bytes:
         chunks: list[bytes] = []
@@ -63,7 +67,7 @@ class QueryProcess:
         return b"".join(chunks)
 
     def _receive(self, deadline: float) -> object:
-        (size,) = _HEADER.unpack(self._read(_HEADER.size, deadline))
+        (size,) = HEADER.unpack(self._read(HEADER.size, deadline))
         return pickle.loads(self._read(size, deadline))
 
     @property
@@ -94,7 +98,7 @@ class QueryProcess:
         deadline = time.monotonic() + timeout
         data = pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)
         try:
-            self._in.write(_HEADER.pack(len(data)) + data)
+            self._in.write(HEADER.pack(len(data)) + data)
             self._in.flush()
         except (BrokenPipeError, OSError) as e:
             raise QueryProcessDied from e
@@ -125,8 +129,9 @@ class QueryProcess:
 class QueryPool:
     """Up to ``size`` query processes of this web worker; one job per process at a time."""
 
-    def __init__(self, argv: Sequence[str], size: int) -> None:
-        self._argv = list(argv)
+    def __init__(self, settings: str, size: int) -> None:
+        """``settings``: the JSON of the :class:`~kg.config.Config` the processes serve."""
+        self._settings = settings
         self._size = max(1, size)
         self._idle: queue.LifoQueue[QueryProcess] = queue.LifoQueue()
         self._started = 0
@@ -159,7 +164,7 @@ class QueryPool:
     def _start(self) -> QueryProcess:
         with self._lock:
             self._started += 1
-        return QueryProcess(self._argv)
+        return QueryProcess(self._settings)
 
     def _take(self) -> QueryProcess:
         try:
@@ -180,18 +185,16 @@ class QueryPool:
             self._started -= 1
         self._idle.put(self._start())
 
-    def run(self, job: Job, timeout: float, *, retry: bool = True) -> Outcome:
+    def run(self, job: Job, timeout: float) -> Outcome:
+        """The outcome of ``job``; raises :class:`QueryTimeout` when it ran past ``timeout``
+        seconds, :class:`QueryProcessDied` when its process ended before answering. Either
+        way the process is replaced, and the job is not run again: a job that took a process
+        down may take the next one down too."""
         process = self._take()
         try:
             outcome = process.run(job, timeout)
-        except QueryTimeout:
+        except (QueryTimeout, QueryProcessDied):
             self._replace(process)
-            raise
-        except QueryProcessDied:
-            # killed from outside just before or while it ran: once more, in a fresh process
-            self._replace(process)
-            if retry:
-                return self.run(job, timeout, retry=False)
             raise
         self._idle.put(process)
         return outcome

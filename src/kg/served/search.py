@@ -1,7 +1,6 @@
 """Search over labels in every language: case- and diacritic-insensitive, ranked.
 
-The index is built once per process from the store (the served release never
-changes under a running process).
+The index is built once per version in each query process (:mod:`kg.served.jobs`).
 """
 
 from __future__ import annotations
@@ -11,8 +10,8 @@ from dataclasses import dataclass
 
 from rdflib import Literal, URIRef
 
+from kg.served.describe import LABEL_PROPERTIES
 from kg.store import Store
-from kg.web.terms import LABEL_PROPERTIES
 
 #: Kazakh letters that are separate letters (not a base letter plus a mark) but that
 #: a reader types with the Russian keyboard's nearest letter

@@ -15,7 +15,15 @@ from rdflib import RDF, BNode, Dataset, Graph, Literal, URIRef
 from rdflib.term import Node
 
 from kg.store import Store
-from kg.web.terms import LABEL_PROPERTIES, Labels
+
+#: label properties, best first
+LABEL_PROPERTIES = (
+    "http://www.w3.org/2000/01/rdf-schema#label",
+    "http://www.w3.org/2004/02/skos/core#prefLabel",
+    "http://xmlns.com/foaf/0.1/name",
+    "http://purl.org/dc/terms/title",
+    "http://www.w3.org/2004/02/skos/core#altLabel",
+)
 
 #: properties that name where a fact comes from
 SOURCE_PROPERTIES = (
@@ -73,12 +81,10 @@ class Description:
         terms += list(self.source_parts.values())
         return {str(t) for t in terms if isinstance(t, URIRef)}
 
-    def label_index(self, base: str, language: str) -> Labels:
-        labels = Labels(base, language)
-        for subject, _p, label in sorted(self.labels, key=lambda t: LABEL_PROPERTIES.index(
-                str(t[1])) if str(t[1]) in LABEL_PROPERTIES else 99):
-            labels.add(str(subject), label)
-        return labels
+    def labels_best_first(self) -> list[tuple[URIRef, URIRef, Literal]]:
+        """The labels, those of the better label properties first."""
+        return sorted(self.labels, key=lambda t: LABEL_PROPERTIES.index(str(t[1]))
+                      if str(t[1]) in LABEL_PROPERTIES else 99)
 
     def to_dataset(self, graph_iris: Iterable[str]) -> Dataset:
         """The description as RDF, every triple in the named graph it comes from."""

@@ -1,0 +1,429 @@
+"""The one rebuild path: asserted graphs in, a served version out.
+
+:func:`rebuild` runs the steps every new version goes through, in this order:
+validate (SHACL, the asserted graphs) -> reason (the closure) -> check (consistency)
+-> validate (the closure) -> index (Oxigraph) -> describe (VoID/DCAT/PROV, the meta
+graph) -> write (dataset, dumps, validation report, :class:`BuildReport`) -> swap
+(the version becomes current). ``kg build`` (small and large inputs,
+:mod:`kg.pipeline.build`) and every SPARQL Update or Graph Store write (:func:`apply_update`)
+call it.
+
+How a step is computed depends on the size of the inputs: :class:`SmallInputs` holds
+rdflib graphs (pySHACL and the SHACL-SPARQL engine, owlrl or reasonable, a closure
+cache); :class:`LargeInputs` (:mod:`kg.pipeline.large`) never builds an rdflib graph of
+the data. Both give the same named graphs, statistics and report.
+
+Updates run in a process of their own (``python -m kg.pipeline.rebuild``, see
+:func:`main`), so that a web worker never opens an engine it inherited across a fork and
+an update can be bounded in time and memory and killed without harm: the version it was
+writing is a staging folder, removed by the next writer.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+import pyoxigraph as ox
+from rdflib import BNode, Graph, Literal, URIRef
+
+from kg.config import Config
+from kg.pipeline.consistency import InconsistentGraph
+from kg.pipeline.dumps import DUMP_FORMATS, write_dumps
+from kg.pipeline.load import SourceLocations, load_shapes
+from kg.pipeline.meta import describe_release, example_resources, store_statistics
+from kg.pipeline.release import (
+    DATASET,
+    OXIGRAPH_DIR,
+    VALIDATION,
+    VALIDATION_JSON,
+    BuildReport,
+    ReleaseError,
+    Releases,
+    Version,
+    generation_id,
+    now,
+)
+from kg.store.oxigraph import from_rdflib, graph_to_rdflib
+
+if TYPE_CHECKING:  # pySHACL and the reasoners load when a rebuild needs them
+    from kg.pipeline.validate import ValidationReport
+
+Progress = Callable[[str], None]
+#: the asserted named graphs, which sources and updates give; the others are computed
+ASSERTED = ("ontology", "data", "links")
+#: graphs an update may write besides the default graph (the data graph)
+WRITABLE = ("ontology", "links")
+
+
+class BuildError(Exception):
+    """The inputs do not make a valid version: the message says why, ``report`` holds the
+    SHACL results if any, ``status`` the HTTP status an update is answered with."""
+
+    def __init__(self, message: str, report: ValidationReport | None = None,
+                 status: int = 422) -> None:
+        super().__init__(message)
+        self.message = message
+        self.report = report
+        self.status = status
+
+
+@dataclass
+class Reasoned:
+    """The filtered inferred triples of a closure and its statistics."""
+
+    inferred: Graph | list[tuple[Any, Any, Any]]
+    stats: dict[str, Any]
+
+
+class Inputs(Protocol):
+    """The asserted graphs of a new version, and how each step is computed for them."""
+
+    #: ``small`` or ``large`` (the report says which)
+    build_path: str
+
+    def prepare(self, staging: Path, say: Progress) -> None:
+        """Read the inputs (the large path indexes them into ``staging`` as it reads)."""
+        ...
+
+    def validate(self, shapes: Graph, reasoned: Reasoned | None) -> ValidationReport | None:
+        """The SHACL report of the asserted graphs, or with ``reasoned`` of the closure
+        (``None``: these inputs are validated once, with the closure)."""
+        ...
+
+    def reason(self, config: Config, say: Progress) -> Reasoned:
+        """The closure, filtered and checked for consistency (raises InconsistentGraph)."""
+        ...
+
+    def index(self, staging: Path, reasoned: Reasoned, config: Config) -> ox.Store:
+        """The Oxigraph store in ``staging`` holding the asserted and inferred graphs."""
+        ...
+
+    def prefixes(self) -> dict[str, str]: ...
+
+    def finish(self) -> None:
+        """Let go of what the inputs hold (files, stores)."""
+        ...
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a new version comes from: the sources (a build) or an update of ``parent``."""
+
+    kind: str
+    input_hash: str
+    release: str
+    generation: int = 0
+    parent: str | None = None
+    #: source file -> SHA-256 (builds)
+    inputs: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def version_id(self) -> str:
+        return generation_id(self.release, self.generation)
+
+    @classmethod
+    def update_of(cls, parent: Version) -> Origin:
+        report = parent.report
+        return cls("update", report.input_hash, report.release, report.generation + 1,
+                   parent.id)
+
+
+class SmallInputs:
+    """Asserted graphs held as rdflib graphs: the sources of our graph, or an updated copy."""
+
+    build_path = "small"
+
+    def __init__(self, config: Config, graphs: dict[str, Graph],
+                 locations: SourceLocations | None = None, root: Path | None = None,
+                 closure_key: str | None = None) -> None:
+        self.config = config
+        self.graphs = graphs
+        self.locations = locations
+        self.root = root
+        #: the closure cache's key (the inputs' hash); ``None``: no cache
+        self.closure_key = closure_key
+        self._asserted: Graph | None = None
+
+    @property
+    def asserted(self) -> Graph:
+        if self._asserted is None:
+            union = Graph()
+            for graph in self.graphs.values():
+                union += graph
+                for prefix, ns in graph.namespaces():
+                    union.bind(prefix, ns, override=False)
+            self._asserted = union
+        return self._asserted
+
+    def prepare(self, staging: Path, say: Progress) -> None:
+        say(f"asserted: {len(self.asserted)} triples in {len(self.graphs)} graphs")
+
+    def validate(self, shapes: Graph, reasoned: Reasoned | None) -> ValidationReport:
+        from kg.pipeline.validate import validate_graph
+
+        engine = self.config.shacl
+        if reasoned is None:
+            return validate_graph(self.asserted, shapes, None, self.locations, self.root,
+                                  engine)
+        assert isinstance(reasoned.inferred, Graph)
+        return validate_graph(self.asserted + reasoned.inferred, shapes, None, self.locations,
+                              self.root, engine)
+
+    def reason(self, config: Config, say: Progress) -> Reasoned:
+        from kg.pipeline.reason_cache import cached_closure, checked_closure
+
+        if self.closure_key is not None:
+            result = cached_closure(self.closure_key, self.asserted, config, self.locations,
+                                    say)
+        else:
+            result = checked_closure(self.asserted, config, subject_files=self.locations)
+            say(f"reasoning ({config.reasoning}, {result.engine}): {len(result.inferred)} "
+                f"inferred triples in {result.seconds:.2f} s; consistent")
+        return Reasoned(result.inferred, {**result.stats(), "cached": result.cached})
+
+    def index(self, staging: Path, reasoned: Reasoned, config: Config) -> ox.Store:
+        assert isinstance(reasoned.inferred, Graph)
+        store = ox.Store(str(staging / OXIGRAPH_DIR))
+        # one document: Oxigraph gives each document's blank nodes fresh labels, and the
+        # inferred graph speaks of the ontology's blank nodes (restrictions, lists)
+        quads = []
+        for name, graph in (*self.graphs.items(), ("inferred", reasoned.inferred)):
+            target = ox.NamedNode(config.graph_iri(name))
+            quads += [ox.Quad(from_rdflib(s), from_rdflib(p), from_rdflib(o), target)  # type: ignore[arg-type]
+                      for s, p, o in graph]
+        store.bulk_extend(quads)
+        return store
+
+    def prefixes(self) -> dict[str, str]:
+        return {prefix: str(ns) for prefix, ns in self.asserted.namespaces()}
+
+    def finish(self) -> None:
+        self._asserted = None
+
+
+def no_shape_applies(shapes: Graph) -> ValidationReport:
+    from kg.pipeline.validate import ValidationReport, shape_statistics
+
+    sh = "http://www.w3.org/ns/shacl#"
+    report = Graph()
+    report.bind("sh", sh)
+    node = BNode()
+    report.add((node, URIRef("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
+                URIRef(sh + "ValidationReport")))
+    report.add((node, URIRef(sh + "conforms"), Literal(True)))
+    return ValidationReport(True, [], report, shape_statistics(shapes))
+
+
+def _check(report: ValidationReport, stage: str, kind: str) -> None:
+    if report.violations:
+        stays = ("the build stopped and the previous release stays served" if kind == "sources"
+                 else "the update was not applied")
+        raise BuildError(f"SHACL validation {stage} found {len(report.violations)} "
+                         f"violation(s); {stays}:\n" + report.to_text(), report)
+
+
+@contextmanager
+def _timed(timings: dict[str, float], step: str) -> Iterator[None]:
+    start = time.perf_counter()
+    yield
+    timings[step] = timings.get(step, 0.0) + time.perf_counter() - start
+
+
+def _write_dataset(store: ox.Store, path: Path, *, sort: bool) -> int:
+    """The store as N-Quads, sorted (the same version always gives the same bytes) unless
+    it is too large to sort in memory; flushed to disk. Returns its size."""
+    with path.open("wb") as out:
+        if sort:
+            dumped = store.dump(format=ox.RdfFormat.N_QUADS)
+            lines = sorted(line for line in dumped.split(b"\n") if line)
+            out.write(b"\n".join(lines) + b"\n")
+        else:
+            store.dump(out, format=ox.RdfFormat.N_QUADS)
+        out.flush()
+        os.fsync(out.fileno())
+    return path.stat().st_size
+
+
+def rebuild(config: Config, inputs: Inputs, origin: Origin, releases: Releases,
+            say: Progress) -> Version:
+    """Make a new version from ``inputs`` and make it current (the caller holds the writer
+    lock of ``releases``). Raises :class:`BuildError` when the inputs break the shapes or
+    contradict the ontology; nothing is served from a failed rebuild."""
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    staging = releases.stage(origin.version_id)
+    try:
+        with _timed(timings, "load"):
+            inputs.prepare(staging, say)
+            shapes = load_shapes(config)
+        with _timed(timings, "validate_asserted"):
+            before = inputs.validate(shapes, None)
+            if before is not None:
+                _check(before, "before reasoning", origin.kind)
+        with _timed(timings, "reason"):
+            try:
+                reasoned = inputs.reason(config, say)
+            except InconsistentGraph as e:
+                what = "" if origin.kind == "sources" else "the update was not applied: "
+                raise BuildError(f"{what}the graph is inconsistent.\n{e}") from e
+        with _timed(timings, "validate_closure"):
+            after = inputs.validate(shapes, reasoned)
+            assert after is not None
+            _check(after, "after reasoning", origin.kind)
+            say(f"validated: {len(after.violations)} violations, {len(after.warnings)} "
+                "warnings")
+        with _timed(timings, "index"):
+            store = inputs.index(staging, reasoned, config)
+        with _timed(timings, "describe"):
+            names = (*ASSERTED, "inferred")
+            stats = store_statistics(store, config, names)
+            links = graph_to_rdflib(store, ox.NamedNode(config.graph_iri("links")))
+            present = [e for e in example_resources(config) if store.query(
+                f"ASK {{ GRAPH ?g {{ <{e}> ?p ?o }} }}")]
+            dump_formats = DUMP_FORMATS if inputs.build_path == "small" else ("nquads",)
+            meta = describe_release(config, origin.version_id, stats, links, present,
+                                    dump_formats, validation=after.summary())
+            meta_iri = ox.NamedNode(config.graph_iri("meta"))
+            store.bulk_extend([ox.Quad(from_rdflib(s), from_rdflib(p), from_rdflib(o),  # type: ignore[arg-type]
+                                       meta_iri) for s, p, o in meta])
+            store.flush()
+            store.optimize()
+        with _timed(timings, "write"):
+            small = inputs.build_path == "small"
+            dataset_bytes = _write_dataset(store, staging / DATASET, sort=small)
+            write_dumps(staging, store, origin.version_id, config.graph_iri("links"),
+                        dump_formats, compresslevel=9 if small else 1,
+                        dataset=None if small else staging / DATASET)
+            del store
+            after.graph.serialize(staging / VALIDATION, format="turtle")
+            (staging / VALIDATION_JSON).write_text(after.to_json(), encoding="utf-8")
+        inputs.finish()
+        counts = {**stats.graph_triples, "meta": len(meta)}
+        timings["total"] = time.perf_counter() - started
+        BuildReport(
+            version=origin.version_id, release=origin.release, generation=origin.generation,
+            origin=origin.kind, parent=origin.parent, created=now(),
+            input_hash=origin.input_hash, base_iri=config.base_iri,
+            reasoning=config.reasoning, build_path=inputs.build_path,
+            graphs=config.graph_iris, triples={**counts, "total": sum(counts.values())},
+            closure=reasoned.stats,
+            validation={"before_reasoning": (before or after).summary(),
+                        "after_reasoning": after.summary()},
+            warnings=[r.describe() for r in after.warnings], prefixes=inputs.prefixes(),
+            timings_seconds={k: round(v, 3) for k, v in timings.items()},
+            inputs=origin.inputs, dataset_bytes=dataset_bytes, dumps=list(dump_formats),
+        ).write(staging)
+        version = releases.publish(staging, origin.version_id)
+    except BaseException:
+        import shutil
+
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    say(f"version {version.id} written to {version.path} in {timings['total']:.2f} s")
+    if origin.generation:
+        releases.prune(origin.release)
+    return version
+
+
+# ---- updates ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class UpdateSummary:
+    version: str
+    generation: int
+    asserted_before: int
+    asserted_after: int
+    inferred: int
+
+    def describe(self) -> str:
+        return (f"update applied: version {self.version} (generation {self.generation}); "
+                f"asserted triples {self.asserted_before} -> {self.asserted_after}; "
+                f"inferred graph recomputed ({self.inferred} triples)")
+
+
+def _working_copy(config: Config, dataset: Path) -> ox.Store:
+    """The asserted graphs of a version, the data graph as the default graph (what an
+    update's default graph is)."""
+    version = ox.Store()
+    version.bulk_load(path=str(dataset), format=ox.RdfFormat.N_QUADS)
+    work = ox.Store()
+    data = ox.NamedNode(config.graph_iri("data"))
+    work.extend(ox.Quad(q.subject, q.predicate, q.object, ox.DefaultGraph())
+                for q in version.quads_for_pattern(None, None, None, data))
+    for name in WRITABLE:
+        work.extend(version.quads_for_pattern(None, None, None,
+                                              ox.NamedNode(config.graph_iri(name))))
+    return work
+
+
+def apply_update(config: Config, text: str, say: Progress | None = None) -> UpdateSummary:
+    """Apply a SPARQL Update to the served version and make the result current, through
+    :func:`rebuild`. Raises :class:`BuildError` (with the status to answer) when the update
+    does not parse, writes where it may not, breaks the shapes or the ontology."""
+    say = say or (lambda _message: None)
+    releases = Releases.of(config)
+    with releases.writer():
+        parent = releases.current()
+        if parent is None:
+            raise BuildError("there is no release to update; run `kg build` first", status=503)
+        try:
+            parent.check()
+        except ReleaseError as e:
+            raise BuildError(f"the served version cannot be updated: {e}", status=503) from e
+        if parent.report.build_path != "small":
+            raise BuildError("this release was built by the large-input path; SPARQL Update "
+                             "recomputes the closure in memory and is offered for small "
+                             "graphs only: change the sources and run `kg build`", status=409)
+        work = _working_copy(config, parent.dataset)
+        before = len(work)
+        try:
+            work.update(text, base_iri=config.base_iri)
+        except SyntaxError as e:
+            raise BuildError(f"malformed update: {e}", status=400) from e
+        except (RuntimeError, OSError, ValueError) as e:
+            raise BuildError(f"the update failed and was not applied: {e}", status=400) from e
+        allowed = {config.graph_iri(name) for name in WRITABLE}
+        stray = sorted(g.value for g in work.named_graphs()
+                       if isinstance(g, ox.NamedNode) and g.value not in allowed)
+        if stray:
+            raise BuildError("the update was not applied: it writes to "
+                             f"{', '.join(stray)}; an update may change the default graph "
+                             "(the data graph) and the graphs "
+                             f"{', '.join(sorted(allowed))}", status=400)
+        graphs = {"data": graph_to_rdflib(work, ox.DefaultGraph())}
+        for name in WRITABLE:
+            graphs[name] = graph_to_rdflib(work, ox.NamedNode(config.graph_iri(name)))
+        inputs = SmallInputs(config, {name: graphs[name] for name in ASSERTED})
+        version = rebuild(config, inputs, Origin.update_of(parent), releases, say)
+        report = version.report
+        return UpdateSummary(version.id, report.generation, before, len(work),
+                             report.triples.get("inferred", 0))
+
+
+def main() -> None:
+    """The writer process of an update: settings and update text as JSON on stdin, the
+    outcome as one JSON object on stdout (``status`` 200 with the summary, or the status
+    and message of the refusal)."""
+    import json
+
+    request = json.loads(sys.stdin.read())
+    config = Config.from_json(request["config"])
+    try:
+        summary = apply_update(config, request["update"])
+    except BuildError as e:
+        outcome: dict[str, object] = {"status": e.status, "message": e.message}
+    else:
+        outcome = {"status": 200, "message": summary.describe(), "version": summary.version}
+    sys.stdout.write(json.dumps(outcome) + "\n")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,210 @@
+"""The served dataset: the one door through which every reader in a web worker gets at the data.
+
+:class:`ServedDataset` knows the current version (a swap by any process is noticed by
+reading the release folder's swap counter, eight shared bytes) and runs every read in a
+query process of its pool, under a deadline: SPARQL queries, the pages' descriptions and
+labels, search, reconciliation, explanations, counts. It hands out the current version's
+report, validation report and dumps, and it sends updates to a writer process of their
+own (:func:`kg.pipeline.rebuild.main`), bounded in time.
+
+A web worker never opens a store itself: no engine handle crosses a ``fork()``, and no
+read escapes the time limit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from kg.config import Config
+from kg.pipeline.release import BuildReport, Releases, Version
+from kg.served.jobs import Table
+from kg.served.pool import QueryPool, QueryProcessDied, QueryTimeout
+from kg.served.wire import Job, Outcome
+
+#: the time by which the work of the current request must be done (``time.monotonic()``)
+_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("deadline",
+                                                                         default=None)
+
+
+class JobFailed(Exception):
+    """A read did not give an answer. ``kind``: ``timeout`` (stopped at its deadline),
+    ``died`` (its process ended), ``syntax``, ``unavailable`` (a remote store), ``missing``
+    (no version to serve) or ``error``."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+
+
+class UpdateFailed(Exception):
+    """An update was not applied; ``status`` is the HTTP status to answer with."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@contextlib.contextmanager
+def deadline(seconds: float) -> Iterator[None]:
+    """Every read made inside the block shares one deadline, ``seconds`` from now."""
+    token = _deadline.set(time.monotonic() + seconds)
+    try:
+        yield
+    finally:
+        _deadline.reset(token)
+
+
+class PooledStore:
+    """The store as the pages see it: each query runs in a query process, whole."""
+
+    name = "pooled"
+
+    def __init__(self, served: ServedDataset) -> None:
+        self._served = served
+
+    def query(self, sparql: str, *, default_graph_uris: Sequence[str] = (),
+              named_graph_uris: Sequence[str] = (), union_default_graph: bool | None = None,
+              base_iri: str | None = None) -> Table:
+        return self._served.call("select", sparql, tuple(default_graph_uris),  # type: ignore[no-any-return]
+                                 tuple(named_graph_uris))
+
+    def count(self, graph: str | None = None) -> int:
+        return self._served.call("count")  # type: ignore[no-any-return]
+
+
+class ServedDataset:
+    """The current version of a release folder, read through a pool of query processes."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.releases = Releases.of(config)
+        self._version: Version | None = None
+        self._sequence = -1
+        self._reports: dict[str, BuildReport] = {}
+        self._lock = threading.Lock()
+        self._pool: QueryPool | None = None
+        self.store = PooledStore(self)
+
+    # -- the current version ------------------------------------------------------------
+
+    def current(self) -> Version:
+        """The served version; raises :class:`JobFailed` (``missing``) when there is none."""
+        sequence = self.releases.sequence
+        if sequence != self._sequence or self._version is None:
+            with self._lock:
+                self._version = self.releases.current()
+                self._sequence = sequence
+        if self._version is None:
+            raise JobFailed("missing", f"there is no release in {self.config.releases}; "
+                                       "run `kg build`")
+        return self._version
+
+    @property
+    def version_id(self) -> str:
+        return self.current().id
+
+    def report(self, version: Version | None = None) -> BuildReport:
+        """The report of ``version`` (the current one by default), read once."""
+        version = version or self.current()
+        report = self._reports.get(version.id)
+        if report is None:
+            report = version.report
+            if len(self._reports) > 16:
+                self._reports.clear()
+            self._reports[version.id] = report
+        return report
+
+    # -- reads in the query processes ---------------------------------------------------
+
+    @property
+    def pool(self) -> QueryPool:
+        """This process's pool: a forked web worker starts its own."""
+        if self._pool is None or self._pool.pid != os.getpid():
+            with self._lock:
+                if self._pool is None or self._pool.pid != os.getpid():
+                    # the update token stays in the web workers
+                    settings = self.config.with_(update_token=None).to_json()
+                    self._pool = QueryPool(settings, self.config.query_processes)
+        return self._pool
+
+    def start(self) -> None:
+        """Start the first query process now, so that the first request does not wait."""
+        _ = self.pool
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+
+    def time_left(self, limit: float | None = None) -> float:
+        """Seconds a read may take: the request's deadline, at most ``limit`` (or the query
+        timeout); never less than a millisecond, so that a spent deadline fails fast."""
+        limit = self.config.query_timeout if limit is None else min(limit,
+                                                                     self.config.query_timeout)
+        end = _deadline.get()
+        if end is not None:
+            limit = min(limit, end - time.monotonic())
+        return max(limit, 0.001)
+
+    def run(self, job: Job, timeout: float | None = None) -> Outcome:
+        """The outcome of ``job`` in a query process; raises :class:`JobFailed` when it ran
+        past its time or its process ended."""
+        seconds = self.time_left(timeout)
+        try:
+            return self.pool.run(job, seconds)
+        except QueryTimeout:
+            raise JobFailed("timeout", f"the work ran longer than the {seconds:g} s limit "
+                                       "and was stopped") from None
+        except QueryProcessDied:
+            raise JobFailed("died", "the query process ended before answering; the work "
+                                    "was stopped") from None
+
+    def call(self, function: str, *args: Any, timeout: float | None = None) -> Any:
+        """The value of a read job (:data:`kg.served.jobs.FUNCTIONS`); raises
+        :class:`JobFailed` for anything but an answer."""
+        outcome = self.run(Job(function, args), timeout)
+        if outcome.status != "ok":
+            raise JobFailed(outcome.status, outcome.message)
+        return outcome.value
+
+    # -- updates --------------------------------------------------------------------------
+
+    def update(self, text: str) -> str:
+        """Apply a SPARQL Update in a writer process of its own; returns its summary, or
+        raises :class:`UpdateFailed`. An update that runs past ``update_timeout`` is killed:
+        nothing of it is served, and the next writer removes what it left on disk."""
+        request = json.dumps({"config": self.config.to_json(), "update": text}).encode()
+        writer = subprocess.Popen([sys.executable, "-m", "kg.pipeline.rebuild"],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, start_new_session=True)
+        timeout = self.config.update_timeout
+        try:
+            out, err = writer.communicate(request, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(writer.pid, signal.SIGKILL)
+            writer.communicate()
+            raise UpdateFailed(503, f"the update ran longer than the {timeout:g} s limit and "
+                                    "was stopped; nothing of it was applied") from None
+        try:
+            outcome = json.loads(out.decode("utf-8").strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            said = err.decode("utf-8", "replace").strip().splitlines()
+            raise UpdateFailed(500, "the update process failed and nothing was applied: "
+                                    + (said[-1] if said else f"exit {writer.returncode}")
+                               ) from None
+        if outcome["status"] != 200:
+            raise UpdateFailed(int(outcome["status"]), str(outcome["message"]))
+        # the writer swapped the current version: read it at once in this process
+        self._sequence = -1
+        return str(outcome["message"])

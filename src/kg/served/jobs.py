@@ -1,0 +1,259 @@
+"""The read jobs a query process runs for the web workers, each against the current version.
+
+Every function takes the process's :class:`~kg.served.runner.Reader` first; its result is
+sent back to the worker (pickled). What a job computes once per version (the search index,
+the reconciliation index, the explainer, the site's overview) is kept in the reader's
+cache, which a swap empties. :data:`FUNCTIONS` lists what a worker may ask for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+import pyoxigraph as ox
+from rdflib.term import Node
+
+from kg.formats import by_name
+from kg.served import describe as describing
+from kg.served.search import Hit, SearchIndex
+from kg.store import QueryResult, ResultKind
+
+if TYPE_CHECKING:
+    from kg.pipeline.explain import Explanation
+    from kg.reconcile.service import ReconciliationService
+    from kg.served.runner import Reader
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A SPARQL answer serialized in the format asked for."""
+
+    body: bytes
+    #: rows (or triples) left out because of the row cap; 0 when the answer is complete
+    truncated: int = 0
+
+
+@dataclass
+class Table:
+    """A whole query result as rdflib terms, for the pages: rows, triples or a boolean."""
+
+    kind: ResultKind
+    variables: list[str] = field(default_factory=list)
+    data: list[tuple[Any, ...]] = field(default_factory=list)
+    value: bool = False
+
+    @property
+    def boolean(self) -> bool:
+        return self.value
+
+    def rows(self) -> Any:
+        return iter(self.data)
+
+    def triples(self) -> Any:
+        return iter(self.data)
+
+    def serialize(self, format_name: str) -> bytes:
+        raise ValueError("a table read for a page is not serialized; run a query job")
+
+
+def _cap_lines(data: bytes, keep: int) -> tuple[bytes, int]:
+    """The first ``keep`` lines of ``data`` and how many were dropped."""
+    lines = data.split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    if len(lines) <= keep:
+        return data, 0
+    return b"\n".join(lines[:keep]) + b"\n", len(lines) - keep
+
+
+def most_rows(body: bytes, format_name: str) -> int:
+    """An upper bound on the rows (or triples) in ``body``, counted at C speed.
+
+    Every row adds one separator (``},{`` between JSON bindings, ``<result>`` in XML,
+    a line in CSV, TSV, N-Triples and N-Quads) and literals can only add more; in
+    the other RDF formats a triple takes at least three bytes (``,:a``).
+    """
+    if format_name == "json":
+        return body.count(b"},{") + 1
+    if format_name == "xml":
+        return body.count(b"<result>")
+    if format_name in ("csv", "tsv", "ntriples", "nquads"):
+        return body.count(b"\n")
+    return len(body) // 3 + 1
+
+
+def query(reader: Reader, text: str, format_name: str, default_graph_uris: Sequence[str],
+          named_graph_uris: Sequence[str], union_default_graph: bool, max_rows: int,
+          base_iri: str | None) -> Answer:
+    """The answer to a SPARQL query in ``format_name``, cut to ``max_rows`` rows or triples.
+
+    The answer is serialized once. Only when it may hold more than ``max_rows`` rows
+    (:func:`most_rows`) is the query run again to count them on a line-based serialization
+    (TSV for solutions, N-Triples for triples: one line per row or triple), which Oxigraph
+    parses back into the wanted format after the cut.
+    """
+    store = reader.store
+
+    def run() -> QueryResult:
+        return store.query(text, default_graph_uris=default_graph_uris,
+                           named_graph_uris=named_graph_uris,
+                           union_default_graph=union_default_graph, base_iri=base_iri)
+
+    result = run()
+    fmt = by_name(format_name)
+    body = result.serialize(fmt.name)
+    if max_rows <= 0 or result.kind == "boolean" or most_rows(body, fmt.name) <= max_rows:
+        return Answer(body)
+    result = run()
+    if result.kind == "bindings":
+        tsv, dropped = _cap_lines(result.serialize("tsv"), max_rows + 1)
+        if not dropped:
+            return Answer(body)
+        solutions = ox.parse_query_results(tsv, format=ox.QueryResultsFormat.TSV)
+        return Answer(solutions.serialize(format=fmt.oxigraph), dropped)  # type: ignore[union-attr]
+    nt, dropped = _cap_lines(result.serialize("ntriples"), max_rows)
+    if not dropped:
+        return Answer(body)
+    triples = ox.parse(nt, format=ox.RdfFormat.N_TRIPLES)
+    if fmt.keeps_named_graphs:
+        quads = (ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in triples)
+        return Answer(ox.serialize(quads, format=fmt.oxigraph), dropped)
+    return Answer(ox.serialize(triples, format=fmt.oxigraph), dropped)
+
+
+def select(reader: Reader, text: str, default_graph_uris: Sequence[str] = (),
+           named_graph_uris: Sequence[str] = ()) -> Table:
+    """A query of the pages' own, whole, as rdflib terms."""
+    result = reader.store.query(text, default_graph_uris=default_graph_uris,
+                                named_graph_uris=named_graph_uris)
+    if result.kind == "boolean":
+        return Table("boolean", value=result.boolean)
+    if result.kind == "graph":
+        return Table("graph", data=list(result.triples()))
+    return Table("bindings", result.variables, list(result.rows()))
+
+
+def count(reader: Reader) -> int:
+    """The quads of the served dataset."""
+    return reader.store.count()
+
+
+def describe(reader: Reader, iri: str) -> describing.Description:
+    return describing.describe(reader.store, iri, reader.config.graph_iri("inferred"))
+
+
+def labels(reader: Reader, iris: Sequence[str]) -> list[tuple[Node, Node, Node]]:
+    """The asserted labels of ``iris``."""
+    return describing.labels_of(reader.store, iris,  # type: ignore[return-value]
+                                reader.config.graph_iri("inferred"))
+
+
+def _search_index(reader: Reader) -> SearchIndex:
+    config = reader.config
+    return reader.cached("search", lambda: SearchIndex.build(  # type: ignore[no-any-return]
+        reader.store, config.base_iri, config.graph_iri("inferred")))
+
+
+def search(reader: Reader, text: str, language: str, limit: int = 50) -> list[Hit]:
+    return _search_index(reader).search(text, language, limit)
+
+
+@dataclass(frozen=True)
+class Overview:
+    """What the home and browse pages need about the whole graph."""
+
+    #: (class IRI, number of entities) of the entities' asserted classes
+    classes: list[tuple[str, int]]
+    #: every entity IRI under ``BASE/id/`` that is the subject of a triple, sorted
+    entities: list[str]
+    #: the entities without an asserted class, listed on the browse page so that every
+    #: entity is reachable by following links
+    unclassified: list[str]
+
+
+def overview(reader: Reader) -> Overview:
+    def compute() -> Overview:
+        store = reader.store
+        space = reader.config.base_iri + "id/"
+        asserted = f"FILTER (?g != <{reader.config.graph_iri('inferred')}>)"
+        entities = sorted(str(s) for (s,) in store.query(
+            f"SELECT DISTINCT ?s WHERE {{ ?s ?p ?o FILTER STRSTARTS(STR(?s), '{space}') }}"
+        ).rows())
+        classes = [(str(c), int(n)) for c, n in store.query(  # type: ignore[arg-type]
+            f"SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE {{ GRAPH ?g {{ ?s a ?c }} {asserted} "
+            f"FILTER (STRSTARTS(STR(?s), '{space}') && isIRI(?c)) }} GROUP BY ?c").rows()]
+        typed = {str(s) for (s,) in store.query(
+            f"SELECT DISTINCT ?s WHERE {{ GRAPH ?g {{ ?s a ?c }} {asserted} }}").rows()}
+        return Overview(classes, entities, [e for e in entities if e not in typed])
+
+    return reader.cached("overview", compute)  # type: ignore[no-any-return]
+
+
+def _reconciliation(reader: Reader) -> ReconciliationService:
+    from kg.reconcile.index import EntityIndex
+    from kg.reconcile.service import ReconciliationService
+
+    return reader.cached("reconcile", lambda: ReconciliationService(  # type: ignore[no-any-return]
+        EntityIndex.from_store(reader.store, reader.config.base_iri)))
+
+
+#: what a worker may ask of the reconciliation service
+RECONCILE_METHODS = frozenset({"reconcile", "reconcile_batch", "extend", "preview",
+                               "suggest_entities", "suggest_types", "suggest_properties",
+                               "propose_properties"})
+
+
+def reconcile(reader: Reader, method: str, *args: Any) -> Any:
+    """One call of the reconciliation service (:data:`RECONCILE_METHODS`)."""
+    if method not in RECONCILE_METHODS:
+        raise ValueError(f"the reconciliation service has no method {method!r}")
+    return getattr(_reconciliation(reader), method)(*args)
+
+
+def explain(reader: Reader, triple: tuple[Node, Node, Node],
+            max_triples: int) -> tuple[Explanation, dict[str, str]] | None:
+    """How ``triple`` follows from the asserted graphs, and the prefixes to show it with;
+    ``None`` when the graph is larger than ``max_triples`` (the explainer holds it all)."""
+    from kg.pipeline.explain import Explainer
+    from kg.pipeline.rebuild import ASSERTED
+
+    def build() -> Explainer | None:
+        store = reader.store
+        if store.count() > max_triples:
+            return None
+        graphs = {}
+        for name in (*ASSERTED, "inferred"):
+            from rdflib import Graph
+
+            graph = Graph()
+            for t in store.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH "
+                                 f"<{reader.config.graph_iri(name)}> {{ ?s ?p ?o }} }}"
+                                 ).triples():
+                graph.add(t)
+            graphs[name] = graph
+        inferred = graphs.pop("inferred")
+        assert reader.version is not None
+        return Explainer(graphs, inferred, reader.version.report.prefixes)
+
+    explainer = reader.cached("explainer", build)
+    if explainer is None:
+        return None
+    prefixes = {p: str(ns) for p, ns in explainer.graph.namespace_manager.namespaces()}
+    # its namespace manager holds the whole graph: the worker makes its own from the prefixes
+    return replace(explainer.explain(triple), namespace_manager=None), prefixes
+
+
+def graph_triples(reader: Reader, graph: str) -> list[tuple[Node, Node, Node]]:
+    """The triples of one named graph (the ontology for its documentation, the meta graph
+    for VoID)."""
+    result = reader.store.query(
+        f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
+    return list(result.triples())
+
+
+#: the jobs a web worker may send, by name
+FUNCTIONS: dict[str, Callable[..., Any]] = {f.__name__: f for f in (
+    query, select, count, describe, labels, search, overview, reconcile, explain,
+    graph_triples)}

@@ -1,0 +1,28 @@
+"""What every view gets: the settings, the served dataset and the query service, typed.
+
+Views call :func:`state` instead of looking up the app's extensions themselves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app
+
+from kg.config import Config
+from kg.served import ServedDataset
+from kg.sparql.service import QueryService
+
+
+@dataclass(frozen=True)
+class State:
+    config: Config
+    #: the one door to the data (kg.served)
+    served: ServedDataset
+    #: SPARQL queries: plans, the answer cache, the run
+    queries: QueryService
+
+
+def state() -> State:
+    """The state of the app that handles the current request."""
+    return current_app.extensions["kg"]  # type: ignore[no-any-return]
