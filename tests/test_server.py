@@ -6,8 +6,8 @@ import requests
 def test_health(server, release):
     r = server.get("/health")
     assert r.status_code == 200
-    assert r.json() == {"status": "ok", "release": release.id,
-                        "triples": release.triple_count, "store": "oxigraph"}
+    assert r.json() == {"status": "ok", "release": release.id, "version": release.id,
+                        "generation": 0, "triples": release.triple_count, "store": "oxigraph"}
 
 
 def test_select_over_http(server):

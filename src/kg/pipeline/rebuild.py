@@ -142,9 +142,12 @@ class SmallInputs:
 
     def __init__(self, config: Config, graphs: dict[str, Graph],
                  locations: SourceLocations | None = None, root: Path | None = None,
-                 closure_key: str | None = None) -> None:
+                 closure_key: str | None = None,
+                 known_prefixes: dict[str, str] | None = None) -> None:
         self.config = config
         self.graphs = graphs
+        #: prefixes the graphs' sources declared (an update keeps its parent's)
+        self.known_prefixes = known_prefixes or {}
         self.locations = locations
         self.root = root
         #: the closure cache's key (the inputs' hash); ``None``: no cache
@@ -202,7 +205,8 @@ class SmallInputs:
         return store
 
     def prefixes(self) -> dict[str, str]:
-        return {prefix: str(ns) for prefix, ns in self.asserted.namespaces()}
+        return {**{prefix: str(ns) for prefix, ns in self.asserted.namespaces()},
+                **self.known_prefixes}
 
     def finish(self) -> None:
         self._asserted = None
@@ -400,7 +404,8 @@ def apply_update(config: Config, text: str, say: Progress | None = None) -> Upda
         graphs = {"data": graph_to_rdflib(work, ox.DefaultGraph())}
         for name in WRITABLE:
             graphs[name] = graph_to_rdflib(work, ox.NamedNode(config.graph_iri(name)))
-        inputs = SmallInputs(config, {name: graphs[name] for name in ASSERTED})
+        inputs = SmallInputs(config, {name: graphs[name] for name in ASSERTED},
+                             known_prefixes=parent.report.prefixes)
         version = rebuild(config, inputs, Origin.update_of(parent), releases, say)
         report = version.report
         return UpdateSummary(version.id, report.generation, before, len(work),

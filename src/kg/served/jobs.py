@@ -23,7 +23,7 @@ from kg.store import QueryResult, ResultKind
 if TYPE_CHECKING:
     from kg.pipeline.explain import Explanation
     from kg.reconcile.service import ReconciliationService
-    from kg.served.runner import Reader
+    from kg.served.reader import Reader
 
 
 @dataclass(frozen=True)

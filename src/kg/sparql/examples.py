@@ -1,22 +1,19 @@
-"""What the query editor offers: example queries and the graph's prefixes.
+"""What the query editor offers: example queries.
 
 Examples are the competency-question files ``queries/cq/*.rq`` of the project that
-carry a ``# example: yes`` comment line; ``# title: ...`` names them.
-Prefixes are the ones the ontology and data sources declare.
+carry a ``# example: yes`` comment line; ``# title: ...`` names them. They are read once
+per process.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
-
-from kg.config import Config
-from kg.pipeline.load import discover_sources
 
 _EXAMPLE = re.compile(r"^#\s*example:\s*yes\s*$", re.I | re.M)
 _TITLE = re.compile(r"^#\s*title:\s*(.+?)\s*$", re.I | re.M)
-_PREFIX = re.compile(r"^\s*(?:@prefix|PREFIX)\s+([\w.-]*):\s*<([^<>\s]*)>", re.I | re.M)
 
 
 @dataclass(frozen=True)
@@ -26,7 +23,8 @@ class Example:
     query: str
 
 
-def example_queries(root: Path) -> list[Example]:
+@cache
+def example_queries(root: Path) -> tuple[Example, ...]:
     examples = []
     for path in sorted((root / "queries" / "cq").glob("*.rq")):
         text = path.read_text(encoding="utf-8")
@@ -34,13 +32,4 @@ def example_queries(root: Path) -> list[Example]:
             continue
         title = _TITLE.search(text)
         examples.append(Example(path.stem, title.group(1) if title else path.stem, text))
-    return examples
-
-
-def graph_prefixes(config: Config) -> dict[str, str]:
-    """Prefix -> namespace, as declared in the sources (first declaration wins)."""
-    prefixes: dict[str, str] = {}
-    for source in discover_sources(config):
-        for name, iri in _PREFIX.findall(source.path.read_text(encoding="utf-8")):
-            prefixes.setdefault(name, iri)
-    return dict(sorted(prefixes.items()))
+    return tuple(examples)

@@ -26,7 +26,7 @@ from kg import formats
 from kg.formats import Format
 from kg.served import UpdateFailed
 from kg.sparql.description import service_description
-from kg.sparql.examples import example_queries, graph_prefixes
+from kg.sparql.examples import example_queries
 from kg.sparql.negotiate import choose
 from kg.sparql.protocol import ProtocolError, ProtocolRequest, parse_request
 from kg.sparql.service import TRUNCATED_HEADER, QueryService, inspect_text, refuse_remote_calls
@@ -316,7 +316,7 @@ def _query_editor_context() -> dict[str, object]:
             "endpoint": "/sparql",
             "base_iri": config.base_iri,
             "examples": example_queries(config.root),
-            "prefixes": graph_prefixes(config),
+            "prefixes": dict(sorted(state().served.report().prefixes.items())),
             "result_formats": formats.for_kind("results"),
             "graph_formats": formats.rdf_formats(),
         }
