@@ -27,9 +27,10 @@ from kg.sparql.parser import (
     inspect_cached,
 )
 
-W3C = Path("/work/shared/conformance/w3c-sparql11")
-if not W3C.is_dir():  # the shared folder beside a clone of the project (CI)
-    W3C = Path(__file__).resolve().parents[2] / "shared" / "conformance" / "w3c-sparql11"
+#: the W3C test suites in the project's shared material, beside the checkout (or its worktrees)
+W3C = next((p for up in Path(__file__).resolve().parents[2:4]
+            if (p := up / "shared" / "conformance" / "w3c-sparql11").is_dir()),
+           Path("shared/conformance/w3c-sparql11"))
 SUITES = ("syntax-query", "syntax-update-1", "syntax-update-2", "syntax-fed")
 MF = rdflib.Namespace("http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#")
 OX_BASE = "http://example.org/base/"
@@ -63,6 +64,7 @@ def read(path: Path) -> str:
 
 
 def test_the_suites_are_all_there() -> None:
+    assert W3C.is_dir(), f"the W3C SPARQL 1.1 test suites are not at {W3C}"
     counts = {suite: sum(case.id.startswith(suite + "/") for case in CASES) for suite in SUITES}
     assert counts == {"syntax-query": 94, "syntax-update-1": 54, "syntax-update-2": 1,
                       "syntax-fed": 3}
@@ -250,6 +252,27 @@ def test_from_in_any_case_and_relative_to_base() -> None:
     reference = rdflib_view(text, update=False)
     assert (list(inspection.from_graphs), list(inspection.from_named)) == (
         reference["from"], reference["from_named"])
+
+
+# RFC 3986 §5.4: references resolved against http://a/b/c/d;p?q
+RFC3986 = {
+    "g:h": "g:h", "g": "http://a/b/c/g", "./g": "http://a/b/c/g", "g/": "http://a/b/c/g/",
+    "/g": "http://a/g", "//g": "http://g", "?y": "http://a/b/c/d;p?y",
+    "g?y": "http://a/b/c/g?y", "#s": "http://a/b/c/d;p?q#s", "g#s": "http://a/b/c/g#s",
+    "g?y#s": "http://a/b/c/g?y#s", ";x": "http://a/b/c/;x", "g;x?y#s": "http://a/b/c/g;x?y#s",
+    "": "http://a/b/c/d;p?q", ".": "http://a/b/c/", "./": "http://a/b/c/", "..": "http://a/b/",
+    "../g": "http://a/b/g", "../..": "http://a/", "../../g": "http://a/g",
+    "../../../g": "http://a/g", "/./g": "http://a/g", "/../g": "http://a/g",
+    "g.": "http://a/b/c/g.", "..g": "http://a/b/c/..g", "./../g": "http://a/b/g",
+    "./g/.": "http://a/b/c/g/", "g/../h": "http://a/b/c/h", "g;x=1/../y": "http://a/b/c/y",
+    "g?y/../x": "http://a/b/c/g?y/../x", "g#s/../x": "http://a/b/c/g#s/../x",
+}
+
+
+@pytest.mark.parametrize(("reference", "resolved"), RFC3986.items())
+def test_relative_iris_are_resolved_as_rfc_3986_says(reference: str, resolved: str) -> None:
+    text = f"BASE <http://a/b/c/d;p?q> SELECT * FROM <{reference}> {{}}"
+    assert inspect(text).from_graphs == (resolved,)
 
 
 @pytest.mark.parametrize(("text", "services"), [

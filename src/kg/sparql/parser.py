@@ -191,18 +191,22 @@ _DOUBLE = rf"[0-9]+\.[0-9]*{_EXPONENT}|\.[0-9]+{_EXPONENT}|[0-9]+{_EXPONENT}"
 _UNSIGNED = rf"{_DOUBLE}|[0-9]*\.[0-9]+|[0-9]+"
 _WS = "[ \t\r\n]"
 
-# One alternative per terminal, tried in an order that gives the grammar's longest match.
-# Whitespace and comments before a token are skipped by the possessive prefix.
+# One alternative per terminal. The order gives the grammar's longest match where two
+# terminals can start alike (IRIREF before '<', NIL before '(', a signed number before '+',
+# a variable before '?', a prefixed name before a keyword) and otherwise puts the frequent
+# ones first. Whitespace and comments before a token are skipped by the possessive prefix.
 _TOKEN = re.compile(
     rf"(?:{_WS}++|#[^\r\n]*+)*+(?:"
-    r"(?P<IRIREF><[^<>\"{}|^`\\\x00-\x20]*>)"
+    r"(?P<PUNCT>\^\^|&&|\|\||!=|[{})\];,*/=|!^])"  # punctuation that starts no other token
+    rf"|(?P<VAR>[?$][{_PN_CHARS_U}0-9][{_VARNAME_CHARS}]*)"
+    rf"|(?P<PNAME>(?:{_PN_PREFIX})?:(?:{_PN_LOCAL})?)"
+    r"|(?P<WORD>[A-Za-z][A-Za-z0-9_]*)"
+    r"|(?P<IRIREF><[^<>\"{}|^`\\\x00-\x20]*>)"
     rf"|(?P<STRING>'''(?:(?:'|'')?(?:[^'\\]|{_ECHAR}))*'''"
     rf'|"""(?:(?:"|"")?(?:[^"\\]|{_ECHAR}))*"""'
     rf"|'(?:[^'\\\n\r]|{_ECHAR})*'"
     rf'|"(?:[^"\\\n\r]|{_ECHAR})*")'
-    rf"|(?P<VAR>[?$][{_PN_CHARS_U}0-9][{_VARNAME_CHARS}]*)"
     rf"|(?P<BLANK_NODE_LABEL>_:[{_PN_CHARS_U}0-9](?:[{_PN_CHARS}.]*[{_PN_CHARS}])?)"
-    rf"|(?P<PNAME>(?:{_PN_PREFIX})?:(?:{_PN_LOCAL})?)"
     rf"|(?P<SIGNED>[+-](?:{_UNSIGNED}))"
     rf"|(?P<DOUBLE>{_DOUBLE})"
     r"|(?P<DECIMAL>[0-9]*\.[0-9]+)"
@@ -210,8 +214,7 @@ _TOKEN = re.compile(
     r"|(?P<LANGTAG>@[a-zA-Z]+(?:-[a-zA-Z0-9]+)*)"
     rf"|(?P<NIL>\({_WS}*\))"
     rf"|(?P<ANON>\[{_WS}*\])"
-    r"|(?P<WORD>[A-Za-z_][A-Za-z0-9_]*)"
-    r"|(?P<PUNCT>\^\^|&&|\|\||!=|<=|>=|[{}()\[\];,.*/+\-=<>!|^?])"
+    r"|(?P<OPERATOR><=|>=|[(\[.+\-<>?])"  # punctuation that may start a longer token
     r"|(?P<EOF>\Z)"
     r"|(?P<ERROR>.))",
     re.S,
@@ -260,7 +263,7 @@ class _Tokens:
             kind = m.lastgroup
             value = m[kind]  # type: ignore[index]
             start = m.end() - len(value)
-            if kind == "PUNCT":
+            if kind == "PUNCT" or kind == "OPERATOR":
                 kind = value
                 if kind in _OPEN:
                     depth += 1
@@ -394,8 +397,10 @@ def _remove_dot_segments(path: str) -> str:
 
 
 def _resolve(base: str | None, reference: str) -> str:
+    if base is None:
+        return reference
     match = _IRI_PARTS.fullmatch(reference)
-    if base is None or match is None or match.group(1):
+    if match is None or match.group(1):
         return reference
     base_match = _IRI_PARTS.fullmatch(base)
     if base_match is None:
@@ -629,7 +634,7 @@ class _Parser:
                                  f"use a variable such as ?{label} to join patterns")
 
     def _term(self) -> None:
-        """VarOrTerm, the current token known to be one."""
+        """VarOrTerm or DataBlockValue, the current token known to be one."""
         i = self.i
         kind = self.kinds[i]
         self.i = i + 1
@@ -911,18 +916,11 @@ class _Parser:
                     "VAR", "ASC", "DESC"):
                 self._order_condition("an ordering condition")
             self.aggregates_allowed = False
-        if kinds[self.i] == "LIMIT":
+        limits: set[str] = set()  # LIMIT and OFFSET, each once, in either order (25)
+        while (clause := kinds[self.i]) in ("LIMIT", "OFFSET") and clause not in limits:
+            limits.add(clause)
             self.i += 1
-            self._expect("INTEGER", "a whole number after LIMIT")
-            if kinds[self.i] == "OFFSET":
-                self.i += 1
-                self._expect("INTEGER", "a whole number after OFFSET")
-        elif kinds[self.i] == "OFFSET":
-            self.i += 1
-            self._expect("INTEGER", "a whole number after OFFSET")
-            if kinds[self.i] == "LIMIT":
-                self.i += 1
-                self._expect("INTEGER", "a whole number after LIMIT")
+            self._expect("INTEGER", f"a whole number after {clause}")
         return keys
 
     def _order_condition(self, expected: str) -> None:
@@ -946,7 +944,7 @@ class _Parser:
             variables = {self.values[i][1:]: None}
             opened = self._expect("{", f"'{{' and the values of {self.values[i]}")
             while kinds[self.i] in _DATA_BLOCK_VALUES:
-                self._data_block_value()
+                self._term()  # a DataBlockValue (65)
             self._close("}", opened, "VALUES block")
             return variables
         variables = {}
@@ -974,7 +972,7 @@ class _Parser:
                 self.i += 1
                 count = 0
                 while kinds[self.i] in _DATA_BLOCK_VALUES:
-                    self._data_block_value()
+                    self._term()  # a DataBlockValue (65)
                     count += 1
                 self._close(")", row, "row of values")
             else:
@@ -985,15 +983,6 @@ class _Parser:
                                        f"{'s' if width != 1 else ''}")
         self._close("}", opened, "VALUES block")
         return variables
-
-    def _data_block_value(self) -> None:
-        i = self.i
-        kind = self.kinds[i]
-        self.i = i + 1
-        if kind == "PNAME":
-            self._namespace(i)
-        elif kind == "STRING":
-            self._literal_end()
 
     # --- updates (29-52) -----------------------------------------------------------------
 
@@ -1383,14 +1372,19 @@ class _Parser:
             self._pattern_var(i)
         elif path:
             self._path()
-        elif kind in _IRI:
-            self.i = i + 1
-            if kind == "PNAME":
-                self._namespace(i)
-        elif kind == "a":
-            self.i = i + 1
-        else:
+        elif not self._iri_or_a():
             self._fail("a predicate: an IRI, a prefixed name, a variable or a")
+
+    def _iri_or_a(self) -> bool:
+        """An IRI or ``a`` as a predicate, read if it is there."""
+        i = self.i
+        kind = self.kinds[i]
+        if kind == "PNAME":
+            self._namespace(i)
+        elif kind != "IRIREF" and kind != "a":
+            return False
+        self.i = i + 1
+        return True
 
     def _object(self, path: bool) -> None:
         """GraphNode (104) / GraphNodePath (105)."""
@@ -1440,20 +1434,14 @@ class _Parser:
             self.i += 1
         i = self.i
         kind = kinds[i]
-        if kind in _IRI:
-            self.i = i + 1
-            if kind == "PNAME":
-                self._namespace(i)
-        elif kind == "a":
-            self.i = i + 1
-        elif kind == "!":
+        if kind == "!":
             self.i = i + 1
             self._negated_property_set()
         elif kind == "(":
             self.i = i + 1
             self._path()
             self._close(")", i, "path")
-        else:
+        elif not self._iri_or_a():
             self._fail("a property path: an IRI, a, ^, ! or a path in ( )")
         if kinds[self.i] in ("*", "?", "+"):
             self.i += 1
@@ -1474,13 +1462,8 @@ class _Parser:
     def _path_one_in_property_set(self) -> None:
         if self.kinds[self.i] == "^":
             self.i += 1
-        i = self.i
-        kind = self.kinds[i]
-        if kind == "PNAME":
-            self._namespace(i)
-        elif kind not in ("IRIREF", "a"):
+        if not self._iri_or_a():
             self._fail("an IRI or a after !")
-        self.i = i + 1
 
     # --- expressions (110-127) -----------------------------------------------------------
 
