@@ -5,7 +5,6 @@ error messages, the nesting bound, and random queries built from valid fragments
 from __future__ import annotations
 
 import pickle
-import time
 from pathlib import Path
 
 import pyoxigraph
@@ -37,7 +36,7 @@ OX_BASE = "http://example.org/base/"
 
 
 def w3c_cases() -> list[pytest.param]:
-    """Each test of the four syntax manifests as (file, positive, update), id folder/name."""
+    """Each test of the four syntax manifests as (file, positive, update), id folder/file."""
     cases = []
     for suite in SUITES:
         manifest = rdflib.Graph().parse(W3C / suite / "manifest.ttl", format="turtle")
@@ -46,9 +45,8 @@ def w3c_cases() -> list[pytest.param]:
             kind = str(manifest.value(test, RDF.type)).rsplit("#", 1)[1]
             action = str(manifest.value(test, MF.action))
             path = W3C / suite / action.rsplit("/", 1)[1]
-            name = str(test).rsplit("#", 1)[1]
             cases.append(pytest.param(path, kind.startswith("Positive"), "Update" in kind,
-                                      id=f"{suite}/{name}"))
+                                      id=f"{suite}/{path.name}"))
     return cases
 
 
@@ -66,6 +64,7 @@ def read(path: Path) -> str:
 def test_the_suites_are_all_there() -> None:
     assert W3C.is_dir(), f"the W3C SPARQL 1.1 test suites are not at {W3C}"
     counts = {suite: sum(case.id.startswith(suite + "/") for case in CASES) for suite in SUITES}
+    assert len({case.id for case in CASES}) == len(CASES)
     assert counts == {"syntax-query": 94, "syntax-update-1": 54, "syntax-update-2": 1,
                       "syntax-fed": 3}
 
@@ -350,6 +349,8 @@ def test_escapes_keep_the_positions_of_the_text_as_sent() -> None:
      [Operation("MODIFY", ("http://g",), False), Operation("LOAD", ("http://d",), False)]),
     ("DELETE WHERE { ?s ?p ?o } ; LOAD <http://d>",
      [Operation("DELETE WHERE", ("DEFAULT",), False), Operation("LOAD", ("http://d",), False)]),
+    ("DELETE DATA { GRAPH <http://g> { <http://s> <http://p> 1 } } ;\nLOAD <http://d>",
+     [Operation("DELETE DATA", ("http://g",), False), Operation("LOAD", ("http://d",), False)]),
     ("COPY <http://a> TO DEFAULT ; MOVE DEFAULT TO <http://b> ; ADD SILENT GRAPH <http://c> "
      "TO GRAPH <http://d> ; LOAD <http://e>",
      [Operation("COPY", ("http://a", "DEFAULT"), False),
@@ -777,13 +778,11 @@ def test_broken_queries_give_a_syntax_error_and_never_crash(
         text[:at] + ")" + text[at:], text[:at] + "\\u0022" + text[at:],
         text[:at] + data.draw(st.text(max_size=4)) + text[at:],
     ]))
-    started = time.perf_counter()
     try:
         inspect(broken)
     except SparqlSyntaxError as error:
         assert error.line >= 1 and error.column >= 1
         assert "\n" not in str(error)
-    assert time.perf_counter() - started < 5  # a hang would be caught here, not timed
 
 
 @settings(max_examples=200, deadline=None)
