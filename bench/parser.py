@@ -1,4 +1,4 @@
-"""What it costs to tell what a SPARQL text is: kg.sparql.parser.inspect (uncached) against
+"""What it costs to tell what a SPARQL text is: kg.sparqltext.inspect (uncached) against
 rdflib's parser, on the competency queries (queries/cq/*.rq) and the 14 LUBM queries.
 
     .venv/bin/python bench/parser.py            # median µs per query, per set
@@ -23,7 +23,7 @@ from pathlib import Path
 from rdflib.plugins.sparql.parser import parseQuery
 
 from kg import querytext
-from kg.sparql.parser import inspect
+from kg.sparqltext import inspect
 
 ROOT = Path(__file__).resolve().parents[1]
 #: LUBM_DIR, else the shared material beside the checkout (or beside its worktrees)

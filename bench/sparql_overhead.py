@@ -24,9 +24,10 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+from kg.sparql.dataset import ServedDataset  # noqa: E402
+
 from kg.config import Config  # noqa: E402
 from kg.pipeline.build import build  # noqa: E402
-from kg.sparql.dataset import ServedDataset  # noqa: E402
 from kg.sparql.examples import example_queries  # noqa: E402
 from kg.sparql.protocol import ProtocolRequest  # noqa: E402
 from kg.sparql.service import QueryService  # noqa: E402

@@ -21,7 +21,7 @@ from test_lubm import LUBM, canonical
 
 from kg.config import Config
 from kg.pipeline.build import build
-from kg.pipeline.release import Releases, Version
+from kg.pipeline.release import Version
 from kg.store.oxigraph import to_rdflib
 
 pytestmark = [
@@ -59,7 +59,7 @@ def both(tmp_path_factory: pytest.TempPathFactory):
     large_root = _project(tmp_path_factory.mktemp("large"), shapes=SHAPES)
     done = run_kg("--root", str(large_root), "build", env={"KG_BUILD_PATH": "large"})
     assert done.returncode == 0, done.stderr
-    large = current_release(Config(root=large_root))
+    large = Releases.of(Config(root=large_root)).current()
     assert large is not None
     return small, large, done.stderr
 

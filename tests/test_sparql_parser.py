@@ -1,4 +1,4 @@
-"""The SPARQL 1.1 parser (kg.sparql.parser): the W3C syntax suites, agreement with rdflib's
+"""The SPARQL 1.1 parser (kg.sparqltext): the W3C syntax suites, agreement with rdflib's
 parse (and pyoxigraph's where rdflib is wrong), the cases a regular expression got wrong,
 error messages, the nesting bound, and random queries built from valid fragments."""
 
@@ -17,8 +17,8 @@ from rdflib.namespace import RDF
 from rdflib.plugins.sparql import algebra
 from rdflib.plugins.sparql import parser as rdflib_parser
 
-from kg.sparql import parser as sparql_parser
-from kg.sparql.parser import (
+from kg import sparqltext as sparql_parser
+from kg.sparqltext import (
     Operation,
     Service,
     SparqlSyntaxError,

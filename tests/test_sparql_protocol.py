@@ -293,7 +293,7 @@ def _runners(server: Server) -> list[tuple[int, str]]:
         except OSError:
             continue
         fields = stat.rsplit(")", 1)[1].split()
-        if b"kg.sparql.runner" in cmdline and int(fields[3]) == server.process.pid \
+        if b"kg.served.runner" in cmdline and int(fields[3]) == server.process.pid \
                 and fields[0] != "Z":
             runners.append((int(proc.name), fields[0]))
     return runners

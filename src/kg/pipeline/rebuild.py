@@ -367,10 +367,12 @@ def _working_copy(config: Config, dataset: Path) -> ox.Store:
     return work
 
 
-def apply_update(config: Config, text: str, say: Progress | None = None) -> UpdateSummary:
+def apply_update(config: Config, text: str, prefixes: dict[str, str] | None = None,
+                 say: Progress | None = None) -> UpdateSummary:
     """Apply a SPARQL Update to the served version and make the result current, through
-    :func:`rebuild`. Raises :class:`BuildError` (with the status to answer) when the update
-    does not parse, writes where it may not, breaks the shapes or the ontology."""
+    :func:`rebuild`; ``prefixes`` are declared for the text besides its own. Raises
+    :class:`BuildError` (with the status to answer) when the update does not parse, writes
+    where it may not, breaks the shapes or the ontology."""
     say = say or (lambda _message: None)
     releases = Releases.of(config)
     with releases.writer():
@@ -388,7 +390,7 @@ def apply_update(config: Config, text: str, say: Progress | None = None) -> Upda
         work = _working_copy(config, parent.dataset)
         before = len(work)
         try:
-            work.update(text, base_iri=config.base_iri)
+            work.update(text, base_iri=config.base_iri, prefixes=prefixes or None)
         except SyntaxError as e:
             raise BuildError(f"malformed update: {e}", status=400) from e
         except (RuntimeError, OSError, ValueError) as e:
@@ -421,7 +423,7 @@ def main() -> None:
     request = json.loads(sys.stdin.read())
     config = Config.from_json(request["config"])
     try:
-        summary = apply_update(config, request["update"])
+        summary = apply_update(config, request["update"], request.get("prefixes"))
     except BuildError as e:
         outcome: dict[str, object] = {"status": e.status, "message": e.message}
     else:

@@ -37,6 +37,8 @@ from typing import Any
 
 from kg import __version__
 from kg.config import Config
+from kg.pipeline.dumps import DUMPS_DIR
+from kg.pipeline.dumps import MANIFEST as DUMPS_MANIFEST
 from kg.pipeline.load import discover_sources, shape_files, takes_large_path
 from kg.store import Store, StoreError, serve_store
 
@@ -190,6 +192,8 @@ class Version:
         if self.dataset.stat().st_size != report.dataset_bytes:
             raise ReleaseError(f"version {self.id}: {DATASET} does not have the size recorded "
                                "in its report (a truncated or altered file)")
+        if report.dumps and not (self.path / DUMPS_DIR / DUMPS_MANIFEST).is_file():
+            raise ReleaseError(f"version {self.id} is incomplete: its dumps are missing")
 
     def open_store(self, spec: str) -> Store:
         """The version's dataset in the store ``spec`` names: Oxigraph's index opened

@@ -180,11 +180,13 @@ class ServedDataset:
 
     # -- updates --------------------------------------------------------------------------
 
-    def update(self, text: str) -> str:
-        """Apply a SPARQL Update in a writer process of its own; returns its summary, or
+    def update(self, text: str, prefixes: dict[str, str] | None = None) -> str:
+        """Apply a SPARQL Update in a writer process of its own (``prefixes`` declared for it
+        besides its own); returns its summary, or
         raises :class:`UpdateFailed`. An update that runs past ``update_timeout`` is killed:
         nothing of it is served, and the next writer removes what it left on disk."""
-        request = json.dumps({"config": self.config.to_json(), "update": text}).encode()
+        request = json.dumps({"config": self.config.to_json(), "update": text,
+                              "prefixes": prefixes or {}}).encode()
         writer = subprocess.Popen([sys.executable, "-m", "kg.pipeline.rebuild"],
                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE, start_new_session=True)

@@ -8,7 +8,7 @@ cache, which a swap empties. :data:`FUNCTIONS` lists what a worker may ask for.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -86,7 +86,7 @@ def most_rows(body: bytes, format_name: str) -> int:
 
 def query(reader: Reader, text: str, format_name: str, default_graph_uris: Sequence[str],
           named_graph_uris: Sequence[str], union_default_graph: bool, max_rows: int,
-          base_iri: str | None) -> Answer:
+          base_iri: str | None, prefixes: Mapping[str, str]) -> Answer:
     """The answer to a SPARQL query in ``format_name``, cut to ``max_rows`` rows or triples.
 
     The answer is serialized once. Only when it may hold more than ``max_rows`` rows
@@ -99,7 +99,8 @@ def query(reader: Reader, text: str, format_name: str, default_graph_uris: Seque
     def run() -> QueryResult:
         return store.query(text, default_graph_uris=default_graph_uris,
                            named_graph_uris=named_graph_uris,
-                           union_default_graph=union_default_graph, base_iri=base_iri)
+                           union_default_graph=union_default_graph, base_iri=base_iri,
+                           prefixes=prefixes)
 
     result = run()
     fmt = by_name(format_name)

@@ -29,6 +29,35 @@ from kg.store import backend_of
 
 #: plans kept per web worker (all dropped when full)
 MAX_PLANS = 1024
+#: the prefixes every query may use without declaring them (besides kko: and kkid:)
+STANDARD_PREFIXES = {
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "owl": "http://www.w3.org/2002/07/owl#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "dcterms": "http://purl.org/dc/terms/",
+    "foaf": "http://xmlns.com/foaf/0.1/",
+    "prov": "http://www.w3.org/ns/prov#",
+    "org": "http://www.w3.org/ns/org#",
+    "qb": "http://purl.org/linked-data/cube#",
+    "void": "http://rdfs.org/ns/void#",
+    "dcat": "http://www.w3.org/ns/dcat#",
+}
+_XSD = STANDARD_PREFIXES["xsd"]
+#: the functions named by an IRI that the engine evaluates: the XSD casts
+KNOWN_FUNCTIONS = frozenset(_XSD + name for name in (
+    "string", "boolean", "integer", "decimal", "float", "double", "dateTime", "date", "time",
+    "duration", "dayTimeDuration", "yearMonthDuration", "gYear", "gYearMonth", "gMonth",
+    "gMonthDay", "gDay"))
+#: the deepest nesting of brackets a query may have (deeper ones are refused before parsing)
+MAX_DEPTH = 128
+
+
+def predefined_prefixes(config: Config) -> dict[str, str]:
+    """The prefixes declared for every query: the usual vocabularies and the graph's own."""
+    return {**STANDARD_PREFIXES, "kko": f"{config.base_iri}ontology#",
+            "kkid": f"{config.base_iri}id/"}
 #: the response header that reports a result cut at ``max_result_rows``
 TRUNCATED_HEADER = "KG-Result-Truncated"
 
@@ -113,13 +142,31 @@ def select_format(form: str | None, accept: str | None, format_param: str | None
     return fmt
 
 
-def inspect_text(text: str) -> Inspection:
+def inspect_text(text: str, predefined: dict[str, str]) -> Inspection:
     """The parse of a query or update text; a text that does not parse is a 400 with the
-    parser's message."""
+    parser's message (``line L, column C: ...``)."""
     try:
-        return inspect_cached(text)
+        return inspect_cached(text, predefined=predefined, max_depth=MAX_DEPTH)
     except SparqlSyntaxError as e:
         raise ProtocolError(400, f"malformed query: {e}") from None
+
+
+def refuse_unknown_functions(inspection: Inspection) -> None:
+    for iri, line, column in inspection.functions:
+        if iri not in KNOWN_FUNCTIONS:
+            raise ProtocolError(400, f"malformed query: line {line}, column {column}: unknown "
+                                     f"function <{iri}>; this endpoint evaluates the SPARQL "
+                                     "built-in functions and the XSD casts (xsd:integer(...))")
+
+
+def engine_text(inspection: Inspection) -> str:
+    """The text the engine runs: codepoint escapes applied, and ``SELECT *`` spelled out in
+    the order the variables appear (the engine would sort them)."""
+    text = inspection.text
+    if inspection.star_span is not None and inspection.variables:
+        start, end = inspection.star_span
+        text = text[:start] + " ".join("?" + v for v in inspection.variables) + text[end:]
+    return text
 
 
 def refuse_remote_calls(inspection: Inspection, allowed: tuple[str, ...]) -> None:
@@ -143,6 +190,7 @@ class QueryService:
         self._asserted = tuple(iri for name, iri in config.graph_iris.items()
                                if name != "inferred")
         self._remote = backend_of(config.store).remote
+        self.prefixes = predefined_prefixes(config)
 
     def plan(self, request: ProtocolRequest, accept: str | None,
              format_param: str | None = None) -> Plan:
@@ -163,18 +211,20 @@ class QueryService:
               version: str) -> Plan:
         if request.query is None:
             raise ProtocolError(400, "the request has no 'query' parameter")
-        inspection = inspect_text(request.query)
+        inspection = inspect_text(request.query, self.prefixes)
         if inspection.kind != "query":
             raise ProtocolError(400, "this is an update, not a query: send it by POST as "
                                      "'update' (form) or application/sparql-update")
         refuse_remote_calls(inspection, self.config.allowed_services)
+        refuse_unknown_functions(inspection)
         fmt = select_format(inspection.form, accept, format_param)
         default, named = tuple(request.default_graph_uris), tuple(request.named_graph_uris)
         if not request.inference and not (default or named or inspection.has_dataset_clause):
             default, named = self._asserted, self._asserted
         union = not (default or named or inspection.has_dataset_clause)
-        job = Job("query", (request.query, fmt.name, default, named, union,
-                            self.config.max_result_rows, self.config.base_iri))
+        prefixes = {p: self.prefixes[p] for p in inspection.undeclared}
+        job = Job("query", (engine_text(inspection), fmt.name, default, named, union,
+                            self.config.max_result_rows, self.config.base_iri, prefixes))
         key = "\0".join([request.query, fmt.name, " ".join(default), "|", " ".join(named),
                          str(self.config.max_result_rows)])
         timeout = min(request.timeout or self.config.query_timeout, self.config.query_timeout)

@@ -15,7 +15,7 @@ This package knows nothing of HTTP serving, releases or the pipeline.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Literal, Protocol
@@ -77,11 +77,13 @@ class Store(Protocol):
         named_graph_uris: Sequence[str] = (),
         union_default_graph: bool | None = None,
         base_iri: str | None = None,
+        prefixes: Mapping[str, str] | None = None,
     ) -> QueryResult:
         """Run a query. Without graph URIs the default graph is the union of the named
         graphs, unless ``union_default_graph`` is false (the query names its own dataset
         with ``FROM``; ``None``: the store reads the query to find out). Relative IRIs
-        resolve against ``base_iri``."""
+        resolve against ``base_iri``; ``prefixes`` are declared for the query besides its
+        own."""
         ...
 
     def update(self, sparql: str) -> None: ...

@@ -5,7 +5,7 @@ Zero set-up and pure Python: right for tests and small graphs, slow on joins.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -115,6 +115,7 @@ class MemoryStore:
         named_graph_uris: Sequence[str] = (),
         union_default_graph: bool | None = None,
         base_iri: str | None = None,
+        prefixes: Mapping[str, str] | None = None,
     ) -> MemoryResult:
         try:
             parsed = parseQuery(sparql)
@@ -126,7 +127,8 @@ class MemoryStore:
                 CompValue("DatasetClause", default=URIRef(g)) for g in default_graph_uris
             ] + [CompValue("DatasetClause", named=URIRef(g)) for g in named_graph_uris]
         try:
-            return MemoryResult(self._dataset.query(translateQuery(parsed, base=base_iri)))
+            return MemoryResult(self._dataset.query(translateQuery(
+                parsed, base=base_iri, initNs=dict(prefixes or {}))))
         except ParseException as e:
             raise QuerySyntaxError(str(e)) from e
 

@@ -5,7 +5,7 @@ Results are serialized by Oxigraph itself, without Python work per row.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -138,10 +138,13 @@ class OxigraphStore:
         named_graph_uris: Sequence[str] = (),
         union_default_graph: bool | None = None,
         base_iri: str | None = None,
+        prefixes: Mapping[str, str] | None = None,
     ) -> OxigraphResult:
         kwargs: dict[str, object] = {}
         if base_iri is not None:
             kwargs["base_iri"] = base_iri
+        if prefixes:
+            kwargs["prefixes"] = dict(prefixes)
         if default_graph_uris or named_graph_uris:
             kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graph_uris]
             kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graph_uris]

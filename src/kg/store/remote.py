@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -228,9 +228,10 @@ class RemoteStore:
         named_graph_uris: Sequence[str] = (),
         union_default_graph: bool | None = None,
         base_iri: str | None = None,
+        prefixes: Mapping[str, str] | None = None,
     ) -> RemoteResult:
         try:
-            inspection = inspect_cached(sparql)
+            inspection = inspect_cached(sparql, predefined=prefixes or {})
         except SparqlSyntaxError as e:
             raise QuerySyntaxError(str(e)) from e
         if inspection.form is None:
@@ -238,9 +239,13 @@ class RemoteStore:
                                    "DESCRIBE")
         if union_default_graph is None:
             union_default_graph = not inspection.has_dataset_clause
+        # the prologue the server needs, first: a BASE of the query's own, later in the
+        # text, still wins
+        declared = "".join(f"PREFIX {p}: <{(prefixes or {})[p]}>\n"
+                           for p in inspection.undeclared)
         if base_iri is not None:
-            # a BASE of the query's own, later in the text, still wins
-            sparql = f"BASE <{base_iri}>\n{sparql}"
+            declared = f"BASE <{base_iri}>\n" + declared
+        sparql = declared + sparql
         return RemoteResult(self, sparql, self._dataset(union_default_graph, default_graph_uris,
                                                         named_graph_uris),
                             _KINDS[inspection.form])

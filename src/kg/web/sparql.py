@@ -197,12 +197,14 @@ def _authorize() -> None:
 
 def _update(text: str) -> Response:
     _authorize()
-    inspection = inspect_text(text)
+    prefixes = state().queries.prefixes
+    inspection = inspect_text(text, prefixes)
     if inspection.kind != "update":
         raise ProtocolError(400, "this is a query, not an update: send it as 'query'")
     refuse_remote_calls(inspection, state().config.allowed_services)
     try:
-        summary = state().served.update(text)
+        summary = state().served.update(inspection.text,
+                                        {p: prefixes[p] for p in inspection.undeclared})
     except UpdateFailed as e:
         raise ProtocolError(e.status, e.message) from e
     return Response(summary + "\n", status=200, mimetype="text/plain")
