@@ -5,9 +5,9 @@ rdflib's parser, on the competency queries (queries/cq/*.rq) and the 14 LUBM que
     .venv/bin/python bench/parser.py --each     # and each query
 
 Each query is inspected ``--runs`` times and its median kept; a set's figure is the median
-of those (and the slowest query). rdflib's ``parseQuery`` (pyparsing) is the reference, and
-``kg.querytext``'s regular expressions (form, dataset clause, SERVICE targets), which the
-parser replaces, show what the old check cost. A benchmark asserts nothing.
+of those (and the slowest query). rdflib's ``parseQuery`` (pyparsing) is the reference.
+(The regular expressions the parser replaced took about 20 µs a query.) A benchmark asserts
+nothing.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from pathlib import Path
 
 from rdflib.plugins.sparql.parser import parseQuery
 
-from kg import querytext
 from kg.sparqltext import inspect
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,12 +29,6 @@ ROOT = Path(__file__).resolve().parents[1]
 LUBM = Path(os.environ["LUBM_DIR"]) if "LUBM_DIR" in os.environ else next(
     (p for up in ROOT.parents[:2] if (p := up / "shared" / "bench" / "lubm").is_dir()),
     ROOT.parent / "shared" / "bench" / "lubm")
-
-
-def regex_check(text: str) -> None:
-    querytext.query_form(text)
-    querytext.has_dataset_clause(text)
-    querytext.service_targets(text)
 
 
 def median_us(check: Callable[[str], object], text: str, runs: int) -> float:
@@ -48,8 +41,7 @@ def median_us(check: Callable[[str], object], text: str, runs: int) -> float:
 
 
 def bench(name: str, files: list[Path], runs: int, each: bool) -> None:
-    checks = {"inspect": (inspect, runs), "rdflib parseQuery": (parseQuery, max(runs // 20, 5)),
-              "regex (kg.querytext)": (regex_check, runs)}
+    checks = {"inspect": (inspect, runs), "rdflib parseQuery": (parseQuery, max(runs // 20, 5))}
     rows = []
     for path in files:
         text = path.read_text(encoding="utf-8")

@@ -21,7 +21,7 @@ from test_lubm import LUBM, canonical
 
 from kg.config import Config
 from kg.pipeline.build import build
-from kg.pipeline.release import Version
+from kg.pipeline.release import Releases, Version
 from kg.store.oxigraph import to_rdflib
 
 pytestmark = [
