@@ -29,6 +29,12 @@ def strip_noise(query: str) -> str:
     return _NOISE.sub(" ", query)
 
 
+def mask_noise(query: str) -> str:
+    """The text with its strings, IRIs and comments blanked by as many spaces: offsets into
+    it are offsets into ``query``."""
+    return _NOISE.sub(lambda m: " " * len(m.group(0)), query)
+
+
 def query_form(query: str) -> str | None:
     """``SELECT``, ``ASK``, ``CONSTRUCT`` or ``DESCRIBE``."""
     match = _FORM.search(strip_noise(query))
