@@ -16,22 +16,27 @@ What this relies on, and where it follows the recommendation:
   other shapes reach (``sh:property``, ``sh:node``, ``sh:not``, a list of ``sh:and``/
   ``sh:or``/``sh:xone``, ``sh:qualifiedValueShape``), a deactivated one, or one with a target
   of another kind, keeps its constraints in pySHACL.
-- ``$this`` is pre-bound (§5.3.1) with Oxigraph's substitution of SPARQL-dev SEP-0007:
-  the variable is replaced by the focus node everywhere in the query (nested groups,
-  ``FILTER (NOT) EXISTS``, sub-queries) and bound in the solutions. This is exact without
-  the restrictions §5.3.1 puts on the query text; one query runs per focus node (Oxigraph
-  parses and answers one in well under a millisecond). ``$currentShape`` is pre-bound the
-  same way, ``$PATH`` replaced by the shape's path in SPARQL syntax; a query that uses
-  ``$shapesGraph`` stays with pySHACL.
+- ``$this``, ``$currentShape`` and ``$shapesGraph`` are pre-bound as the recommendation
+  defines it (appendix "Pre-binding of Variables"): the values are joined to every group
+  graph pattern of the query (:mod:`kg.pipeline.prebinding`), written as ``VALUES`` or, for a
+  blank node, as a pattern on a graph of the store that holds the values for the query's
+  run. A query outside the restrictions that definition needs (``MINUS``, ``SERVICE``,
+  ``VALUES``, ``AS $this``, a sub-select without ``$this``) is a failure of the shapes, as
+  the recommendation requires. One query runs per focus node (Oxigraph parses and answers
+  one in well under a millisecond). ``$shapesGraph`` names the shapes graph, held in the
+  store as the named graph :data:`SHAPES_GRAPH` when a query uses it; ``$PATH`` is replaced
+  by the shape's path in SPARQL syntax.
 - Prefixes: those of the ``sh:declare`` of every ``sh:prefixes`` value, plus ``rdf``,
   ``rdfs`` and ``owl``, which pySHACL declares for every query; a prefix declared nowhere
   is taken from the data graph's bindings, as rdflib does for pySHACL (a shapes file
   checked without the file that declares its prefixes still works with both engines).
-- A solution's ``?this`` (else the focus node), ``?path`` (else the shape's ``sh:path``) and
-  ``?value`` (else, for a node shape, the focus node) make the result; identical solutions
-  are reported once; ``{?var}``/``{$var}`` in the messages of the constraint and of the
-  shape take the value of each bound variable as a plain string. A solution with
-  ``?failure`` true is a failure of the shapes (§5.3), not a result.
+- A solution's ``?this`` (else the focus node), ``?path`` when it is an IRI (else the
+  shape's ``sh:path``) and ``?value`` (else, for a node shape, the focus node) make the
+  result (§5.3.2); identical solutions are reported once, as pySHACL does; the message is
+  ``?message`` when the solution binds it, else the messages of the constraint and of the
+  shape (pySHACL reports both), ``{?var}``/``{$var}`` taking the value of each bound
+  variable as a plain string. A solution with ``?failure`` true is a failure of the shapes
+  (§5.3), not a result.
 - Oxigraph writes typed literals in canonical form (``1.5`` for ``1.50``): ``?this``,
   ``?path`` and ``?value`` are mapped back to the data's own literal, so that reports name
   what the sources say. Other variables (numbers a query computes) keep Oxigraph's form,
@@ -50,6 +55,7 @@ from pyshacl.rdfutil import clone_blank_node
 from rdflib import OWL, RDF, RDFS, SH, BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
+from kg.pipeline.prebinding import PreBindingError, group_starts, prebind, variables
 from kg.store.oxigraph import from_rdflib, to_rdflib
 
 #: shapes that point to other shapes: those are evaluated inside their parent, by pySHACL
@@ -62,9 +68,12 @@ _DESCRIPTIVE = {RDF.type, RDFS.label, RDFS.comment, SH.severity, SH.message, SH.
 #: prefixes pySHACL declares for every SHACL-SPARQL query
 _DEFAULT_PREFIXES = {"rdf": str(RDF), "rdfs": str(RDFS), "owl": str(OWL)}
 _PATH_VARIABLE = re.compile(r"([\s{}()])[$?]PATH\b")
-_SHAPES_GRAPH_VARIABLE = re.compile(r"[$?]shapesGraph\b")
-_THIS, _CURRENT_SHAPE = ox.Variable("this"), ox.Variable("currentShape")
 _RESULT_VARIABLES = ("this", "path", "value", "failure")
+#: the name of the shapes graph in the store, the value of ``$shapesGraph``
+SHAPES_GRAPH = ox.NamedNode("urn:kg:shacl:shapes-graph")
+#: the graph that holds pre-bound values that cannot be written in a query (blank nodes)
+_PREBOUND_GRAPH = ox.NamedNode("urn:kg:shacl:pre-bound")
+_PREBOUND_SUBJECT = ox.NamedNode("urn:kg:shacl:pre-bound")
 
 
 class SparqlShapesError(Exception):
@@ -84,7 +93,22 @@ class SparqlConstraint:
     shape_messages: tuple[Literal, ...]
     #: the shape's sh:path (a property shape), else None
     path: Node | None
-    uses_current_shape: bool
+    #: the variables pre-bound for it (this, and currentShape, shapesGraph where used), and
+    #: where their values are joined in ``query`` (:func:`kg.pipeline.prebinding.prebind`)
+    prebound: tuple[str, ...]
+    group_starts: tuple[int, ...]
+
+    def bound_query(self, values: dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]) -> str:
+        """The query with ``values`` joined to every group: as ``VALUES``, or as a pattern on
+        :data:`_PREBOUND_GRAPH` when one is a blank node (which a query cannot name)."""
+        names = [name for name in self.prebound if name in values]
+        if any(isinstance(values[name], ox.BlankNode) for name in names):
+            table = "GRAPH {} {{ {} }}".format(_PREBOUND_GRAPH, " ".join(
+                f"{_PREBOUND_SUBJECT} <urn:kg:shacl:var:{name}> ?{name} ." for name in names))
+        else:
+            table = "VALUES ({}) {{ ({}) }}".format(" ".join(f"?{name}" for name in names),
+                                                    " ".join(str(values[n]) for n in names))
+        return prebind(self.query, self.group_starts, table)
 
 
 def sparql_property_path(shapes: Graph, path: Node) -> str:
@@ -161,8 +185,8 @@ def sparql_constraints(shapes: Graph) -> tuple[Graph, list[SparqlConstraint]]:
                                if isinstance(m, Literal))
         for constraint in sorted(shapes.objects(shape, SH.sparql), key=str):
             select = shapes.value(constraint, SH.select)
-            if select is None or _SHAPES_GRAPH_VARIABLE.search(str(select)):
-                continue  # pySHACL reports the fault (no query) or the unsupported variable
+            if select is None:
+                continue  # pySHACL reports the fault
             taken.add((shape, constraint))
             if _is_true(shapes.value(constraint, SH.deactivated)):
                 continue
@@ -173,14 +197,21 @@ def sparql_constraints(shapes: Graph) -> tuple[Graph, list[SparqlConstraint]]:
             elif _PATH_VARIABLE.search(text):
                 raise SparqlShapesError(f"the query of {constraint} uses $PATH, but its shape "
                                         f"{shape} has no sh:path")
+            query = _prefix_declarations(shapes, constraint) + text
+            try:
+                starts = group_starts(query)
+            except PreBindingError as e:
+                raise SparqlShapesError(f"the query of the SPARQL constraint {constraint} of "
+                                        f"{shape} cannot be evaluated: {e}") from e
+            used = variables(text)
             constraints.append(SparqlConstraint(
-                shape=shape, constraint=constraint,
-                query=_prefix_declarations(shapes, constraint) + text,
-                severity=severity,
+                shape=shape, constraint=constraint, query=query, severity=severity,
                 messages=tuple(m for m in shapes.objects(constraint, SH.message)
                                if isinstance(m, Literal)),
                 shape_messages=shape_messages, path=path,
-                uses_current_shape=re.search(r"[$?]currentShape\b", text) is not None))
+                prebound=tuple(n for n in ("this", "currentShape", "shapesGraph")
+                               if n == "this" or n in used),
+                group_starts=tuple(starts)))
     # a shape left with nothing to check in pySHACL keeps no targets there either: pySHACL
     # would compute its focus nodes (SPARQL targets with rdflib) for nothing
     inert = {shape for shape, _ in taken
@@ -203,6 +234,7 @@ class DataStore:
                  prefixes: dict[str, str] | None = None) -> None:
         self.store = ox.Store()
         self.prefixes = prefixes or {}
+        self.has_shapes_graph = False
         #: the focus nodes each target query selected
         self.targets: dict[str, list[object]] = {}
         triples = list(data)
@@ -235,16 +267,38 @@ class DataStore:
             return self._literals.get(node, node)
         return node
 
-    def select(self, query: str, bindings: dict[ox.Variable, object] | None = None,
-               ) -> Iterator[dict[str, object]]:
+    def select(self, query: str) -> list[dict[str, object]]:
+        """The solutions of a SELECT query on the data graph, each as its bound variables."""
         try:
-            solutions = self.store.query(query, prefixes=self.prefixes,
-                                         substitutions=bindings or None)
+            solutions = self.store.query(query, prefixes=self.prefixes)
         except SyntaxError as e:
             raise SparqlShapesError(f"{e}\nin the query\n{query}") from e
-        variables = [v.value for v in solutions.variables]
-        for solution in solutions:
-            yield {name: solution[name] for name in variables if solution[name] is not None}
+        names = [v.value for v in solutions.variables]
+        return [{name: solution[name] for name in names if solution[name] is not None}
+                for solution in solutions]
+
+    def add_shapes_graph(self, shapes: Graph) -> None:
+        """The shapes graph as the named graph :data:`SHAPES_GRAPH` (for ``$shapesGraph``)."""
+        if not self.has_shapes_graph:
+            self.store.extend(ox.Quad(from_rdflib(s), from_rdflib(p), from_rdflib(o),
+                                      SHAPES_GRAPH) for s, p, o in shapes)
+            self.has_shapes_graph = True
+
+    def select_prebound(self, constraint: SparqlConstraint,
+                        values: dict[str, ox.NamedNode | ox.BlankNode | ox.Literal],
+                        ) -> list[dict[str, object]]:
+        """The solutions of ``constraint`` with ``values`` pre-bound."""
+        query = constraint.bound_query(values)
+        if _PREBOUND_GRAPH.value not in query:
+            return self.select(query)
+        quads = [ox.Quad(_PREBOUND_SUBJECT, ox.NamedNode(f"urn:kg:shacl:var:{name}"),
+                         values[name], _PREBOUND_GRAPH) for name in constraint.prebound]
+        self.store.extend(quads)
+        try:
+            return self.select(query)
+        finally:
+            for quad in quads:
+                self.store.remove(quad)
 
 
 # ---------------------------------------------------------------- focus nodes
@@ -338,18 +392,17 @@ class _Result:
 
 def constraint_results(constraint: SparqlConstraint, store: DataStore, focus: object
                        ) -> Iterator[_Result]:
-    """The results of ``constraint`` for one focus node, as pySHACL makes them."""
-    bindings: dict[ox.Variable, object] = {_THIS: focus}
-    if constraint.uses_current_shape:
-        bindings[_CURRENT_SHAPE] = from_rdflib(constraint.shape)
+    """The results of ``constraint`` for one focus node (§5.3.2), as pySHACL makes them."""
+    values = {"this": focus, "currentShape": from_rdflib(constraint.shape),
+              "shapesGraph": SHAPES_GRAPH}
     focus_node = store.term(focus)
     assert focus_node is not None
     seen: set[tuple[tuple[str, Node | None], ...]] = set()
-    for row in store.select(constraint.query, bindings):
+    for row in store.select_prebound(constraint, values):  # type: ignore[arg-type]
         # the terms that name data are the data's own; computed ones as Oxigraph writes them
         terms = {name: store.term(term) if name in _RESULT_VARIABLES else to_rdflib(term)
                  for name, term in row.items()}
-        if "failure" in terms:
+        if _is_true(terms.get("failure")):
             raise SparqlShapesError(f"the SPARQL constraint {constraint.constraint} of "
                                     f"{constraint.shape} reported a failure for {focus_node}")
         key = tuple(sorted(terms.items()))
@@ -358,16 +411,21 @@ def constraint_results(constraint: SparqlConstraint, store: DataStore, focus: ob
         seen.add(key)
         this, path, value = terms.pop("this", None), terms.pop("path", None), terms.pop("value",
                                                                                         None)
+        if not isinstance(path, URIRef):
+            path = constraint.path
         if value is None and constraint.path is None:
             value = focus_node
-        variables = dict(terms)
-        variables.update({k: v for k, v in (("this", this), ("path", path), ("value", value))
-                          if v is not None})
-        messages = [Literal(_message(str(m), variables)) for m in constraint.messages
-                    if m not in constraint.shape_messages]
-        messages += [Literal(_message(str(m), variables)) for m in constraint.shape_messages]
-        yield _Result(this or focus_node, path if path is not None else constraint.path,
-                      value, messages)
+        bound = dict(terms)
+        bound.update({k: v for k, v in (("this", this), ("path", path), ("value", value))
+                      if v is not None})
+        message = terms.get("message")
+        if isinstance(message, Literal):
+            messages = [message]
+        else:
+            messages = [Literal(_message(str(m), bound)) for m in constraint.messages
+                        if m not in constraint.shape_messages]
+            messages += [Literal(_message(str(m), bound)) for m in constraint.shape_messages]
+        yield _Result(this or focus_node, path, value, messages)
 
 
 def data_store(data: Graph, ontology: Graph | None = None) -> DataStore:
@@ -379,13 +437,15 @@ def data_store(data: Graph, ontology: Graph | None = None) -> DataStore:
 def evaluate(store: DataStore, data: Graph, shapes: Graph,
              constraints: list[SparqlConstraint], report: Graph) -> int:
     """Run ``constraints`` on ``store`` (``data`` in Oxigraph) and add their results to
-    pySHACL's ``report`` graph (its ``sh:conforms`` updated); returns how many results
-    are violations."""
+    pySHACL's ``report`` graph (its ``sh:conforms`` false when there is one, whatever its
+    severity: SHACL §3.6.1); returns how many results it added."""
     if not constraints:
         return 0
     report_node = next(report.subjects(RDF.type, SH.ValidationReport))
+    if any("shapesGraph" in c.prebound for c in constraints):
+        store.add_shapes_graph(shapes)
     targets: dict[Node, list[object]] = {}
-    violations = 0
+    found = 0
     for constraint in constraints:
         if constraint.shape not in targets:
             targets[constraint.shape] = focus_nodes(store, shapes, constraint.shape)
@@ -406,7 +466,7 @@ def evaluate(store: DataStore, data: Graph, shapes: Graph,
                             _copy(shapes, constraint.constraint, report)))
                 for message in result.messages:
                     report.add((node, SH.resultMessage, message))
-                violations += constraint.severity == SH.Violation
-    if violations:
+                found += 1
+    if found:
         report.set((report_node, SH.conforms, Literal(False)))
-    return violations
+    return found

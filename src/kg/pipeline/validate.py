@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from pyshacl import validate as shacl_validate
+from pyshacl.errors import ReportableRuntimeError
 from rdflib import RDF, RDFS, SH, BNode, Graph, Literal, URIRef
 from rdflib.namespace import NamespaceManager
 from rdflib.term import Node
@@ -109,6 +110,8 @@ class FileResults:
 
 @dataclass
 class ValidationReport:
+    #: the report's sh:conforms: no result at all, warnings included (SHACL §3.6.1); what stops
+    #: a build is a violation (:attr:`violations`, the "conforms" of :meth:`summary`)
     conforms: bool
     results: list[ValidationResult]
     graph: Graph
@@ -325,23 +328,27 @@ def validate_graph(
             resolve_sparql_targets(core_shapes, store)
         except SparqlShapesError as e:
             raise ShapesError(f"the shapes cannot be applied: {e}") from e
-    with prepared_queries():
-        conforms, report_graph, _ = shacl_validate(
-            data,
-            shacl_graph=core_shapes,
-            ont_graph=ontology,
-            inference="none",
-            advanced=True,
-            allow_warnings=True,
-        )
+    try:
+        with prepared_queries():
+            conforms, report_graph, _ = shacl_validate(
+                data,
+                shacl_graph=core_shapes,
+                ont_graph=ontology,
+                inference="none",
+                advanced=True,
+            )
+    except (ReportableRuntimeError, NotImplementedError) as e:
+        # pySHACL's failures (a shape it cannot load, a query outside SHACL's restrictions,
+        # $shapesGraph, which it does not support) are faults of the shapes, not of the data
+        raise ShapesError(f"the shapes cannot be applied: {e}") from e
     if not isinstance(report_graph, Graph):
         raise ShapesError(f"the shapes cannot be applied: {report_graph}")
     if store is not None:
         try:
-            violations = evaluate(store, data, shapes, constraints, report_graph)
+            found = evaluate(store, data, shapes, constraints, report_graph)
         except SparqlShapesError as e:
             raise ShapesError(f"the shapes cannot be applied: {e}") from e
-        conforms = bool(conforms) and not violations
+        conforms = bool(conforms) and not found
     namespaces = _namespaces(shapes, data)
     report_graph.namespace_manager = _namespaces(shapes, data, report_graph)
     results = [
