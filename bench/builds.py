@@ -1,0 +1,110 @@
+"""Build figures: `kg build` timed by ``/usr/bin/time -v`` (wall clock, peak memory).
+
+- the cold build of our graph: ``kg build --force`` into an empty release folder, N times;
+- LUBM(10) + univ-bench.owl as a project of its own, built on the large-input path
+  (``KG_BUILD_PATH=large``), once; the steps come from the release's report.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kg.pipeline.release import Release
+
+BIN = Path(sys.executable).parent
+LUBM_BASE = "http://lubm.example/"
+#: LUBM(10) is a project of its own: the large-input build path, its graphs under LUBM_BASE
+LUBM10_ENV = {"KG_BUILD_PATH": "large", "KG_BASE_IRI": LUBM_BASE}
+
+
+@dataclass
+class Timed:
+    wall_seconds: float
+    peak_rss_mib: float
+    user_seconds: float
+    system_seconds: float
+
+
+@dataclass
+class BuildResults:
+    cold: list[Timed] = field(default_factory=list)
+    lubm10: Timed | None = None
+    #: the LUBM(10) release report's step timings and sizes
+    lubm10_steps: dict[str, object] = field(default_factory=dict)
+
+
+def timed(command: list[str], log: Path, cwd: Path, env: dict[str, str] | None = None) -> Timed:
+    """Run ``command`` under ``/usr/bin/time -v``; its output to ``log``."""
+    with log.open("wb") as out:
+        done = subprocess.run(["/usr/bin/time", "-v", *command], stdout=out,
+                              stderr=subprocess.STDOUT, cwd=cwd, env={**os.environ, **(env or {})})
+    text = log.read_text(errors="replace")
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed; the end of {log}:\n{text[-3000:]}")
+    wall = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (?:(\d+):)?(\d+):([\d.]+)",
+                     text)
+    peak = re.search(r"Maximum resident set size \(kbytes\): (\d+)", text)
+    user = re.search(r"User time \(seconds\): ([\d.]+)", text)
+    system = re.search(r"System time \(seconds\): ([\d.]+)", text)
+    if not (wall and peak and user and system):
+        raise RuntimeError(f"/usr/bin/time -v gave no figures in {log}")
+    hours, minutes, seconds = (float(x or 0) for x in wall.groups())
+    return Timed(round(3600 * hours + 60 * minutes + seconds, 2),
+                 round(int(peak.group(1)) / 1024, 1), float(user.group(1)),
+                 float(system.group(1)))
+
+
+def cold_builds(root: Path, runs: int, work: Path, say: Callable[[str], None]) -> list[Timed]:
+    """``kg build --force`` of the project at ``root`` into an empty release folder."""
+    out = []
+    for i in range(runs):
+        scratch = work / "cold-releases"
+        shutil.rmtree(scratch, ignore_errors=True)
+        out.append(timed([str(BIN / "kg"), "--root", str(root), "--release-dir", str(scratch),
+                          "build", "--force"], work / "cold-build.log", cwd=root))
+        shutil.rmtree(scratch, ignore_errors=True)
+        say(f"  cold build {i + 1}/{runs}: {out[-1].wall_seconds} s, "
+            f"peak {out[-1].peak_rss_mib:.0f} MiB")
+    return out
+
+
+def lubm10_project(lubm: Path, work: Path) -> Path:
+    """A project folder whose ontology/ holds univ-bench.owl and data/ttl/ lubm10.nt.gz."""
+    project = work / "lubm10-project"
+    for folder, source in (("ontology", "univ-bench.owl"), ("data/ttl", "lubm10.nt.gz")):
+        (project / folder).mkdir(parents=True, exist_ok=True)
+        link = project / folder / source
+        if not link.exists():
+            link.symlink_to(lubm / source)
+    return project
+
+
+def build_lubm10(lubm: Path, work: Path, results: BuildResults,
+                 say: Callable[[str], None]) -> tuple[Path, Release]:
+    """``kg build`` of LUBM(10) on the large-input path; the project and its release."""
+    project = lubm10_project(lubm, work)
+    releases = work / "lubm10-releases"
+    shutil.rmtree(releases, ignore_errors=True)
+    say("  kg build of LUBM(10) (large-input path), under /usr/bin/time -v")
+    results.lubm10 = timed([str(BIN / "kg"), "--root", str(project), "--release-dir",
+                            str(releases), "build"], work / "lubm10-build.log", cwd=project,
+                           env=LUBM10_ENV)
+    release = Release((releases / "current").resolve())
+    report = release.report
+    results.lubm10_steps = {
+        **{f"{k}_seconds": v for k, v in report["timings_seconds"].items()},
+        "closure_seconds": report["closure"]["seconds"],
+        "inferred": report["closure"]["inferred"],
+        "triples": report["triples"]["total"],
+        "validation": report["validation"]["after_reasoning"].get("note", "validated"),
+    }
+    say(f"  LUBM(10) build: {results.lubm10.wall_seconds} s, "
+        f"peak {results.lubm10.peak_rss_mib:.0f} MiB")
+    return project, release
