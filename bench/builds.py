@@ -1,8 +1,9 @@
 """Build figures: `kg build` timed by ``/usr/bin/time -v`` (wall clock, peak memory).
 
 - the cold build of our graph: ``kg build --force`` into an empty release folder, N times;
-- LUBM(10) + univ-bench.owl as a project of its own, built on the large-input path
-  (``KG_BUILD_PATH=large``), once; the steps come from the release's report.
+- LUBM(10) (or LUBM(1), for a smoke run) + univ-bench.owl as a project of its own,
+  built on the large-input path (``KG_BUILD_PATH=large``), once; the steps come from the
+  release's report.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from kg.pipeline.release import Release
 
 BIN = Path(sys.executable).parent
 LUBM_BASE = "http://lubm.example/"
-#: LUBM(10) is a project of its own: the large-input build path, its graphs under LUBM_BASE
-LUBM10_ENV = {"KG_BUILD_PATH": "large", "KG_BASE_IRI": LUBM_BASE}
+#: LUBM is a project of its own: the large-input build path, its graphs under LUBM_BASE
+LUBM_ENV = {"KG_BUILD_PATH": "large", "KG_BASE_IRI": LUBM_BASE}
 
 
 @dataclass
@@ -35,9 +36,10 @@ class Timed:
 @dataclass
 class BuildResults:
     cold: list[Timed] = field(default_factory=list)
-    lubm10: Timed | None = None
-    #: the LUBM(10) release report's step timings and sizes
-    lubm10_steps: dict[str, object] = field(default_factory=dict)
+    lubm: Timed | None = None
+    lubm_scale: int = 10
+    #: the LUBM release report's step timings and sizes
+    lubm_steps: dict[str, object] = field(default_factory=dict)
 
 
 def timed(command: list[str], log: Path, cwd: Path, env: dict[str, str] | None = None) -> Timed:
@@ -75,10 +77,10 @@ def cold_builds(root: Path, runs: int, work: Path, say: Callable[[str], None]) -
     return out
 
 
-def lubm10_project(lubm: Path, work: Path) -> Path:
-    """A project folder whose ontology/ holds univ-bench.owl and data/ttl/ lubm10.nt.gz."""
-    project = work / "lubm10-project"
-    for folder, source in (("ontology", "univ-bench.owl"), ("data/ttl", "lubm10.nt.gz")):
+def lubm_project(lubm: Path, work: Path, scale: int) -> Path:
+    """A project folder whose ontology/ holds univ-bench.owl and data/ttl/ the LUBM data."""
+    project = work / f"lubm{scale}-project"
+    for folder, source in (("ontology", "univ-bench.owl"), ("data/ttl", f"lubm{scale}.nt.gz")):
         (project / folder).mkdir(parents=True, exist_ok=True)
         link = project / folder / source
         if not link.exists():
@@ -86,25 +88,26 @@ def lubm10_project(lubm: Path, work: Path) -> Path:
     return project
 
 
-def build_lubm10(lubm: Path, work: Path, results: BuildResults,
-                 say: Callable[[str], None]) -> tuple[Path, Release]:
-    """``kg build`` of LUBM(10) on the large-input path; the project and its release."""
-    project = lubm10_project(lubm, work)
-    releases = work / "lubm10-releases"
+def build_lubm(lubm: Path, work: Path, scale: int, results: BuildResults,
+               say: Callable[[str], None]) -> tuple[Path, Release]:
+    """``kg build`` of LUBM(scale) on the large-input path; the project and its release."""
+    project = lubm_project(lubm, work, scale)
+    releases = work / f"lubm{scale}-releases"
     shutil.rmtree(releases, ignore_errors=True)
-    say("  kg build of LUBM(10) (large-input path), under /usr/bin/time -v")
-    results.lubm10 = timed([str(BIN / "kg"), "--root", str(project), "--release-dir",
-                            str(releases), "build"], work / "lubm10-build.log", cwd=project,
-                           env=LUBM10_ENV)
+    say(f"  kg build of LUBM({scale}) (large-input path), under /usr/bin/time -v")
+    results.lubm_scale = scale
+    results.lubm = timed([str(BIN / "kg"), "--root", str(project), "--release-dir",
+                          str(releases), "build"], work / f"lubm{scale}-build.log", cwd=project,
+                         env=LUBM_ENV)
     release = Release((releases / "current").resolve())
     report = release.report
-    results.lubm10_steps = {
+    results.lubm_steps = {
         **{f"{k}_seconds": v for k, v in report["timings_seconds"].items()},
         "closure_seconds": report["closure"]["seconds"],
         "inferred": report["closure"]["inferred"],
         "triples": report["triples"]["total"],
         "validation": report["validation"]["after_reasoning"].get("note", "validated"),
     }
-    say(f"  LUBM(10) build: {results.lubm10.wall_seconds} s, "
-        f"peak {results.lubm10.peak_rss_mib:.0f} MiB")
+    say(f"  LUBM({scale}) build: {results.lubm.wall_seconds} s, "
+        f"peak {results.lubm.peak_rss_mib:.0f} MiB")
     return project, release

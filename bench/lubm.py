@@ -6,11 +6,12 @@ counts of ``../shared/bench/lubm``.
 
 - LUBM(1), closed by owlrl: oxigraph and rdflib in process (rdflib in a forked child
   with a cap), Virtuoso over HTTP; the figures of decision 0001.
-- LUBM(10), built by ``kg build`` on the large-input path: ``kg serve`` over the release
-  and a Virtuoso holding the union of its graphs as its default graph, sent the same
-  plain requests, interleaved query by query (who goes first alternates), after one
-  untimed pass that warms both up and checks the counts. A request is timed from
-  sending to the last byte of the answer; the client parses it after the clock stops.
+- LUBM(10) (LUBM(1) for a smoke run), built by ``kg build`` on the large-input path:
+  ``kg serve`` over the release and a Virtuoso holding the union of its graphs as its
+  default graph, sent the same plain requests, interleaved query by query (who goes
+  first alternates), after one untimed pass that warms both up and checks the counts.
+  A request is timed from sending to the last byte of the answer; the client parses it
+  after the clock stops.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import requests
-from bench.builds import LUBM10_ENV, BuildResults, build_lubm10
+from bench.builds import LUBM_ENV, BuildResults, build_lubm
 from bench.servers import JSON_RESULTS, UNION_GRAPH, start_ours, start_virtuoso, union_file
 from bench.workloads import distinct_text
 
@@ -138,7 +139,7 @@ def run_each(times: QueryTimes, backend: str, queries: dict[str, str], runs: int
                 break  # a capped or slow query is measured once
         values = [s for s in times.seconds[backend][name] if s is not None]
         say(f"  {backend} {name}: " + (f"{1000 * min(values):.1f} ms min" if values else "cap")
-            + f" ({times.counts[backend][name]} answers)")
+            + f" ({'/'.join(map(str, times.counts[backend].get(name, []))) or 'no'} answers)")
 
 
 def bench_backends(lubm: Path, work: Path, runs: int, cap: float,
@@ -201,32 +202,33 @@ def bench_backends(lubm: Path, work: Path, runs: int, cap: float,
 
 
 @dataclass
-class Lubm10Results:
+class LubmResults:
+    scale: int
     queries: QueryTimes = field(default_factory=QueryTimes)
-    #: ``kg serve`` of the LUBM(10) release, start to the first answer
+    #: ``kg serve`` of the LUBM release, start to the first answer
     serve_seconds: float = 0.0
     virtuoso_load_seconds: float = 0.0
 
 
-def bench_lubm10(lubm: Path, work: Path, runs: int, builds: BuildResults,
-                 say: Callable[[str], None]) -> Lubm10Results:
-    say("LUBM(10): kg build on the large-input path, then the 14 queries over HTTP, ours "
-        "and Virtuoso interleaved")
-    project, release = build_lubm10(lubm, work, builds, say)
-    res = Lubm10Results()
-    load_dir = work / "load" / "lubm10"
+def bench_lubm_http(lubm: Path, work: Path, scale: int, runs: int, builds: BuildResults,
+                    say: Callable[[str], None]) -> LubmResults:
+    say(f"LUBM({scale}): kg build on the large-input path, then the 14 queries over HTTP, "
+        "ours and Virtuoso interleaved")
+    project, release = build_lubm(lubm, work, scale, builds, say)
+    res = LubmResults(scale)
+    load_dir = work / "load" / f"lubm{scale}"
     shutil.rmtree(load_dir, ignore_errors=True)
     load_dir.mkdir(parents=True)
     union = union_file(release, load_dir / "union.nt")
-    virtuoso, res.virtuoso_load_seconds = start_virtuoso(work / "virtuoso-lubm10",
+    virtuoso, res.virtuoso_load_seconds = start_virtuoso(work / f"virtuoso-lubm{scale}",
                                                          {UNION_GRAPH: union}, UNION_GRAPH)
     say(f"  Virtuoso bulk load of the union of the release's graphs: "
         f"{res.virtuoso_load_seconds:.1f} s")
     ours = None
     try:
         t = time.perf_counter()
-        ours = start_ours(release.path.parent, work / "lubm10-serve.log", root=project,
-                          env=LUBM10_ENV)
+        ours = start_ours(release.path.parent, work / f"lubm{scale}-serve.log", root=project,
+                          env=LUBM_ENV)
         res.serve_seconds = time.perf_counter() - t
         urls = {"ours": ours.sparql_url, "virtuoso": virtuoso.sparql_url}
         interleave(res.queries, urls, lubm_queries(lubm), runs, say)

@@ -56,7 +56,7 @@ from bench.workloads import entity_paths, http_workloads  # noqa: E402
 from kg.pipeline.release import Release  # noqa: E402
 from kg.store import virtuoso as vt  # noqa: E402
 
-SECTIONS = ("http", "builds", "lubm10", "backends")
+SECTIONS = ("http", "builds", "lubm", "backends")
 T0 = time.monotonic()
 
 
@@ -162,6 +162,8 @@ def main(argv: list[str] | None = None) -> Results:
     parser.add_argument("--duration", type=float, help="seconds per wrk run (default 15)")
     parser.add_argument("--lubm-runs", type=int, default=5,
                         help="timed runs of each LUBM query on each server")
+    parser.add_argument("--lubm-scale", type=int, choices=(1, 10), default=10,
+                        help="the LUBM section on LUBM(10), or LUBM(1) for a smoke run")
     parser.add_argument("--cold-builds", type=int, help="cold builds of our graph (default 3)")
     parser.add_argument("--cap", type=float, default=60, help="rdflib per-query cap, seconds")
     parser.add_argument("--only", nargs="+", choices=SECTIONS, help="sections to run")
@@ -179,7 +181,7 @@ def main(argv: list[str] | None = None) -> Results:
     quick = args.quick
     sections = args.only or (("http", "builds") if quick else SECTIONS)
     if args.no_virtuoso:
-        sections = tuple(s for s in sections if s not in ("lubm10", "backends"))
+        sections = tuple(s for s in sections if s not in ("lubm", "backends"))
     output = args.output or (args.work / "benchmarks.md" if quick
                              else ROOT / "docs" / "benchmarks.md")
     if shutil.which("wrk") is None and "http" in sections:
@@ -202,9 +204,10 @@ def main(argv: list[str] | None = None) -> Results:
         say("cold builds of our graph (kg build --force)")
         res.builds.cold = builds.cold_builds(ROOT, args.cold_builds or (1 if quick else 3),
                                              work, say)
-    if "lubm10" in sections:
-        res.lubm10 = lubm.bench_lubm10(lubm_dir, work, args.lubm_runs, res.builds, say)
-        res.lubm10_expected = lubm.expected_counts(lubm_dir, 10)
+    if "lubm" in sections:
+        res.lubm = lubm.bench_lubm_http(lubm_dir, work, args.lubm_scale, args.lubm_runs,
+                                        res.builds, say)
+        res.lubm_expected = lubm.expected_counts(lubm_dir, args.lubm_scale)
     if "backends" in sections:
         res.backends = lubm.bench_backends(lubm_dir, work, 3, args.cap, say)
         res.lubm1_expected = lubm.expected_counts(lubm_dir, 1)
