@@ -31,18 +31,13 @@ VARIANTS = ("cached", "uncached")
 
 
 @dataclass
-class Run:
+class Run(wrk.WrkFigures):
+    """One wrk run of a workload's variant on a server, with the server's CPU time."""
+
     round: int
     workload: str
     variant: str
     server: str
-    requests: int
-    seconds: float
-    rps: float
-    p50: float
-    p99: float
-    errors: int
-    client_cpu: float
     #: CPU seconds of the processes holding the listening socket (web workers, master)
     cpu_web: float
     #: CPU seconds of the server's other processes (query processes)
@@ -146,10 +141,9 @@ def run_rounds(workloads: Sequence[Workload], servers: dict[str, Server], rounds
                     cpu = meters[name].stop()
                     # every thread's counter stays below all requests (+ those in flight)
                     base += wrk.THREADS * (figures.requests + 10 * wrk.CONNECTIONS)
-                    run = Run(r, workload.key, variant, name, figures.requests,
-                              figures.seconds, figures.rps, figures.p50, figures.p99,
-                              figures.errors, figures.client_cpu, cpu.web, cpu.workers,
-                              cpu.reaped)
+                    run = Run(**vars(figures), round=r, workload=workload.key,
+                              variant=variant, server=name, cpu_web=cpu.web,
+                              cpu_workers=cpu.workers, cpu_reaped=cpu.reaped)
                     results.runs.append(run)
                     per_request = 1000 * cpu.total / max(1, figures.requests)
                     say(f"  {workload.key:5} {variant:8} {name:8} {figures.rps:7.0f} req/s  "
