@@ -1,7 +1,7 @@
 """``make bench``: a fair side-by-side benchmark, written to docs/benchmarks.md.
 
     make bench                          # 3 rounds of 15 s runs, LUBM(10), builds, LUBM(1)
-    make bench BENCH_ARGS=--quick       # 1 round of 3 s runs, no LUBM: development, smoke
+    make bench BENCH_ARGS=--quick       # 1 round of 3 s runs, 100 entities, no LUBM: a smoke
     python bench/run.py --quick --no-virtuoso --output /tmp/b.md   # no Virtuoso at all
 
 1. HTTP (bench/rounds.py): ours (``kg serve``), the bare Flask + pyoxigraph app under the
@@ -156,8 +156,8 @@ def main(argv: list[str] | None = None) -> Results:
     argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true",
-                        help="1 round of 3 s runs, 1 cold build, no LUBM; written to "
-                             "build/bench/benchmarks.md unless --output")
+                        help="1 round of 3 s runs, 100 entities, 1 cold build, no LUBM; "
+                             "written to build/bench/benchmarks.md unless --output")
     parser.add_argument("--rounds", type=int, help="interleaved rounds (default 3)")
     parser.add_argument("--duration", type=float, help="seconds per wrk run (default 15)")
     parser.add_argument("--lubm-runs", type=int, default=5,
@@ -169,7 +169,7 @@ def main(argv: list[str] | None = None) -> Results:
     parser.add_argument("--only", nargs="+", choices=SECTIONS, help="sections to run")
     parser.add_argument("--entities", type=int,
                         help="IRI lookups, pages and data documents of this many entities "
-                             "(default: every entity of the sitemap)")
+                             "(default: every entity of the sitemap; 100 with --quick)")
     parser.add_argument("--no-virtuoso", action="store_true",
                         help="ours and the bare app only (no Virtuoso, no LUBM sections)")
     parser.add_argument("--work", type=Path, default=ROOT / "build" / "bench",
@@ -199,7 +199,8 @@ def main(argv: list[str] | None = None) -> Results:
     lubm_dir = lubm.lubm_dir(ROOT)
     release = build_ours(release_dir)
     if "http" in sections:
-        bench_http(res, release, release_dir, work, not args.no_virtuoso, args.entities)
+        bench_http(res, release, release_dir, work, not args.no_virtuoso,
+                   args.entities or (100 if quick else None))
     if "builds" in sections:
         say("cold builds of our graph (kg build --force)")
         res.builds.cold = builds.cold_builds(ROOT, args.cold_builds or (1 if quick else 3),
