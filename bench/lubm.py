@@ -29,8 +29,8 @@ from pathlib import Path
 import pyoxigraph as ox
 import requests
 from bench.builds import LUBM_ENV, BuildResults, build_lubm
-from bench.servers import JSON_RESULTS, UNION_GRAPH, start_ours, start_virtuoso, union_file
-from bench.workloads import distinct_text
+from bench.servers import UNION_GRAPH, start_ours, start_virtuoso, union_file
+from bench.workloads import JSON_RESULTS, distinct_text
 
 QUERY_NAMES = [f"q{i:02d}" for i in range(1, 15)]
 LUBM1_GRAPH = "http://lubm.example/graph/lubm1"

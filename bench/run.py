@@ -132,7 +132,9 @@ def bench_http(res: Results, release: Release, release_dir: Path, work: Path,
             files[UNION_GRAPH] = union_file(release, folder / "union.nt")
             servers["virtuoso"], seconds = start_virtuoso(work / "virtuoso", files, UNION_GRAPH)
             say(f"  Virtuoso bulk load of the release: {seconds:.1f} s")
-        res.servers = {name: server.label for name, server in servers.items()}
+        res.servers = {name: f"{server.label}; keep-alive: "
+                             f"{'yes' if server.keeps_alive() else 'no'}"
+                       for name, server in servers.items()}
         sitemap = requests.get(ours.base_url + "/sitemap.xml", timeout=60)
         sitemap.raise_for_status()
         entities = entity_paths(sitemap.text)

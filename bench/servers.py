@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import http.client
 import re
 import shutil
 import sys
@@ -28,6 +29,7 @@ from bench.procs import (
     listening_sockets,
     process_tree,
 )
+from bench.workloads import JSON_RESULTS
 
 from kg.config import Config
 from kg.pipeline.release import OXIGRAPH_DIR, Release
@@ -41,7 +43,6 @@ BIN = Path(sys.executable).parent
 BENCH_ENV = {"KG_CLIENT_CONCURRENCY": "64"}
 #: the graph of a Virtuoso that holds the union of a release's graphs: its default graph
 UNION_GRAPH = "urn:x-kazkor-bench:union"
-JSON_RESULTS = "application/sparql-results+json"
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,23 @@ class Server:
 
     def cpu_meter(self) -> CpuMeter:
         return CpuMeter(self.pid, self.port)
+
+    def keeps_alive(self) -> bool:
+        """Whether a second request goes over the connection of the first."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        try:
+            for _ in range(2):
+                conn.request("GET", self.sparql_path + "?query=ASK%7B%7D",
+                             headers={"Accept": JSON_RESULTS})
+                response = conn.getresponse()
+                response.read()
+                if response.getheader("Connection", "").lower() == "close":
+                    return False
+            return True
+        except (OSError, http.client.HTTPException):
+            return False
+        finally:
+            conn.close()
 
     def stop(self) -> None:
         raise NotImplementedError

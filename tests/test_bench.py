@@ -108,6 +108,9 @@ def test_the_quick_bench_measures_kg_serve_and_the_bare_app(release_dir: Path, r
     results = json.loads((tmp_path / "results.json").read_text())
     model = results["model"]
     assert model["worker_class"] and model["workers"] >= 1 and model["threads"] >= 1
+    assert set(results["servers"]) == {"ours", "bare"}
+    for label in results["servers"].values():
+        assert label.endswith(("keep-alive: yes", "keep-alive: no")), label
     runs = results["http"]["runs"]
     expected = {(w, v, s) for w in ("cheap", "iri", "cq") for s in ("ours", "bare")
                 for v in ("cached", "uncached")}
