@@ -40,6 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "src")]
 
 from bench import builds, lubm, rounds  # noqa: E402
+from bench.builds import ReleaseFolder  # noqa: E402
 from bench.report import Results, decision_0001, report  # noqa: E402
 from bench.servers import (  # noqa: E402
     UNION_GRAPH,
@@ -53,7 +54,6 @@ from bench.servers import (  # noqa: E402
 )
 from bench.workloads import entity_paths, http_workloads  # noqa: E402
 
-from kg.pipeline.release import Release  # noqa: E402
 from kg.store import virtuoso as vt  # noqa: E402
 
 SECTIONS = ("http", "builds", "lubm", "backends")
@@ -104,15 +104,15 @@ def command(argv: list[str]) -> str:
     return "python bench/run.py" + "".join(f" {shlex.quote(a)}" for a in argv)
 
 
-def build_ours(release_dir: Path) -> Release:
+def build_ours(release_dir: Path) -> ReleaseFolder:
     """``kg build`` as a user runs it (reused when the sources did not change)."""
     say("building our graph (kg build)")
     subprocess.run([str(Path(sys.executable).parent / "kg"), "--release-dir", str(release_dir),
                     "build"], check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
-    return Release((release_dir / "current").resolve())
+    return ReleaseFolder.current(release_dir)
 
 
-def bench_http(res: Results, release: Release, release_dir: Path, work: Path,
+def bench_http(res: Results, release: ReleaseFolder, release_dir: Path, work: Path,
                with_virtuoso: bool, entities_limit: int | None) -> None:
     say("HTTP: starting ours, the bare app" + (" and Virtuoso" if with_virtuoso else ""))
     servers: dict[str, Server] = {}

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
+from bench.builds import ReleaseFolder
 from bench.procs import (
     CpuMeter,
     Process,
@@ -32,7 +33,6 @@ from bench.procs import (
 from bench.workloads import JSON_RESULTS
 
 from kg.config import Config
-from kg.pipeline.release import OXIGRAPH_DIR, Release
 from kg.store import virtuoso as vt
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -143,7 +143,7 @@ def our_worker_model(ours: GunicornServer) -> WorkerModel:
     return WorkerModel(ours.worker_class(), workers, threads)
 
 
-def start_bare(release: Release, model: WorkerModel, log: Path) -> GunicornServer:
+def start_bare(release: ReleaseFolder, model: WorkerModel, log: Path) -> GunicornServer:
     """The bare Flask + pyoxigraph app under gunicorn with ``model`` (gunicorn's default
     keep-alive, as ours)."""
     port = free_port()
@@ -151,7 +151,7 @@ def start_bare(release: Release, model: WorkerModel, log: Path) -> GunicornServe
                "-w", str(model.workers), "--threads", str(model.threads),
                "-b", f"127.0.0.1:{port}", "--timeout", "120", "bare_app:app"]
     process = Process(command, log, cwd=ROOT,
-                      env={"BARE_STORE": str(release.path / OXIGRAPH_DIR)})
+                      env={"BARE_STORE": str(release.index)})
     server = GunicornServer("bare", f"bare Flask + pyoxigraph ({model.text()})", port,
                             process.pid, process=process)
     process.wait_until(server.sparql_url, params={"query": "ASK {}"})
@@ -167,17 +167,17 @@ class VirtuosoBench(Server):
             self.virtuoso.stop()
 
 
-def union_file(release: Release, target: Path) -> Path:
+def union_file(release: ReleaseFolder, target: Path) -> Path:
     """The union of the release's graphs as one N-Triples file (Virtuoso drops repeats)."""
-    store = ox.Store.read_only(str(release.path / OXIGRAPH_DIR))
+    store = ox.Store.read_only(str(release.index))
     with target.open("wb") as out:
         for iri in release.report["graphs"].values():
             store.dump(out, format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(iri))
     return target
 
 
-def graph_files(release: Release, folder: Path) -> dict[str, Path]:
-    store = ox.Store.read_only(str(release.path / OXIGRAPH_DIR))
+def graph_files(release: ReleaseFolder, folder: Path) -> dict[str, Path]:
+    store = ox.Store.read_only(str(release.index))
     files = {}
     for name, iri in release.report["graphs"].items():
         files[iri] = folder / f"{name}.nt"
