@@ -103,8 +103,8 @@ def lubm_project(lubm: Path, work: Path, scale: int) -> Path:
     for folder, source in (("ontology", "univ-bench.owl"), ("data/ttl", f"lubm{scale}.nt.gz")):
         (project / folder).mkdir(parents=True, exist_ok=True)
         link = project / folder / source
-        if not link.exists():
-            link.symlink_to(lubm / source)
+        link.unlink(missing_ok=True)  # it may point to another LUBM_DIR
+        link.symlink_to(lubm / source)
     return project
 
 
