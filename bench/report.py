@@ -242,6 +242,13 @@ def _cpu_ms(http: HttpResults, key: str, server: str) -> tuple[float, float] | N
     return None if web is None or rest is None else (web, rest)
 
 
+def _steps(builds: BuildResults) -> str:
+    """The LUBM build's step timings, as its report names them."""
+    return ", ".join(f"{k[:-len('_seconds')]} {float(v):.1f} s"
+                     for k, v in builds.lubm_steps.items()
+                     if k.endswith("_seconds") and k != "closure_seconds" and v is not None)
+
+
 def _closing(res: Results, met: list[Goal]) -> list[str]:
     """What stands in the way of each goal, from this run's measurements: the CPU each
     server spends per request (on 2 shared cores, throughput follows it), the client's
@@ -274,13 +281,10 @@ def _closing(res: Results, met: list[Goal]) -> list[str]:
                          f"to Virtuoso (median against median): {', '.join(worst)}.")
     builds = res.builds
     if builds.lubm:
-        steps = {k[:-len("_seconds")]: v for k, v in builds.lubm_steps.items()
-                 if k.endswith("_seconds") and k != "closure_seconds" and v}
         lines.append(f"- LUBM({builds.lubm_scale}) build: {builds.lubm.wall_seconds:.1f} s "
                      f"wall clock for {builds.lubm.user_seconds + builds.lubm.system_seconds:.1f}"
-                     " s of CPU, peak "
-                     f"{builds.lubm.peak_rss_mib:,.0f} MiB; its steps: "
-                     + ", ".join(f"{k} {float(v):.1f} s" for k, v in steps.items()) + ".")
+                     f" s of CPU, peak {builds.lubm.peak_rss_mib:,.0f} MiB; its steps: "
+                     f"{_steps(builds)}.")
     if builds.cold:
         cpu = median([t.user_seconds + t.system_seconds for t in builds.cold])
         wall = median([t.wall_seconds for t in builds.cold])
@@ -429,15 +433,13 @@ def report(res: Results) -> str:
             lines.append(_timed_row(f"LUBM({builds.lubm_scale}) (`KG_BUILD_PATH=large KG_BASE_IRI="
                                     "http://lubm.example/ kg --root PROJECT build`, one run)",
                                     [builds.lubm]))
-            s = builds.lubm_steps
+            steps = builds.lubm_steps
             lines += [
                 "",
                 f"LUBM({builds.lubm_scale}) build steps (the release report's timings): "
-                f"load {s.get('load_seconds')} s, reason {s.get('reason_seconds')} s "
-                f"(reasonable with its input and post-processing {s.get('closure_seconds')} s; "
-                f"{s.get('inferred', 0):,} inferred triples kept), "
-                f"SHACL {s.get('validate_seconds')} s ({s.get('validation')}), "
-                f"index {s.get('index_seconds')} s, write {s.get('write_seconds')} s.",
+                f"{_steps(builds)}; the closure {steps.get('closure_seconds')} s, "
+                f"{steps.get('inferred', 0):,} inferred triples kept; "
+                f"validation: {steps.get('validation')}.",
             ]
         if res.ours_start_seconds is not None:
             lines.append(f"\n`kg serve` of our built release, start to its first answer: "
