@@ -29,7 +29,8 @@ build: $(VENV)/.installed
 test: $(VENV)/.installed-test
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-# side-by-side benchmarks -> docs/benchmarks.md (installs Debian's Virtuoso and wrk; root)
+# side-by-side benchmarks -> docs/benchmarks.md (installs Debian's Virtuoso and wrk; root);
+# BENCH_ARGS=--quick: 1 round of 3 s runs, 100 entities, no LUBM, to build/bench/benchmarks.md
 bench: $(VENV)/.installed
 	$(BIN)/pip install --quiet -e '.[bench]'
 	command -v virtuoso-t >/dev/null && command -v wrk >/dev/null || { apt-get update && \

@@ -26,13 +26,9 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import os
 import random
 import re
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -41,6 +37,9 @@ from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.procs import Process, free_port, process_tree  # noqa: E402
 
 #: queries that the timeout must stop: a cross product and unbounded property paths
 COSTLY_QUERIES = (
@@ -214,26 +213,6 @@ class Client(threading.Thread):
             self.conn.close()
 
 
-def process_tree(pid: int) -> list[int]:
-    """``pid`` and all its descendants, from /proc."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        children.setdefault(ppid, []).append(int(entry))
-    tree, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        tree.append(current)
-        todo.extend(children.get(current, []))
-    return tree
-
-
 def rss_mb(pid: int) -> float:
     total = 0
     for p in process_tree(pid):
@@ -267,12 +246,6 @@ def run_phase(name: str, url: str, clients: int, seconds: float, requests_: list
 
 # ---- the server ----------------------------------------------------------------------------
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Server:
     """``kg serve`` as ``make run`` starts it (2 workers), on a free loopback port."""
 
@@ -284,30 +257,11 @@ class Server:
             args += ["--release-dir", str(release_dir)]
         args += ["serve", "--port", str(self.port), "--workers", "2"]
         self.log = log
-        self.process = subprocess.Popen(args, cwd=ROOT, env={**os.environ, **env},
-                                        stdout=log.open("wb"), stderr=subprocess.STDOUT,
-                                        start_new_session=True)
-        deadline = time.monotonic() + 300
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError("the server exited:\n" + log.read_text(errors="replace"))
-            try:
-                if fetch(self.url, "/health", timeout=5)[0] == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.3)
-        self.stop()
-        raise RuntimeError("the server did not answer /health in 300 s")
+        self.process = Process(args, log, cwd=ROOT, env=env)
+        self.process.wait_until(self.url + "/health", timeout=300)
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+        self.process.stop()
 
 
 def rss_growth(report: PhaseReport) -> float:
