@@ -38,7 +38,7 @@ def serve(config: Config, *, host: str, port: int, workers: int) -> None:
         # threads wait on query processes (kg.served.pool); one per query process
         "worker_class": "gthread",
         "threads": config.query_processes,
-        "timeout": max(60, int(config.query_timeout * 2), int(config.update_timeout) + 30),
+        "timeout": max(60, int(config.query_timeout * 2)),
         "accesslog": "-",
         "errorlog": "-",
         "loglevel": "info",
