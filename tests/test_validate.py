@@ -137,7 +137,7 @@ def test_a_violation_in_a_copy_stops_validation_with_exit_1(project: Path):
 
 
 def test_the_published_graph_has_no_violations_and_only_the_papers_warnings(release):
-    validation = release.report["validation"]
+    validation = release.report.validation
     assert validation["before_reasoning"]["violations"] == 0
     assert validation["after_reasoning"]["violations"] == 0
     details = json.loads((release.path / "validation.json").read_text(encoding="utf-8"))

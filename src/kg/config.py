@@ -104,7 +104,8 @@ class Config:
         for name, choices in CHOICES.items():
             value = getattr(self, name)
             if value not in choices:
-                problems.append(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+                problems.append(f"{_variable(name)} must be {' or '.join(choices)}, not "
+                                f"{value!r}")
         if self.reasoner == "reasonable" and self.reasoning == "rdfs":
             problems.append("the reasonable engine computes OWL 2 RL only; use the owlrl "
                             "reasoner for RDFS reasoning")
@@ -161,6 +162,12 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "shacl": ("oxigraph", "pyshacl"),
     "build_path": ("auto", "small", "large"),
 }
+
+
+def _variable(field_name: str) -> str:
+    """The ``KG_*`` variable that gives a setting (its field name if none does)."""
+    return next((variable for variable, (name, _read) in ENVIRONMENT.items()
+                 if name == field_name), field_name)
 
 
 def _path(text: str) -> Path:

@@ -150,9 +150,11 @@ class LargeInputs:
         self._indexed: list[Future[None]] = []
         self._indexer = ThreadPoolExecutor(max_workers=1)
         self._scratch: Path | None = None
+        self._say: Progress = lambda _message: None
 
     def prepare(self, staging: Path, say: Progress) -> None:
         config = self.config
+        self._say = say
         store = self.store = ox.Store(str(staging / OXIGRAPH_DIR))
         terms = _Terms()
         scratch = self._scratch = staging / "scratch"
@@ -185,7 +187,12 @@ class LargeInputs:
         assert self.store is not None
         applies = focus_nodes(self.store, shapes)
         if not applies:
-            return no_shape_applies(shapes)
+            report = no_shape_applies(shapes)
+            n = report.shapes["node_shapes"] + report.shapes["property_shapes"]
+            report.note = f"no shape applies ({n} shapes, 0 focus nodes)"
+            self._say(f"validating: {report.note}")
+            return report
+        self._say(f"validating: {applies} focus node(s) for the shapes: SHACL in rdflib (slow)")
         data = Graph()
         for name in ("ontology", "data", "links", "inferred"):
             data += graph_to_rdflib(self.store, ox.NamedNode(self.config.graph_iri(name)))
@@ -209,7 +216,9 @@ class LargeInputs:
         del full
         say(f"reasoning: {entailed} new triples in {seconds:.1f} s; kept {len(inferred)} after "
             f"filtering {entailed - len(inferred)}")
+        checked = time.perf_counter()
         check_consistency(relevant_triples(self.asserted + inferred))
+        say(f"reasoning: consistent (checked in {time.perf_counter() - checked:.1f} s)")
         self.asserted = []
         self._load_inferred(inferred, say)
         return Reasoned(inferred, {

@@ -119,6 +119,8 @@ class ValidationReport:
     shapes: dict[str, int] = field(default_factory=dict)
     #: results about the rest of the graph left out of a contributor's report (warnings)
     left_out: int = 0
+    #: what a reader of the summary should know (the large path: no shape applied)
+    note: str | None = None
 
     @property
     def violations(self) -> list[ValidationResult]:
@@ -129,12 +131,15 @@ class ValidationReport:
         return [r for r in self.results if r.severity == "Warning"]
 
     def summary(self) -> dict[str, object]:
-        return {
+        summary: dict[str, object] = {
             "conforms": not self.violations,
             "violations": len(self.violations),
             "warnings": len(self.warnings),
             "infos": len(self.results) - len(self.violations) - len(self.warnings),
         }
+        if self.note:
+            summary["note"] = self.note
+        return summary
 
     def by_file(self) -> list[FileResults]:
         """The results grouped by source file, then by subject, in file and line order."""

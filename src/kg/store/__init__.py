@@ -156,8 +156,8 @@ def parse_spec(spec: str) -> tuple[Backend, str]:
                             for b in BACKENDS.values())
         raise StoreError(f"unknown store backend {spec!r}; use one of {choices}")
     if backend.takes_argument and not argument.startswith(("http://", "https://")):
-        raise StoreError(f"{spec!r}: a {backend.name} store needs an http(s) URL, e.g. "
-                         f"{backend.name}:http://127.0.0.1:8890/sparql")
+        raise StoreError(f"{spec!r}: a {backend.name} store is {backend.name}:URL with an "
+                         f"http(s) URL, e.g. {backend.name}:http://127.0.0.1:8890/sparql")
     return backend, argument
 
 
