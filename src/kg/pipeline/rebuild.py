@@ -308,6 +308,7 @@ def rebuild(config: Config, inputs: Inputs, origin: Origin, releases: Releases,
             del store
             after.graph.serialize(staging / VALIDATION, format="turtle")
             (staging / VALIDATION_JSON).write_text(after.to_json(), encoding="utf-8")
+        say(f"writing: dataset, dumps and validation report in {timings['write']:.1f} s")
         inputs.finish()
         counts = {**stats.graph_triples, "meta": len(meta)}
         timings["total"] = time.perf_counter() - started
