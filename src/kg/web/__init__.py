@@ -63,6 +63,7 @@ def create_app(config: Config, release: Release | None = None) -> Flask:
     from kg.web import (
         dumps,
         home,
+        html,
         ontology_doc,
         ops,
         reconcile,
@@ -74,7 +75,7 @@ def create_app(config: Config, release: Release | None = None) -> Flask:
     )
 
     for blueprint_module in (sparql, ops, resources, ontology_doc, home, dumps, void, reconcile,
-                             why, validation):
+                             why, validation, html):
         app.register_blueprint(blueprint_module.blueprint)
     app.register_error_handler(StoreUnavailable, _store_unavailable)
 
