@@ -269,6 +269,7 @@ def test_history_and_the_draft_survive_a_reload(page):
         page.click(".qe-run")
         page.wait_for_selector(".qe-results table")
     page.goto(page.url.split("?")[0])  # the bare page, as a bookmark of /sparql opens it
+    assert page.locator(".qe-input").input_value() == labels, "the last query is kept"
     entries = page.locator(".qe-history-entry")
     assert entries.count() == 2
     assert entries.first.get_attribute("title").startswith("SELECT ?label")

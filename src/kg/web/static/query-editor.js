@@ -780,7 +780,8 @@
       clearError();
       results.textContent = "";
       status.textContent = "Running…";
-      if (root.hasAttribute("data-permalink")) followAddress();
+      window.clearTimeout(draftTimer);
+      keepDraft();
       const started = performance.now();
       const accept = graph ? "application/n-triples" : "application/sparql-results+json";
       let answer;
@@ -867,6 +868,7 @@
     showHistory();
     if (root.hasAttribute("data-shared")) run();
     window.addEventListener("resize", () => { if (result && result.view !== "table") show(); });
+    window.addEventListener("pagehide", () => { window.clearTimeout(draftTimer); kept.set(DRAFT_KEY, input.value); });
   }
 
   function init() { document.querySelectorAll(".kg-query-editor").forEach(setup); }
