@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -31,12 +32,13 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
-@pytest.fixture(params=[True, False], ids=["javascript", "no-javascript"])
-def page(request: pytest.FixtureRequest, browser: Browser) -> Iterator[Page]:
-    """A page in a fresh context, with and without JavaScript; it records console errors
-    (a Content-Security-Policy violation shows up there) and dialogs (a script that ran)."""
-    context = browser.new_context(java_script_enabled=request.param, locale="en-US",
-                                  viewport={"width": 1280, "height": 900})
+@contextmanager
+def screen(browser: Browser, width: int, **options: object) -> Iterator[Page]:
+    """A page in a fresh context at ``width`` px that records console errors (a
+    Content-Security-Policy violation shows up there) and dialogs (a script that ran)."""
+    options.setdefault("locale", "en-US")
+    context = browser.new_context(viewport={"width": width, "height": 900},
+                                  **options)  # type: ignore[arg-type]
     page = context.new_page()
     page.errors = []  # type: ignore[attr-defined]
     page.on("console", lambda m: m.type == "error" and page.errors.append(m.text))  # type: ignore[attr-defined]
@@ -44,6 +46,13 @@ def page(request: pytest.FixtureRequest, browser: Browser) -> Iterator[Page]:
     page.on("dialog", lambda d: (page.errors.append("dialog: " + d.message), d.dismiss()))  # type: ignore[attr-defined]
     yield page
     context.close()
+
+
+@pytest.fixture(params=[True, False], ids=["javascript", "no-javascript"])
+def page(request: pytest.FixtureRequest, browser: Browser) -> Iterator[Page]:
+    """A page at 1280 px, with and without JavaScript."""
+    with screen(browser, 1280, java_script_enabled=request.param) as page:
+        yield page
 
 
 def shot(page: Page, name: str) -> None:
@@ -128,3 +137,128 @@ def test_not_found_page_offers_a_search(ld_server: Server, page: Page) -> None:
     page.wait_for_url(re.compile(r"/search\?q=kazakhstan"))
     assert page.locator("ol.results a[href='/page/kazakhstan']").first.is_visible()
     shot(page, "not-found")
+
+
+#: the pages a first visitor meets, at a laptop's and at a phone's width
+FIT_PATHS = ["/", "/page/kazakhstan", "/page/dataset/table-6", "/page/dataset/table-7",
+             "/ontology", "/sparql", "/validation", "/search?q=a"]
+WIDTHS = [1366, 390]
+
+
+@pytest.fixture(params=WIDTHS, ids=[f"{w}px" for w in WIDTHS])
+def sized(request: pytest.FixtureRequest, browser: Browser) -> Iterator[Page]:
+    with screen(browser, request.param) as page:
+        yield page
+
+
+def slug(path: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-") or "home"
+
+
+@pytest.mark.parametrize("path", FIT_PATHS)
+def test_pages_fit_the_screen(ld_server: Server, sized: Page, path: str) -> None:
+    response = sized.goto(ld_server.url + path)
+    assert response is not None and response.status == 200
+    sized.wait_for_load_state("networkidle")
+    width = sized.viewport_size["width"]  # type: ignore[index]
+    page_width = sized.evaluate("document.documentElement.scrollWidth")
+    shot(sized, f"fit-{width}-{slug(path)}")
+    assert page_width <= width, f"{path} is {page_width} px wide on a {width} px screen"
+    assert sized.locator("header.site nav a[href='/sparql']").is_visible()
+    assert sized.errors == []  # type: ignore[attr-defined]
+
+
+def test_wide_tables_scroll_inside_their_box(ld_server: Server, browser: Browser) -> None:
+    with screen(browser, 390) as page:
+        page.goto(ld_server.url + "/page/dataset/table-7")
+        box = page.locator(".table-scroll:has(table.pivot)")
+        inner, outer = box.evaluate("b => [b.scrollWidth, b.clientWidth]")
+        assert inner > outer, "Table 7 is wider than a phone: it should scroll in its box"
+        box.evaluate("b => { b.scrollLeft = b.scrollWidth; }")
+        last = page.locator("table.pivot thead th").last
+        assert last.bounding_box()["x"] + last.bounding_box()["width"] <= 390 + 1  # type: ignore[index]
+        shot(page, "table-7-scrolled-390")
+
+
+def test_chart_legend_sits_above_the_bars(ld_server: Server, browser: Browser) -> None:
+    with screen(browser, 1366) as page:
+        page.goto(ld_server.url + "/page/dataset/table-7")
+        chart = page.locator("svg.bar-chart")
+        first_bar = chart.locator(":scope > rect").first.bounding_box()
+        legend = chart.locator("g.legend").bounding_box()
+        box = chart.bounding_box()
+        assert first_bar and legend and box
+        assert legend["y"] < first_bar["y"], "the legend is read before the bars"
+        assert box["height"] < 900, f"the chart is {box['height']:.0f} px tall"
+        shot(page, "table-7-chart")
+
+
+def test_language_is_kept_after_clicking_a_link(ld_server: Server, browser: Browser) -> None:
+    with screen(browser, 1366) as page:
+        page.goto(ld_server.url + "/page/kazakhstan")
+        assert page.locator("h1").inner_text() == "Republic of Kazakhstan"
+        page.click("nav.languages a[hreflang=ru]")
+        assert page.locator("h1").inner_text() == "Республика Казахстан"
+        page.click("section.incoming a[href='/page/declaration-1995']")
+        page.wait_for_url(re.compile(r"/page/declaration-1995$"))
+        assert page.locator("html").get_attribute("lang") == "ru"
+        assert page.locator("header.site nav a[href='/browse']").inner_text() == "Обзор"
+        page.click("header.site nav a[href='/browse']")
+        assert page.locator("h1").inner_text() == "Обзор по классам"
+        shot(page, "language-kept-ru")
+
+
+def test_accept_language_decides_until_the_reader_chooses(ld_server: Server,
+                                                          browser: Browser) -> None:
+    with screen(browser, 1366, locale="ko-KR") as page:
+        page.goto(ld_server.url + "/page/kazakhstan")
+        assert page.locator("h1").inner_text() == "카자흐스탄 공화국"
+        page.click("nav.languages a[hreflang=en]")
+        page.click("header.site a.brand")
+        page.goto(ld_server.url + "/page/kazakhstan")
+        assert page.locator("h1").inner_text() == "Republic of Kazakhstan"
+
+
+def test_favicon(ld_server: Server, browser: Browser) -> None:
+    with screen(browser, 1366) as page:
+        icon = page.request.get(ld_server.url + "/favicon.ico")
+        assert icon.status == 200
+        assert icon.body()[:4] == b"\x00\x00\x01\x00", "a Windows icon file"
+        page.goto(ld_server.url + "/")
+        linked = page.locator("link[rel=icon]").get_attribute("href")
+        svg = page.request.get(ld_server.url + str(linked))
+        assert svg.status == 200 and svg.headers["content-type"].startswith("image/svg+xml")
+
+
+@pytest.mark.parametrize("path", ["/no/such/page", "/static/nothing.css", "/sparql/x"])
+def test_any_unknown_path_is_the_sites_404_page(ld_server: Server, sized: Page,
+                                                path: str) -> None:
+    response = sized.goto(ld_server.url + path)
+    assert response is not None and response.status == 404
+    assert sized.locator("h1").inner_text() == "Not found"
+    assert path in sized.locator("p.message").inner_text()
+    assert sized.locator("header.site nav a[href='/browse']").is_visible()
+    background = sized.locator("header.site").evaluate(
+        "h => getComputedStyle(h).backgroundColor")
+    assert background not in ("rgba(0, 0, 0, 0)", "transparent"), "the site's style applies"
+    shot(sized, f"not-found-{sized.viewport_size['width']}-{slug(path)}")  # type: ignore[index]
+    assert [e for e in sized.errors if "404" not in e] == []  # type: ignore[attr-defined]
+
+
+def test_validation_report_is_styled_and_reached_from_home(ld_server: Server,
+                                                           sized: Page) -> None:
+    sized.goto(ld_server.url + "/")
+    sized.click("section.about a[href='/validation']")
+    sized.wait_for_url(re.compile(r"/validation$"))
+    assert sized.locator("h1").inner_text() == "Validation report"
+    weight = sized.locator(".verdict").evaluate("v => getComputedStyle(v).fontWeight")
+    assert weight == "600", "the report's own styles apply under the site's CSP"
+    assert sized.locator("nav.languages a").count() == 4
+    assert sized.errors == []  # type: ignore[attr-defined]
+
+
+def test_query_page_has_the_site_navigation(ld_server: Server, sized: Page) -> None:
+    sized.goto(ld_server.url + "/sparql")
+    assert sized.locator("header.site nav a[href='/ontology']").is_visible()
+    assert sized.locator("nav.languages a").count() == 4
+    assert sized.locator("header.site form.search input").is_visible()

@@ -47,6 +47,7 @@ def create_app(config: Config) -> Flask:
     from kg.web import (
         dumps,
         home,
+        html,
         ontology_doc,
         ops,
         reconcile,
@@ -58,7 +59,7 @@ def create_app(config: Config) -> Flask:
     )
 
     for blueprint_module in (sparql, ops, resources, ontology_doc, home, dumps, void, reconcile,
-                             why, validation):
+                             why, validation, html):
         app.register_blueprint(blueprint_module.blueprint)
     app.register_error_handler(StoreUnavailable, _store_unavailable)
     app.register_error_handler(JobFailed, _job_failed)

@@ -17,6 +17,13 @@ from markupsafe import Markup, escape
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2",
            "#17becf", "#7f7f7f", "#bcbd22")
 FONT = 'font-family="system-ui, sans-serif"'
+#: room for a legend entry: rows of 18 units, about 7 units a character at 12 px
+LEGEND_ROW = 18
+LEGEND_CHAR_WIDTH = 7
+#: the bars of a bar chart share this height (viewBox units) before they get thinner;
+#: thinner than the minimum, the chart grows instead
+BAR_AREA = 560
+BAR_THICKEST, BAR_THINNEST = 16, 9
 
 
 @dataclass(frozen=True)
@@ -45,22 +52,33 @@ def format_number(value: float) -> str:
     return f"{value:,.2f}".rstrip("0").rstrip(".").replace(",", "\u202f")
 
 
-def _legend(series: Sequence[SeriesData], x: float, y: float) -> list[str]:
+def _legend(series: Sequence[SeriesData], x: float, y: float,
+            width: float) -> tuple[list[str], float]:
+    """The series' colours and names in rows above the plot; (marks, height taken)."""
+    if len(series) < 2:
+        return [], 0.0
     out = []
+    left, row = x, 0
     for i, s in enumerate(series):
+        item_w = 18 + LEGEND_CHAR_WIDTH * len(s.name) + 16
+        if left > x and left + item_w > width:
+            left, row = x, row + 1
         color = PALETTE[i % len(PALETTE)]
-        out.append(f'<rect x="{x}" y="{y + i * 18}" width="12" height="12" fill="{color}"/>'
-                   f'<text x="{x + 18}" y="{y + i * 18 + 10}" font-size="12" {FONT}>'
+        top = y + row * LEGEND_ROW
+        out.append(f'<rect x="{left}" y="{top}" width="12" height="12" fill="{color}"/>'
+                   f'<text x="{left + 18}" y="{top + 10}" font-size="12" {FONT}>'
                    f'{escape(s.name)}</text>')
-    return out
+        left += item_w
+    return ['<g class="legend">', *out, "</g>"], (row + 1) * LEGEND_ROW + 8
 
 
 def line_chart(series: Sequence[SeriesData], *, title: str, y_label: str,
                width: int = 760) -> Markup:
-    legend_height = 18 * len(series) if len(series) > 1 else 0
+    left, right = 80, 30
+    legend, legend_height = _legend(series, left, 12, width - right)
     plot_h = 300
-    left, top, right = 80, 40, 30
-    height = top + plot_h + 50 + legend_height
+    top = 40 + legend_height
+    height = top + plot_h + 50
     xs = sorted({p[1] for s in series for p in s.points})
     labels = {p[1]: p[0] for s in series for p in s.points}
     top_value = max((p[2] for s in series for p in s.points), default=1.0)
@@ -78,7 +96,7 @@ def line_chart(series: Sequence[SeriesData], *, title: str, y_label: str,
 
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
            f'role="img" class="chart line-chart" aria-label="{escape(title)}">',
-           f'<title>{escape(title)}</title>']
+           f'<title>{escape(title)}</title>', *legend]
     for t in ticks:
         out.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{py(t)}" y2="{py(t)}" '
                    f'stroke="#ddd"/><text x="{left - 8}" y="{py(t) + 4}" text-anchor="end" '
@@ -97,8 +115,6 @@ def line_chart(series: Sequence[SeriesData], *, title: str, y_label: str,
             out.append(f'<circle cx="{px(x)}" cy="{py(v)}" r="4" fill="{color}">'
                        f'<title>{escape(s.name)}, {escape(label)}: {format_number(v)}</title>'
                        '</circle>')
-    if len(series) > 1:
-        out += _legend(series, left, top + plot_h + 36)
     out.append("</svg>")
     return Markup("".join(out))
 
@@ -106,12 +122,15 @@ def line_chart(series: Sequence[SeriesData], *, title: str, y_label: str,
 def bar_chart(categories: Sequence[str], series: Sequence[SeriesData], *, title: str,
               y_label: str, width: int = 760) -> Markup:
     label_w = min(320, max((len(c) for c in categories), default=10) * 7 + 16)
-    bar_h = 16
-    group_h = bar_h * len(series) + 10
-    top, right = 30, 70
+    gap = 8
+    bars = max(len(categories) * len(series), 1)
+    bar_h = max(BAR_THINNEST, min(BAR_THICKEST, (BAR_AREA - gap * len(categories)) // bars))
+    group_h = bar_h * len(series) + gap
+    right = 70
     plot_w = width - label_w - right
-    legend_height = 18 * len(series) if len(series) > 1 else 0
-    height = top + group_h * len(categories) + 40 + legend_height
+    legend, legend_height = _legend(series, label_w, 8, width - right)
+    top = 12 + legend_height
+    height = top + group_h * len(categories) + 40
     top_value = max((p[2] for s in series for p in s.points), default=1.0)
     ticks = nice_ticks(top_value)
     x_max = ticks[-1] or 1.0
@@ -121,7 +140,7 @@ def bar_chart(categories: Sequence[str], series: Sequence[SeriesData], *, title:
 
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
            f'role="img" class="chart bar-chart" aria-label="{escape(title)}">',
-           f'<title>{escape(title)}</title>']
+           f'<title>{escape(title)}</title>', *legend]
     bottom = top + group_h * len(categories)
     for t in ticks:
         out.append(f'<line x1="{px(t)}" x2="{px(t)}" y1="{top}" y2="{bottom}" stroke="#ddd"/>'
@@ -140,14 +159,12 @@ def bar_chart(categories: Sequence[str], series: Sequence[SeriesData], *, title:
             if value is None:
                 continue
             color = PALETTE[si % len(PALETTE)]
-            y = y0 + 5 + si * bar_h
+            y = y0 + gap / 2 + si * bar_h
             out.append(f'<rect x="{label_w}" y="{y}" width="{max(px(value) - label_w, 1)}" '
                        f'height="{bar_h - 2}" fill="{color}"><title>{escape(s.name)}, '
                        f'{escape(category)}: {format_number(value)}</title></rect>'
-                       f'<text x="{px(value) + 4}" y="{y + bar_h - 5}" font-size="11" {FONT}>'
-                       f'{format_number(value)}</text>')
-    if len(series) > 1:
-        out += _legend(series, label_w, bottom + 46)
+                       f'<text x="{px(value) + 4}" y="{y + bar_h - 3}" '
+                       f'font-size="{min(11, bar_h + 1)}" {FONT}>{format_number(value)}</text>')
     out.append("</svg>")
     return Markup("".join(out))
 

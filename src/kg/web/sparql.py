@@ -20,7 +20,7 @@ import hmac
 import re
 from collections.abc import Callable
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, request
 
 from kg import formats
 from kg.formats import Format
@@ -30,7 +30,7 @@ from kg.sparql.examples import example_queries
 from kg.sparql.negotiate import choose
 from kg.sparql.protocol import ProtocolError, ProtocolRequest, parse_request
 from kg.sparql.service import TRUNCATED_HEADER, QueryService, inspect_text, refuse_remote_calls
-from kg.web.html import HTML
+from kg.web.html import HTML, page, prefers_page
 from kg.web.state import state
 from kg.web.uploads import UploadRefused, parse_upload
 
@@ -115,6 +115,9 @@ def _protocol_errors(allow: str) -> Callable[[Callable[[], Response]], Callable[
 def endpoint() -> Response:
     if request.method in ("GET", "HEAD") and not ({"query", "update"} & set(request.args)):
         return _bare_get()
+    if (request.method in ("GET", "HEAD") and "query" in request.args
+            and "format" not in request.args and prefers_page()):
+        return _query_page()
     protocol_request = _read_protocol_request()
     if protocol_request.update is not None:
         return _update(protocol_request.update)
@@ -153,7 +156,7 @@ def _bare_get() -> Response:
         types = ", ".join(f.media_type for f in offered)
         raise ProtocolError(406, f"the service description comes as {types}")
     if wanted is HTML:
-        return Response(render_template("sparql.html"), mimetype="text/html")
+        return _query_page()
     return Response(_describe(wanted), content_type=wanted.content_type)
 
 
@@ -307,6 +310,12 @@ def _write_graph(graph: str | None) -> Response:
 
 
 # ---- the query UI ----------------------------------------------------------------------------
+
+def _query_page() -> Response:
+    """The query UI; ``?query=`` (a permalink, as a browser opens it) fills the editor and runs."""
+    return page("sparql.html", permalink=True, shared_query=request.args.get("query"),
+                inference=request.args.get("inference") != "false")
+
 
 @blueprint.app_context_processor
 def _query_editor_context() -> dict[str, object]:

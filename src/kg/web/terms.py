@@ -46,11 +46,16 @@ COMMON_PREFIXES = {
 }
 
 
+#: the cookie that keeps a reader's choice of language from page to page
+LANGUAGE_COOKIE = "lang"
+
+
 def choose_language(request: Request) -> str:
-    """``?lang=`` if it names a page language, else the best of Accept-Language, else English."""
-    asked = request.args.get("lang", "")
-    if asked in LANGUAGES:
-        return asked
+    """``?lang=`` if it names a page language, else the language chosen before (the ``lang``
+    cookie), else the best of Accept-Language, else English."""
+    for asked in (request.args.get("lang", ""), request.cookies.get(LANGUAGE_COOKIE, "")):
+        if asked in LANGUAGES:
+            return asked
     return request.accept_languages.best_match(LANGUAGES, default="en") or "en"
 
 
