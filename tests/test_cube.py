@@ -85,7 +85,7 @@ def test_values_as_printed(sources: Graph):
 
 def test_text_and_table_values_are_both_kept(sources: Graph):
     stated = URIRef(f"{KKID}stated/koreans-in-kazakhstan-2018")
-    assert sources.value(stated, KKO.statedValue).toPython() == 108117
+    assert sources.value(stated, KKO.value).toPython() == 108117
     assert sources.value(stated, KKO.refersTo) == cell(1, "2018")
     discrepancy = URIRef(f"{KKID}discrepancy/koreans-in-kazakhstan-2018")
     assert {stated, cell(1, "2018")} <= set(sources.objects(discrepancy, KKO.involves))

@@ -87,10 +87,11 @@ def test_validation_report_follows_the_updates(updatable):
     server, _ = updatable
     before = _report(server)
     figure = PREFIXES + """INSERT DATA {
-  <https://w3id.org/kazkor/id/stated/test-figure-2018> a kko:StatedValue ;
+  <https://w3id.org/kazkor/id/stated/test-figure-2018> a kko:QuantitativeStatement ;
     rdfs:label "A test figure for 2018"@en ;
-    kko:statedValue 7 ;
-    kko:statedUnit kko:unit-persons ;
+    kko:value 7 ;
+    kko:unit kko:unit-persons ;
+    kko:qualifier <https://w3id.org/kazkor/id/qualifier/exactly> ;
     kko:refersTo <https://w3id.org/kazkor/id/dataset/table-1/obs/2018> ;
     kko:quotation "there are 7 Koreans"@en ;
     dcterms:source <https://w3id.org/kazkor/id/paper/section/korean-diaspora> .
