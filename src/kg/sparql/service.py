@@ -250,7 +250,10 @@ class QueryService:
                             self.config.max_result_rows, self.config.base_iri, prefixes))
         key = "\0".join([request.query, fmt.name, " ".join(default), "|", " ".join(named),
                          str(self.config.max_result_rows)])
-        timeout = min(request.timeout or self.config.query_timeout, self.config.query_timeout)
+        # a shorter limit than min_query_timeout is raised to it: a query stopped before a
+        # query process could answer anything only costs a process restart
+        limit = self.config.query_timeout
+        timeout = min(max(request.timeout or limit, self.config.min_query_timeout), limit)
         return Plan(job, fmt, key, timeout, version, bool(inspection.services))
 
     def run(self, plan: Plan) -> Answer:
