@@ -64,7 +64,8 @@ def create_app(config: Config) -> Flask:
         if scope is not None:
             scope.__exit__(None, None, None)
 
-    from kg.web import guard
+    from kg.web import guard, hosts
 
+    hosts.install(app, config)
     guard.install(app, config)
     return app
