@@ -319,7 +319,9 @@ def test_timeout_stops_the_query_and_others_are_served_meanwhile(endpoint):
 
 
 def test_a_client_may_ask_for_a_shorter_timeout(endpoint):
-    _status(sparql(endpoint, ENDLESS, timeout="0.5"), 503, "0.5 s")
+    _status(sparql(endpoint, ENDLESS, timeout="2.5"), 503, "the 2.5 s limit")
+    # never shorter than the minimum (KG_MIN_QUERY_TIMEOUT, 1 s)
+    _status(sparql(endpoint, ENDLESS, timeout="0.000001"), 503, "the 1 s limit")
     assert sparql(endpoint, COUNTRIES, timeout="0").status_code == 400
     # never longer than the server allows
     _status(sparql(endpoint, ENDLESS, timeout="1000"), 503, f"{TIMEOUT} s")

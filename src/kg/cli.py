@@ -246,6 +246,43 @@ def info_command(ctx: click.Context) -> None:
     click.echo(f"build time {report.timings_seconds['total']} s")
 
 
+@main.command("verify")
+@click.argument("version_id", metavar="[VERSION]", required=False)
+@click.pass_context
+def verify_command(ctx: click.Context, version_id: str | None) -> None:
+    """Check that a version (the current one, or VERSION, e.g. 8b155fae0c5f8977-2) is
+    complete and that every file holding its data has the SHA-256 recorded when it was
+    built: the dataset, the Oxigraph index, the dumps, the validation report.
+
+    Exit status: 0 sound, 1 damaged or missing (each damaged file is named).
+    """
+    config = _config(ctx)
+    releases = Releases.of(config)
+    if version_id is not None and ("/" in version_id or version_id.startswith(".")):
+        raise Fail(f"{version_id!r} is not a version name; `ls {config.releases}` lists them")
+    version = releases.version(version_id) if version_id else releases.current()
+    if version is None:
+        raise Fail(f"there is no release in {config.releases}; run `kg build`")
+    try:
+        version.check()
+        damage = version.damage()
+    except ReleaseError as e:
+        click.echo(str(e))
+        sys.exit(1)
+    if damage:
+        click.echo(f"version {version.id} is damaged:")
+        for problem in damage:
+            click.echo(f"  {problem}")
+        sys.exit(1)
+    files = version.report.files
+    if files:
+        click.echo(f"version {version.id} is sound: its {len(files)} data files have the "
+                   "SHA-256 recorded at build")
+    else:
+        click.echo(f"version {version.id} is complete, but it was built before checksums were "
+                   "recorded: `kg build --force` records them")
+
+
 @main.command("dump")
 @click.option("--format", "format_name", default="nquads", show_default=True,
               type=click.Choice([f.name for f in formats.rdf_formats()]),

@@ -66,6 +66,20 @@ class Config:
     build_path: str = "auto"
     #: ``auto`` takes the large-input path from this many bytes of sources (uncompressed)
     large_input_bytes: int = 64 * 1024 * 1024
+    #: the shortest time limit a client may ask for with ``timeout=``: a shorter one is
+    #: raised to it (a deadline shorter than a process's start-up only kills processes)
+    min_query_timeout: float = 1.0
+    #: seconds a reconciliation, suggest or extend request may take (at most query_timeout)
+    reconcile_timeout: float = 10.0
+    #: the largest ``/reconcile`` request (URL and body) accepted
+    reconcile_max_bytes: int = 256 * 1024
+    #: queries in one reconciliation batch (OpenRefine sends 10 unless told otherwise)
+    reconcile_max_queries: int = 100
+    #: updates may leave the data graph or the ontology graph empty (``CLEAR ALL``)
+    allow_emptying: bool = False
+    #: the host names the server answers for (``Host`` header, any port; a leading dot
+    #: takes the subdomains too); empty: any host (see kg.web.hosts)
+    trusted_hosts: tuple[str, ...] = ()
 
     @property
     def ontology_dir(self) -> Path:
@@ -110,7 +124,9 @@ class Config:
             problems.append("the reasonable engine computes OWL 2 RL only; use the owlrl "
                             "reasoner for RDFS reasoning")
         for name in ("query_timeout", "update_timeout", "max_result_rows", "max_query_bytes",
-                     "query_processes", "max_request_bytes", "reasoner_threshold"):
+                     "query_processes", "max_request_bytes", "reasoner_threshold",
+                     "min_query_timeout", "reconcile_timeout", "reconcile_max_bytes",
+                     "reconcile_max_queries"):
             if not getattr(self, name) > 0:
                 problems.append(f"{name} must be above 0, not {getattr(self, name)!r}")
         if self.client_concurrency < 0:
@@ -151,7 +167,8 @@ class Config:
         for name in ("root", "release_dir"):
             if values.get(name) is not None:
                 values[name] = Path(values[name])
-        values["allowed_services"] = tuple(values.get("allowed_services", ()))
+        for name in ("allowed_services", "trusted_hosts"):
+            values[name] = tuple(values.get(name, ()))
         return cls(**values)
 
 
@@ -172,6 +189,17 @@ def _variable(field_name: str) -> str:
 
 def _path(text: str) -> Path:
     return Path(text).resolve()
+
+
+def _switch(text: str) -> bool:
+    """``1``, ``true``, ``yes`` or ``on`` (any case) is on; ``0``, ``false``, ``no``, ``off``
+    or nothing is off."""
+    value = text.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("", "0", "false", "no", "off"):
+        return False
+    raise ValueError(text)
 
 
 #: the ``KG_*`` variables: the setting each one gives and how its text is read
@@ -195,4 +223,10 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], object]]] = {
     "KG_SHACL": ("shacl", str),
     "KG_BUILD_PATH": ("build_path", str),
     "KG_LARGE_INPUT_BYTES": ("large_input_bytes", int),
+    "KG_MIN_QUERY_TIMEOUT": ("min_query_timeout", float),
+    "KG_RECONCILE_TIMEOUT": ("reconcile_timeout", float),
+    "KG_RECONCILE_MAX_BYTES": ("reconcile_max_bytes", int),
+    "KG_RECONCILE_MAX_QUERIES": ("reconcile_max_queries", int),
+    "KG_ALLOW_EMPTYING": ("allow_emptying", _switch),
+    "KG_TRUSTED_HOSTS": ("trusted_hosts", lambda text: tuple(text.lower().split())),
 }

@@ -4,6 +4,11 @@ the same inputs reused.
 A release is named by the hash of its inputs. When that release exists and is sound it is
 served again, together with the updates made on it since (its newest update generation
 stays current); when the sources changed, a new release is built from them.
+
+Sound means complete and with the bytes it was built with (:meth:`Version.verify`). A
+damaged current version is not served: the newest sound version it was made on (its
+update parents, then the release itself) is made current instead, or, when there is
+none, the release is built again from the sources.
 """
 
 from __future__ import annotations
@@ -14,7 +19,14 @@ from dataclasses import dataclass
 from kg.config import Config
 from kg.pipeline.load import load_sources, takes_large_path
 from kg.pipeline.rebuild import BuildError, Inputs, Origin, SmallInputs, rebuild
-from kg.pipeline.release import ReleaseError, Releases, Version, file_hashes, input_hash
+from kg.pipeline.release import (
+    ReleaseError,
+    Releases,
+    Version,
+    disk_full,
+    file_hashes,
+    input_hash,
+)
 
 __all__ = ["BuildError", "BuildResult", "build", "source_inputs"]
 
@@ -41,12 +53,20 @@ def source_inputs(config: Config) -> Inputs:
                        closure_key=sources_key(loaded.sources))
 
 
-def _sound(version: Version) -> bool:
+def _sound(version: Version, say: Progress | None = None) -> bool:
+    """Whether ``version`` is complete and undamaged; ``say`` hears why not."""
     try:
-        version.check()
-    except ReleaseError:
+        version.verify()
+    except ReleaseError as e:
+        if say is not None and version.path.is_dir():
+            say(f"{e}: it is not served")
         return False
     return True
+
+
+def _release_of(version: Version) -> str:
+    """The release a version belongs to, from its name (``8b155fae0c5f8977-3``)."""
+    return version.id.partition("-")[0]
 
 
 def build(config: Config, *, force: bool = False, progress: Progress | None = None
@@ -59,19 +79,31 @@ def build(config: Config, *, force: bool = False, progress: Progress | None = No
     release_id = digest[:16]
     with releases.writer():
         problem = releases.problem()
-        if problem is not None:
-            say(f"{problem}: it is not served; building the release again")
         existing = releases.version(release_id)
         current = releases.current()
-        if not force and _sound(existing):
-            if (current is not None and problem is None and current.path != existing.path
-                    and current.report.release == release_id):
-                say(f"inputs unchanged (hash {digest[:16]}): reusing release {existing.path}, "
-                    f"with its updates up to version {current.id}")
+        if problem is not None:
+            say(f"{problem}: it is not served")
+        if not force and current is not None and _release_of(current) == release_id:
+            if problem is None:
+                if current.path != existing.path:
+                    say(f"inputs unchanged (hash {release_id}): reusing release "
+                        f"{existing.path}, with its updates up to version {current.id}")
+                else:
+                    say(f"inputs unchanged (hash {release_id}): reusing release "
+                        f"{existing.path}")
                 return BuildResult(current, reused=True)
+            for earlier in releases.lineage(current):
+                if _sound(earlier, say):
+                    releases.make_current(earlier)
+                    say(f"serving version {earlier.id} instead, the newest sound version "
+                        f"{current.id} was made on")
+                    return BuildResult(earlier, reused=True)
+        elif not force and _sound(existing):
             releases.make_current(existing)
-            say(f"inputs unchanged (hash {digest[:16]}): reusing release {existing.path}")
+            say(f"inputs unchanged (hash {release_id}): reusing release {existing.path}")
             return BuildResult(existing, reused=True)
+        if problem is not None:
+            say("building the release again from the sources")
         if current is not None and problem is None and current.report.generation:
             say(f"the sources changed: the updates made on release {current.report.release} "
                 f"(up to version {current.id}) are not in the new release; they stay on disk "
@@ -119,6 +151,12 @@ def main() -> None:
         sys.exit(2)
     except BuildError as e:
         say(f"error: {e}")
+        sys.exit(1)
+    except OSError as e:
+        if not disk_full(e):
+            raise
+        say(f"error: the disk is full ({e}).\nThe build stopped; the previous release stays "
+            "served.")
         sys.exit(1)
     print(json.dumps({"version": result.release.id, "reused": result.reused}))
 

@@ -47,6 +47,8 @@ from kg.pipeline.release import (
     ReleaseError,
     Releases,
     Version,
+    checksums,
+    disk_full,
     generation_id,
     now,
 )
@@ -60,6 +62,8 @@ Progress = Callable[[str], None]
 ASSERTED = ("ontology", "data", "links")
 #: graphs an update may write besides the default graph (the data graph)
 WRITABLE = ("ontology", "links")
+#: graphs an update may not leave empty unless ``allow_emptying`` (KG_ALLOW_EMPTYING) is set
+KEPT_NONEMPTY = ("data", "ontology")
 
 
 class BuildError(Exception):
@@ -310,6 +314,8 @@ def rebuild(config: Config, inputs: Inputs, origin: Origin, releases: Releases,
             (staging / VALIDATION_JSON).write_text(after.to_json(), encoding="utf-8")
         say(f"writing: dataset, dumps and validation report in {timings['write']:.1f} s")
         inputs.finish()
+        # the index is closed (its store let go of above and by finish()): its files are final
+        files = checksums(staging)
         counts = {**stats.graph_triples, "meta": len(meta)}
         timings["total"] = time.perf_counter() - started
         BuildReport(
@@ -324,6 +330,7 @@ def rebuild(config: Config, inputs: Inputs, origin: Origin, releases: Releases,
             warnings=[r.describe() for r in after.warnings], prefixes=inputs.prefixes(),
             timings_seconds={k: round(v, 3) for k, v in timings.items()},
             inputs=origin.inputs, dataset_bytes=dataset_bytes, dumps=list(dump_formats),
+            files=files,
         ).write(staging)
         version = releases.publish(staging, origin.version_id)
     except BaseException:
@@ -368,6 +375,28 @@ def _working_copy(config: Config, dataset: Path) -> ox.Store:
     return work
 
 
+def _graph(config: Config, name: str) -> ox.NamedNode | ox.DefaultGraph:
+    """A graph of the working copy of an update (the data graph is its default graph)."""
+    return ox.DefaultGraph() if name == "data" else ox.NamedNode(config.graph_iri(name))
+
+
+def _holds_triples(config: Config, work: ox.Store, name: str) -> bool:
+    return next(iter(work.quads_for_pattern(None, None, None, _graph(config, name))),
+                None) is not None
+
+
+def _refuse_emptying(config: Config, work: ox.Store, holding: set[str]) -> None:
+    """Refuse (409) an update that leaves the data or ontology graph empty when it held
+    triples (``CLEAR ALL``, ``DROP DEFAULT``, ``DELETE WHERE { ?s ?p ?o }``)."""
+    emptied = [name for name in KEPT_NONEMPTY
+               if name in holding and not _holds_triples(config, work, name)]
+    if emptied:
+        graphs = " and ".join(f"the {name} graph <{config.graph_iri(name)}>" for name in emptied)
+        raise BuildError(f"the update was not applied: it would leave {graphs} empty. An "
+                         "operator who means to allow that sets KG_ALLOW_EMPTYING=1 on the "
+                         "server", status=409)
+
+
 def apply_update(config: Config, text: str, prefixes: dict[str, str] | None = None,
                  say: Progress | None = None) -> UpdateSummary:
     """Apply a SPARQL Update to the served version and make the result current, through
@@ -390,12 +419,15 @@ def apply_update(config: Config, text: str, prefixes: dict[str, str] | None = No
                              "graphs only: change the sources and run `kg build`", status=409)
         work = _working_copy(config, parent.dataset)
         before = len(work)
+        holding = {name for name in KEPT_NONEMPTY if _holds_triples(config, work, name)}
         try:
             work.update(text, base_iri=config.base_iri, prefixes=prefixes or None)
         except SyntaxError as e:
             raise BuildError(f"malformed update: {e}", status=400) from e
         except (RuntimeError, OSError, ValueError) as e:
             raise BuildError(f"the update failed and was not applied: {e}", status=400) from e
+        if not config.allow_emptying:
+            _refuse_emptying(config, work, holding)
         allowed = {config.graph_iri(name) for name in WRITABLE}
         stray = sorted(g.value for g in work.named_graphs()
                        if isinstance(g, ox.NamedNode) and g.value not in allowed)
@@ -415,6 +447,10 @@ def apply_update(config: Config, text: str, prefixes: dict[str, str] | None = No
                              report.triples.get("inferred", 0))
 
 
+#: what a client is told when an update ran out of disk space (507 Insufficient Storage)
+DISK_FULL = "the disk is full: the update was not applied"
+
+
 def main() -> None:
     """The writer process of an update: settings and update text as JSON on stdin, the
     outcome as one JSON object on stdout (``status`` 200 with the summary, or the status
@@ -427,6 +463,13 @@ def main() -> None:
         summary = apply_update(config, request["update"], request.get("prefixes"))
     except BuildError as e:
         outcome: dict[str, object] = {"status": e.status, "message": e.message}
+    except OSError as e:
+        # the details (paths, the system's words) are for the operator, on standard error
+        print(f"the update was not applied: {e}", file=sys.stderr, flush=True)
+        outcome = {"status": 507, "message": DISK_FULL} if disk_full(e) else {
+            "status": 503, "message": "the update could not be written: the files of the "
+                                      "served version could not be read or the new version "
+                                      "could not be written; nothing of it was applied"}
     else:
         outcome = {"status": 200, "message": summary.describe(), "version": summary.version}
     sys.stdout.write(json.dumps(outcome) + "\n")

@@ -11,6 +11,10 @@ A version holds ``dataset.nq`` (every named graph), ``oxigraph/`` (the dataset i
 ready to serve without re-parsing), ``dumps/``, ``validation.ttl`` and
 ``validation.json`` (the SHACL report), and ``report.json`` (:class:`BuildReport`).
 
+``report.json`` records the SHA-256 of every file of the version that holds data (the
+dataset, the index's files, the dumps, the validation report): :meth:`Version.verify`
+checks them, at start (:mod:`kg.pipeline.build`) and by ``kg verify``.
+
 ``current`` (a symlink) names the served version. A version is written into a staging
 folder, renamed into place and only then made current by an atomic symlink swap, so a
 half-written version is never served; ``sequence`` counts the swaps, so that every reader
@@ -22,6 +26,7 @@ instead of touching the file system on every request. One writer at a time holds
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import hashlib
 import json
@@ -52,6 +57,8 @@ SEQUENCE = "sequence"
 LOCK = "lock"
 #: staging folders: ``.tmp-<version>-<pid>``
 STAGING_PREFIX = ".tmp-"
+#: files of an Oxigraph (RocksDB) index that hold no data: its lock and its diagnostic logs
+INDEX_SCRATCH = ("LOCK", "LOG")
 #: update generations kept on disk besides the served one (readers that still have an older
 #: one open keep working; the build they descend from is always kept)
 KEEP_GENERATIONS = 3
@@ -129,6 +136,9 @@ class BuildReport:
     #: the formats of the version's dumps (kg.formats names)
     dumps: list[str] = field(default_factory=list)
     complete: bool = True
+    #: file of the version (relative to its folder) -> SHA-256, for every file that holds
+    #: data (:func:`data_files`); empty for versions built before they were recorded
+    files: dict[str, str] = field(default_factory=dict)
 
     @property
     def triple_count(self) -> int:
@@ -169,7 +179,10 @@ class Version:
     def report(self) -> BuildReport:
         try:
             return BuildReport.from_json((self.path / REPORT).read_text(encoding="utf-8"))
-        except (OSError, ValueError, TypeError) as e:
+        except OSError as e:
+            raise ReleaseError(f"version {self.id} has no readable {REPORT} "
+                               f"({e.strerror})") from e
+        except (ValueError, TypeError) as e:
             raise ReleaseError(f"version {self.id} has no readable {REPORT}: {e}") from e
 
     @property
@@ -195,6 +208,30 @@ class Version:
         if report.dumps and not (self.path / DUMPS_DIR / DUMPS_MANIFEST).is_file():
             raise ReleaseError(f"version {self.id} is incomplete: its dumps are missing")
 
+    def damage(self) -> list[str]:
+        """The data files whose bytes are not those recorded at build (missing, unreadable
+        or changed), each said relative to the version's folder."""
+        problems = []
+        for name, recorded in sorted(self.report.files.items()):
+            try:
+                digest = sha256_file(self.path / name)
+            except FileNotFoundError:
+                problems.append(f"{name} is missing")
+            except OSError as e:
+                problems.append(f"{name} cannot be read ({e.strerror})")
+            else:
+                if digest != recorded:
+                    problems.append(f"{name} does not match the SHA-256 recorded at build")
+        return problems
+
+    def verify(self) -> None:
+        """Raise :class:`ReleaseError` unless the version is complete and every data file
+        has the bytes it was built with (the message names each damaged file)."""
+        self.check()
+        problems = self.damage()
+        if problems:
+            raise ReleaseError(f"version {self.id} is damaged: {'; '.join(problems)}")
+
     def open_store(self, spec: str) -> Store:
         """The version's dataset in the store ``spec`` names: Oxigraph's index opened
         read-only as built, the dataset parsed into memory, or the graphs where `kg publish`
@@ -209,6 +246,41 @@ class Version:
 
 def generation_id(release: str, generation: int) -> str:
     return release if generation == 0 else f"{release}-{generation}"
+
+
+def sha256_file(path: Path) -> str:
+    with path.open("rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def data_files(folder: Path) -> list[str]:
+    """The files of a version folder that hold its data, relative to it: the dataset, the
+    index's files (tables, manifest, options, write-ahead log: what RocksDB reads), the
+    dumps, the validation report; not ``report.json``, which records their checksums, nor
+    the index's lock and logs."""
+    names = []
+    for path in sorted(folder.rglob("*")):
+        relative = path.relative_to(folder)
+        if not path.is_file() or relative.as_posix() == REPORT:
+            continue
+        if relative.parts[0] == OXIGRAPH_DIR and (path.name in INDEX_SCRATCH
+                                                  or path.name.startswith("LOG.old")):
+            continue
+        names.append(relative.as_posix())
+    return names
+
+
+def checksums(folder: Path) -> dict[str, str]:
+    """:func:`data_files` of ``folder`` with their SHA-256 (what :meth:`Version.verify`
+    checks)."""
+    return {name: sha256_file(folder / name) for name in data_files(folder)}
+
+
+def disk_full(error: OSError) -> bool:
+    """Whether a failed write ran out of space (Oxigraph's errors carry no errno, only
+    the system's words)."""
+    return (error.errno in (errno.ENOSPC, errno.EDQUOT)
+            or os.strerror(errno.ENOSPC) in str(error))
 
 
 class Sequence8:
@@ -268,17 +340,30 @@ class Releases:
         return Version(self.path / version_id)
 
     def problem(self) -> str | None:
-        """Why the current version cannot be served, if ``current`` names one."""
+        """Why the current version cannot be served, if ``current`` names one: it is
+        missing, incomplete or damaged (:meth:`Version.verify`)."""
         if self.pointer.is_symlink() and not self.pointer.exists():
             return f"the current version {os.readlink(self.pointer)} is missing"
         current = self.current()
         if current is None:
             return None
         try:
-            current.check()
+            current.verify()
         except ReleaseError as e:
             return str(e)
         return None
+
+    def lineage(self, version: Version) -> list[Version]:
+        """The versions ``version`` was made on, newest first: the update generations of its
+        release before it that are still on disk, then the release itself (read from the
+        names, so that a version whose report is damaged still has its lineage)."""
+        release, _, number = version.id.partition("-")
+        generation = int(number) if number.isdigit() else 0
+        if not generation:
+            return []
+        before = [v for v in self.generations(release)
+                  if int(v.id.rpartition("-")[2]) < generation]
+        return [*reversed(before), self.version(release)]
 
     @contextlib.contextmanager
     def writer(self) -> Iterator[None]:

@@ -26,7 +26,8 @@ class ProtocolRequest:
     named_graph_uris: list[str] = field(default_factory=list)
     #: ``inference=false``: the default graph holds the asserted graphs only
     inference: bool = True
-    #: ``timeout=SECONDS``: a shorter time limit than the server's for this query
+    #: ``timeout=SECONDS``: a shorter time limit than the server's for this query (the
+    #: query service raises one below ``min_query_timeout`` to it)
     timeout: float | None = None
 
 

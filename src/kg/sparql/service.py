@@ -12,6 +12,7 @@ scanned by hand.
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 from kg import formats
 from kg.config import Config
 from kg.formats import Format
+from kg.pipeline.release import ReleaseError
 from kg.served import JobFailed, ServedDataset
 from kg.served.jobs import Answer as JobAnswer
 from kg.served.wire import Job
@@ -61,6 +63,25 @@ def predefined_prefixes(config: Config) -> dict[str, str]:
 #: the response header that reports a result cut at ``max_result_rows``
 TRUNCATED_HEADER = "KG-Result-Truncated"
 
+log = logging.getLogger(__name__)
+
+
+def store_unreadable(version: str) -> str:
+    """What a client is told when the served version's store failed: the engine's own words
+    name files on the server, and go to the operator's log only."""
+    return (f"the store of version {version} could not be read (its files are damaged or "
+            "missing); the operator's log has the details")
+
+
+def store_problem(served: ServedDataset) -> str | None:
+    """Why the served version's files cannot be read (missing or incomplete), if they
+    cannot; a quick look at the folder, not a checksum of every file."""
+    try:
+        served.current().check()
+    except (ReleaseError, JobFailed) as e:
+        return str(e)
+    return None
+
 
 @dataclass
 class Answer:
@@ -83,6 +104,8 @@ class Plan:
     timeout: float
     #: the version the plan was made for
     version: str
+    #: the query calls SERVICE endpoints (allowed by ``allowed_services``)
+    calls_services: bool = False
 
     def etag(self, version: str | None = None) -> str:
         digest = hashlib.sha256(f"{version or self.version}\0{self.key}".encode())
@@ -227,8 +250,11 @@ class QueryService:
                             self.config.max_result_rows, self.config.base_iri, prefixes))
         key = "\0".join([request.query, fmt.name, " ".join(default), "|", " ".join(named),
                          str(self.config.max_result_rows)])
-        timeout = min(request.timeout or self.config.query_timeout, self.config.query_timeout)
-        return Plan(job, fmt, key, timeout, version)
+        # a shorter limit than min_query_timeout is raised to it: a query stopped before a
+        # query process could answer anything only costs a process restart
+        limit = self.config.query_timeout
+        timeout = min(max(request.timeout or limit, self.config.min_query_timeout), limit)
+        return Plan(job, fmt, key, timeout, version, bool(inspection.services))
 
     def run(self, plan: Plan) -> Answer:
         cached = self.cache.get(plan.etag())
@@ -250,6 +276,10 @@ class QueryService:
                 raise ProtocolError(503, f"the query ran longer than the {plan.timeout:g} s "
                                          "limit and was stopped; narrow it (a LIMIT, more "
                                          "specific patterns) and try again") from None
+            problem = None if self._remote else store_problem(self.served)
+            if problem is not None:
+                log.error("a query process ended: %s", problem)
+                raise ProtocolError(503, store_unreadable(plan.version)) from None
             raise ProtocolError(503, "the query process ended before answering (out of "
                                      "memory?); the query was stopped") from None
         if outcome.status == "unavailable":
@@ -259,8 +289,13 @@ class QueryService:
             raise ProtocolError(400, f"malformed query: {outcome.message}")
         if outcome.status == "missing":
             raise ProtocolError(503, outcome.message)
+        if outcome.status != "ok" and (self._remote or plan.calls_services):
+            raise ProtocolError(502 if plan.calls_services else 400,
+                                f"the query failed: {outcome.message}")
         if outcome.status != "ok":
-            raise ProtocolError(400, f"the query failed: {outcome.message}")
+            log.error("version %s: a query failed in the store: %s", outcome.version,
+                      outcome.message)
+            raise ProtocolError(503, store_unreadable(outcome.version or plan.version))
         result: JobAnswer = outcome.value
         headers = {}
         if result.truncated:

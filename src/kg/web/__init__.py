@@ -8,29 +8,15 @@ from __future__ import annotations
 
 import atexit
 
-from flask import Flask, Response, g
+from flask import Flask, g
 
 from kg.config import Config
+from kg.pipeline.release import ReleaseError
 from kg.served import JobFailed, ServedDataset, deadline
 from kg.sparql.service import QueryService
 from kg.store import StoreUnavailable
+from kg.web.failures import files_failed, job_failed, store_unavailable
 from kg.web.state import State
-
-#: the status a failed read is answered with, by what went wrong
-JOB_STATUS = {"timeout": 503, "died": 503, "missing": 503, "unavailable": 502, "syntax": 400,
-              "invalid": 400, "error": 500}
-
-
-def _store_unavailable(error: StoreUnavailable) -> Response:
-    """A remote store that is down or too slow: the gateway's fault, said plainly (502)."""
-    return Response(f"the store behind this endpoint is unavailable: {error}\n", status=502,
-                    mimetype="text/plain")
-
-
-def _job_failed(error: JobFailed) -> Response:
-    """A read of a page that did not finish: said plainly, with the status it deserves."""
-    return Response(f"{error.message}\n", status=JOB_STATUS.get(error.kind, 500),
-                    mimetype="text/plain")
 
 
 def create_app(config: Config) -> Flask:
@@ -61,8 +47,10 @@ def create_app(config: Config) -> Flask:
     for blueprint_module in (sparql, ops, resources, ontology_doc, home, dumps, void, reconcile,
                              why, validation, html):
         app.register_blueprint(blueprint_module.blueprint)
-    app.register_error_handler(StoreUnavailable, _store_unavailable)
-    app.register_error_handler(JobFailed, _job_failed)
+    app.register_error_handler(StoreUnavailable, store_unavailable)
+    app.register_error_handler(JobFailed, job_failed)
+    app.register_error_handler(ReleaseError, files_failed)
+    app.register_error_handler(OSError, files_failed)
 
     @app.before_request
     def _deadline() -> None:
@@ -77,7 +65,8 @@ def create_app(config: Config) -> Flask:
         if scope is not None:
             scope.__exit__(None, None, None)
 
-    from kg.web import guard
+    from kg.web import guard, hosts
 
+    hosts.install(app, config)
     guard.install(app, config)
     return app

@@ -1,5 +1,9 @@
 """The home page, search over labels, class listings and the sitemap: how people and
-crawlers find every entity page."""
+crawlers find every entity page.
+
+``/search`` is bounded: the text's length (400 above :data:`MAX_SEARCH_CHARS`) and the
+searches one client has running (:mod:`kg.web.per_client`: 429).
+"""
 
 from __future__ import annotations
 
@@ -12,11 +16,15 @@ from kg.served.search import Hit
 from kg.sparql.negotiate import choose
 from kg.web.cube import QB
 from kg.web.html import HTML, JSON, page
+from kg.web.per_client import bounded
 from kg.web.resources import add_labels
 from kg.web.state import state
 from kg.web.terms import Labels, TermView, choose_language, local_path, view
 
 blueprint = Blueprint("home", __name__)
+
+#: the longest search text (labels are shorter)
+MAX_SEARCH_CHARS = 200
 
 DCTERMS_DESCRIPTION = "http://purl.org/dc/terms/description"
 
@@ -81,11 +89,19 @@ def home() -> Response:
     )
 
 
+def _refuse(message: str, status: int) -> Response:
+    return Response(message + "\n", status=status, mimetype="text/plain")
+
+
 @blueprint.get("/search")
+@bounded(_refuse)
 def search() -> Response:
     text = request.args.get("q", "").strip()
+    if len(text) > MAX_SEARCH_CHARS:
+        return _refuse(f"the search text is {len(text)} characters long; names are searched "
+                       f"with at most {MAX_SEARCH_CHARS} characters", 400)
     language = choose_language(request)
-    hits: list[Hit] = state().served.call("search", text[:200], language) if text else []
+    hits: list[Hit] = state().served.call("search", text, language) if text else []
     labels = _labels({t for h in hits for t in h.types})
     base = state().config.base_iri
     if choose(request.headers.get("Accept"), [HTML, JSON]) is JSON:

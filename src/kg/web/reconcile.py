@@ -3,10 +3,16 @@
 ``GET /reconcile`` is the manifest; ``queries=`` (GET or POST form) a batch, ``query=`` a
 single query, ``extend=`` a data-extension request, each with an optional JSONP
 ``callback``. Preview, suggest and property proposals live under ``/reconcile/…``.
+
+Every request is bounded before any work is done: its size (``reconcile_max_bytes``: 413),
+its JSON (nesting, batch size, text lengths, property lists: 400, see
+:mod:`kg.reconcile.bounds`), the requests its client has running (:mod:`kg.web.per_client`:
+429) and its time (``reconcile_timeout``: 503). Errors are JSON ``{"error": ...}``.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from html import escape
@@ -14,24 +20,59 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 
+from kg.reconcile import bounds
 from kg.reconcile.index import DEFAULT_TYPES
 from kg.reconcile.service import QueryError
 from kg.served import JobFailed
+from kg.web.per_client import bounded
 from kg.web.state import state
 
 blueprint = Blueprint("reconcile", __name__, url_prefix="/reconcile")
 _CALLBACK = re.compile(r"[A-Za-z_$][\w$.]{0,63}")
 
 
+class Refused(Exception):
+    """A request answered with an error status other than 400."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
 def _call(method: str, *args: Any) -> Any:
     """A call of the reconciliation service, in a query process (its index is built there,
-    once per version); a query the service refuses is a :class:`QueryError`."""
+    once per version) within ``reconcile_timeout``; a query the service refuses is a
+    :class:`QueryError`, one that ran out of time is :class:`Refused` (503)."""
+    config = state().config
+    seconds = min(config.reconcile_timeout, config.query_timeout)
     try:
-        return state().served.call("reconcile", method, *args)
+        return state().served.call("reconcile", method, *args, timeout=seconds)
     except JobFailed as e:
         if e.kind == "invalid":
             raise QueryError(e.message) from None
+        if e.kind == "timeout":
+            raise Refused(f"the reconciliation ran longer than the {seconds:g} s limit and was "
+                          "stopped; send smaller batches or shorter texts", 503) from None
         raise
+
+
+@blueprint.before_request
+def _size() -> Response | None:
+    """A request larger than ``reconcile_max_bytes`` is refused before it is read; so is a
+    body of unknown length (chunked), which could only be measured by reading it."""
+    if request.content_length is None and "Transfer-Encoding" in request.headers:
+        return _error("send the request with its Content-Length (not chunked)", 411)
+    size = (request.content_length or 0) + len(request.query_string)
+    if size > state().config.reconcile_max_bytes:
+        return _too_large(size)
+    return None
+
+
+def _too_large(size: int) -> Response:
+    return _error(f"the request is {size} bytes; this service takes at most "
+                  f"{state().config.reconcile_max_bytes} bytes at a time: send smaller "
+                  "batches", 413)
 
 
 def _answer(payload: Any, status: int = 200) -> Response:
@@ -47,23 +88,42 @@ def _answer(payload: Any, status: int = 200) -> Response:
 
 
 def _error(message: str, status: int = 400) -> Response:
-    return Response(json.dumps({"error": message}), status=status, mimetype="application/json")
+    response = Response(json.dumps({"error": message}), status=status,
+                        mimetype="application/json")
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
 
 
 def _json_parameter(name: str) -> Any:
-    try:
-        return json.loads(request.values[name])
-    except ValueError as e:
-        raise QueryError(f"the {name!r} parameter is not valid JSON: {e}") from e
+    return bounds.read_json(request.values[name], name)
 
 
 def _int_parameter(name: str, default: int) -> int:
+    """A positive integer parameter, cut to :data:`kg.reconcile.bounds.MAX_LIMIT`."""
     raw = request.values.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or int(raw) < 1:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9 or int(raw) < 1:
         raise QueryError(f"{name!r} must be a positive integer")
-    return int(raw)
+    return bounds.cap_limit(int(raw))
+
+
+def _prefix() -> str:
+    return bounds.check_text(request.args.get("prefix", ""), "the prefix")
+
+
+def _answering(view: Any) -> Any:
+    """The view with its refusals answered as JSON errors, and the per-client bound."""
+    @bounded(_error)
+    @functools.wraps(view)
+    def answer(*args: Any, **kwargs: Any) -> Response:
+        try:
+            return view(*args, **kwargs)  # type: ignore[no-any-return]
+        except QueryError as e:
+            return _error(str(e))
+        except Refused as e:
+            return _error(e.message, e.status)
+    return answer
 
 
 def manifest() -> dict[str, Any]:
@@ -91,27 +151,26 @@ def manifest() -> dict[str, Any]:
 
 
 @blueprint.route("", methods=["GET", "POST"])
+@_answering
 def endpoint() -> Response:
-    try:
-        if "queries" in request.values:
-            queries = _json_parameter("queries")
-            if not isinstance(queries, dict):
-                raise QueryError("'queries' must be a JSON object of queries by key")
-            return _answer(_call("reconcile_batch", queries))
-        if "query" in request.values:
-            raw = request.values["query"]
-            query = _json_parameter("query") if raw.lstrip().startswith("{") else raw
-            return _answer(_call("reconcile", query))
-        if "extend" in request.values:
-            return _answer(_call("extend", _json_parameter("extend")))
-    except QueryError as e:
-        return _error(str(e))
+    config = state().config
+    if "queries" in request.values:
+        queries = bounds.check_batch(_json_parameter("queries"), config.reconcile_max_queries)
+        return _answer(_call("reconcile_batch", queries))
+    if "query" in request.values:
+        raw = request.values["query"]
+        query = _json_parameter("query") if raw.lstrip().startswith("{") else raw
+        return _answer(_call("reconcile", bounds.check_query(query)))
+    if "extend" in request.values:
+        extend = bounds.check_extend(_json_parameter("extend"), config.reconcile_max_queries)
+        return _answer(_call("extend", extend))
     return _answer(manifest())
 
 
 @blueprint.get("/preview")
+@_answering
 def preview() -> Response:
-    entity_id = request.args.get("id", "")
+    entity_id = bounds.check_text(request.args.get("id", ""), "the id")
     entity = _call("preview", entity_id)
     if entity is None:
         return Response(f"<p>No entity {escape(entity_id)!s} in KazKor KG.</p>", status=404,
@@ -131,36 +190,26 @@ def preview() -> Response:
 
 
 @blueprint.get("/suggest/entity")
+@_answering
 def suggest_entity() -> Response:
-    try:
-        return _answer(_call("suggest_entities", request.args.get("prefix", ""),
-                             request.args.get("type") or None, _int_parameter("limit", 10)))
-    except QueryError as e:
-        return _error(str(e))
+    return _answer(_call("suggest_entities", _prefix(), request.args.get("type") or None,
+                         _int_parameter("limit", 10)))
 
 
 @blueprint.get("/suggest/type")
+@_answering
 def suggest_type() -> Response:
-    try:
-        return _answer(_call("suggest_types", request.args.get("prefix", ""),
-                             _int_parameter("limit", 10)))
-    except QueryError as e:
-        return _error(str(e))
+    return _answer(_call("suggest_types", _prefix(), _int_parameter("limit", 10)))
 
 
 @blueprint.get("/suggest/property")
+@_answering
 def suggest_property() -> Response:
-    try:
-        return _answer(_call("suggest_properties", request.args.get("prefix", ""),
-                             _int_parameter("limit", 10)))
-    except QueryError as e:
-        return _error(str(e))
+    return _answer(_call("suggest_properties", _prefix(), _int_parameter("limit", 10)))
 
 
 @blueprint.get("/properties")
+@_answering
 def propose_properties() -> Response:
     type_id = request.args.get("type") or None
-    try:
-        return _answer(_call("propose_properties", type_id, _int_parameter("limit", 20)))
-    except QueryError as e:
-        return _error(str(e))
+    return _answer(_call("propose_properties", type_id, _int_parameter("limit", 20)))

@@ -17,6 +17,7 @@ from kg.served import JobFailed
 from kg.served.describe import LABEL_PROPERTIES, SOURCE_PROPERTIES, Description
 from kg.sparql.negotiate import choose
 from kg.web import cube as qb
+from kg.web.failures import job_failed
 from kg.web.html import HTML, not_acceptable, not_found, page
 from kg.web.plot import SeriesData, draw, format_number
 from kg.web.state import state
@@ -76,7 +77,7 @@ def _valid_path(path: str) -> bool:
 def _not_an_iri(error: JobFailed) -> Response:
     """A path that passes :func:`_valid_path` but that the store still refuses as an IRI."""
     if error.kind != "syntax":
-        raise error
+        return job_failed(error)
     return not_found(f"{request.path!r} does not name an entity of this graph.")
 
 

@@ -1,12 +1,55 @@
-"""Running the app under gunicorn, the production WSGI server."""
+"""Running the app under gunicorn, the production WSGI server.
+
+Its access log never carries a secret (:class:`AccessLog`); a hand-run gunicorn gets the same
+with ``--logger-class kg.web.server.AccessLog``.
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.glogging import Logger
 
 from kg.config import Config
+from kg.web.hosts import default_trusted_hosts, untrusted_warning
+
+#: a query parameter whose name says it may carry a secret, and its value
+SECRET_PARAMETER = re.compile(
+    r"(?i)(^|[?&;])([^=&;?#\s]*(?:token|key|password|passwd|secret|auth)[^=&;?#\s]*)="
+    r"[^&;#\s]*")
+#: the atoms (gunicorn's access-log fields) that may hold a URL with query parameters
+URL_ATOMS = ("r", "q", "f", "{raw_uri}e", "{query_string}e", "{http_referer}e",
+             "{referer}i")
+#: the atoms that hold credentials: left out
+CREDENTIAL_ATOMS = ("{authorization}i", "{http_authorization}e", "{proxy-authorization}i",
+                    "{http_proxy_authorization}e", "{cookie}i", "{http_cookie}e")
+
+
+def redact(url: str) -> str:
+    """``url`` with the values of parameters that may carry secrets (``token=``,
+    ``access_token=``, ``key=``, ``password=``, ``auth=``...) replaced by ``[redacted]``."""
+    return SECRET_PARAMETER.sub(r"\1\2=[redacted]", url)
+
+
+class AccessLog(Logger):  # type: ignore[misc]
+    """gunicorn's logger whose access lines carry no secret: no Basic-auth user name (a
+    token sent as one would be logged), no Authorization or Cookie header, and the values
+    of query parameters that may carry secrets redacted in the request line, the query
+    string and the referrer."""
+
+    def atoms(self, resp: Any, req: Any, environ: dict[str, Any],
+              request_time: Any) -> dict[str, Any]:
+        atoms: dict[str, Any] = super().atoms(resp, req, environ, request_time)
+        atoms["u"] = "-"
+        for key in CREDENTIAL_ATOMS:
+            if key in atoms:
+                atoms[key] = "-"
+        for key in URL_ATOMS:
+            if isinstance(atoms.get(key), str):
+                atoms[key] = redact(atoms[key])
+        return atoms
 
 
 class _Gunicorn(BaseApplication):  # type: ignore[misc]
@@ -28,10 +71,14 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
 def serve(config: Config, *, host: str, port: int, workers: int) -> None:
     """Serve the current version of ``config``'s release folder (built beforehand)."""
     url = f"http://{host}:{port}"
+    if not config.trusted_hosts:
+        config = config.with_(trusted_hosts=default_trusted_hosts(host))
     print(f"KazKor KG: serving {config.releases} ({config.store} store) at {url}/\n"
           f"  browser:        {url}/\n"
           f"  SPARQL clients: {url}/sparql\n"
           f"  health:         {url}/health", flush=True)
+    if not config.trusted_hosts:
+        print(untrusted_warning(host), flush=True)
     _Gunicorn(config, {
         "bind": f"{host}:{port}",
         "workers": workers,
@@ -41,5 +88,6 @@ def serve(config: Config, *, host: str, port: int, workers: int) -> None:
         "timeout": max(60, int(config.query_timeout * 2)),
         "accesslog": "-",
         "errorlog": "-",
+        "logger_class": AccessLog,
         "loglevel": "info",
     }).run()

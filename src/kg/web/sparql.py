@@ -39,6 +39,8 @@ blueprint = Blueprint("sparql", __name__)
 _METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH"]
 #: answers smaller than this are not worth compressing
 GZIP_MIN_BYTES = 512
+#: the challenge of a 401 (RFC 6750): updates take a bearer token
+CHALLENGE = 'Bearer realm="KazKor KG updates"'
 
 
 def _service() -> QueryService:
@@ -105,7 +107,9 @@ def _protocol_errors(allow: str) -> Callable[[Callable[[], Response]], Callable[
             try:
                 return handler()
             except ProtocolError as e:
-                return _error(e.status, e.message, {"Allow": allow} if e.status == 405 else None)
+                headers = ({"Allow": allow} if e.status == 405 else
+                           {"WWW-Authenticate": CHALLENGE} if e.status == 401 else None)
+                return _error(e.status, e.message, headers)
         return answer
     return decorate
 
