@@ -235,7 +235,8 @@ def _status(r: requests.Response, status: int, *words: str) -> None:
 
 
 def test_malformed_query_is_400_with_message_and_position(endpoint):
-    _status(sparql(endpoint, "SELECT * WHERE { ?s ?p }"), 400, "malformed query", "1:")
+    _status(sparql(endpoint, "SELECT * WHERE { ?s ?p }"), 400, "malformed query",
+            "line 1, column 24")
 
 
 def test_protocol_errors(endpoint):

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from kg import formats
 from kg.config import Config
 from kg.formats import Format
-from kg.served import JobFailed, ServedDataset
+from kg.served import JobFailed, Refused, ServedDataset
 from kg.served.jobs import Answer as JobAnswer
 from kg.served.wire import Job
 from kg.sparql.negotiate import choose
@@ -230,28 +230,39 @@ class QueryService:
         timeout = min(request.timeout or self.config.query_timeout, self.config.query_timeout)
         return Plan(job, fmt, key, timeout, version)
 
-    def run(self, plan: Plan) -> Answer:
+    def run(self, plan: Plan, client: str | None = None) -> Answer:
+        """The answer to ``plan`` (from the cache when it holds it); ``client`` (its
+        address) is what the admission rules count."""
         cached = self.cache.get(plan.etag())
         if cached is not None:
             return cached
-        answer = self._run(plan)
+        answer = self._run(plan, client)
         self.cache.put(answer.etag, answer)
         return answer
 
-    def _run(self, plan: Plan) -> Answer:
+    def _run(self, plan: Plan, client: str | None) -> Answer:
         try:
-            outcome = self.served.run(plan.job, plan.timeout)
+            outcome = self.served.run(plan.job, plan.timeout, client)
+        except Refused as e:
+            raise ProtocolError(e.status, e.message,
+                                {"Retry-After": str(e.retry_after)}) from None
         except JobFailed as e:
+            retry = {"Retry-After": str(e.retry_after)} if e.retry_after else None
             if e.kind == "timeout" and self._remote:
                 raise ProtocolError(504, f"the store behind this endpoint did not answer "
                                          f"within the {plan.timeout:g} s limit; the query was "
                                          "stopped") from None
+            if e.kind == "timeout" and e.retry_after:
+                raise ProtocolError(503, e.message, retry) from None
             if e.kind == "timeout":
                 raise ProtocolError(503, f"the query ran longer than the {plan.timeout:g} s "
                                          "limit and was stopped; narrow it (a LIMIT, more "
                                          "specific patterns) and try again") from None
-            raise ProtocolError(503, "the query process ended before answering (out of "
-                                     "memory?); the query was stopped") from None
+            if e.kind in ("busy", "memory"):
+                raise ProtocolError(503, f"{e.message}; narrow the query (a LIMIT, more "
+                                         "specific patterns) and try again", retry) from None
+            raise ProtocolError(503, "the query process ended before answering; the query "
+                                     "was stopped") from None
         if outcome.status == "unavailable":
             raise ProtocolError(502, f"the store behind this endpoint is unavailable: "
                                      f"{outcome.message}")
@@ -259,6 +270,10 @@ class QueryService:
             raise ProtocolError(400, f"malformed query: {outcome.message}")
         if outcome.status == "missing":
             raise ProtocolError(503, outcome.message)
+        if outcome.status == "memory":
+            raise ProtocolError(503, f"the query needed more than the "
+                                     f"{self.config.query_memory_mb} MB of memory a query may "
+                                     "use, and was stopped; narrow it and try again")
         if outcome.status != "ok":
             raise ProtocolError(400, f"the query failed: {outcome.message}")
         result: JobAnswer = outcome.value

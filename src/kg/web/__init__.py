@@ -17,8 +17,8 @@ from kg.store import StoreUnavailable
 from kg.web.state import State
 
 #: the status a failed read is answered with, by what went wrong
-JOB_STATUS = {"timeout": 503, "died": 503, "missing": 503, "unavailable": 502, "syntax": 400,
-              "invalid": 400, "error": 500}
+JOB_STATUS = {"timeout": 503, "busy": 503, "memory": 503, "died": 503, "missing": 503,
+              "unavailable": 502, "syntax": 400, "invalid": 400, "error": 500}
 
 
 def _store_unavailable(error: StoreUnavailable) -> Response:
@@ -29,8 +29,9 @@ def _store_unavailable(error: StoreUnavailable) -> Response:
 
 def _job_failed(error: JobFailed) -> Response:
     """A read of a page that did not finish: said plainly, with the status it deserves."""
+    headers = {"Retry-After": str(error.retry_after)} if error.retry_after else None
     return Response(f"{error.message}\n", status=JOB_STATUS.get(error.kind, 500),
-                    mimetype="text/plain")
+                    mimetype="text/plain", headers=headers)
 
 
 def create_app(config: Config) -> Flask:
