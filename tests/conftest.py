@@ -79,18 +79,25 @@ class Server:
         return requests.post(self.url + path, **kwargs)  # type: ignore[arg-type]
 
 
+#: the admission of a test server: the tests are one client (127.0.0.1) that may run many
+#: queries, long ones too; tests of the admission rules set their own
+TEST_ADMISSION = {"KG_CLIENT_BUDGET_SECONDS": "0", "KG_LONG_QUERIES": "16"}
+
+
 def start_server(release_dir: Path, *extra: str, store: str = "oxigraph",
                  env: dict[str, str] | None = None, log: Path,
                  startup: float = 120) -> Server:
     """``kg serve`` in a process of its own; waits up to ``startup`` seconds for /health
-    (a server on an empty release folder builds first)."""
+    (a server on an empty release folder builds first). Every request of the tests comes
+    from one address: the admission rules for clients are relaxed (:data:`TEST_ADMISSION`)
+    unless ``env`` sets them."""
     port = free_port()
     out = log.open("wb")
     process = subprocess.Popen(
         kg_command("--release-dir", str(release_dir), "--store", store, "serve",
                    "--port", str(port), "--workers", "2", *extra),
-        stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env={**os.environ, **(env or {})},
-        start_new_session=True,
+        stdout=out, stderr=subprocess.STDOUT, cwd=ROOT,
+        env={**os.environ, **TEST_ADMISSION, **(env or {})}, start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + startup

@@ -14,7 +14,7 @@ from pathlib import Path
 SRC = Path(__file__).resolve().parents[1] / "src"
 
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("kg", "kg.formats", "kg.sparqltext"),
+    ("kg", "kg.formats", "kg.sparqltext", "kg.system"),
     ("kg.store",),
     ("kg.config",),
     ("kg.pipeline", "kg.reconcile"),

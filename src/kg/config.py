@@ -48,8 +48,26 @@ class Config:
     max_query_bytes: int = 100_000
     #: bearer token that enables SPARQL Update; ``None`` keeps the endpoint read-only
     update_token: str | None = None
-    #: query processes per web worker (also its request threads): queries that can be killed
+    #: query processes per web worker for SPARQL queries: queries that can be killed
     query_processes: int = 4
+    #: query processes per web worker for everything else the pages read (descriptions,
+    #: search, reconciliation): pages never wait behind SPARQL queries
+    page_processes: int = 2
+    #: megabytes of memory a query process may use (heap); past it the query is stopped
+    query_memory_mb: int = 512
+    #: megabytes of memory an update (its writer process) may use
+    update_memory_mb: int = 2048
+    #: a query still running after this many seconds is long work: it needs one of the
+    #: server's ``long_queries`` slots to go on, and runs at a lower priority
+    short_query_seconds: float = 0.5
+    #: long queries (past ``short_query_seconds``) the whole server runs at once; one per
+    #: client at a time
+    long_queries: int = 2
+    #: seconds of query time a client may use per minute (a budget refilled continuously);
+    #: past it, its queries are answered 429 until the budget refills (0: no budget)
+    client_budget_seconds: float = 120.0
+    #: connections one web worker holds at once (slow clients included)
+    max_connections: int = 1000
     #: endpoints that SPARQL ``SERVICE`` may call; empty refuses every ``SERVICE`` (and ``LOAD``)
     allowed_services: tuple[str, ...] = ()
     testing: bool = False
@@ -124,11 +142,19 @@ class Config:
             problems.append("the reasonable engine computes OWL 2 RL only; use the owlrl "
                             "reasoner for RDFS reasoning")
         for name in ("query_timeout", "update_timeout", "max_result_rows", "max_query_bytes",
-                     "query_processes", "max_request_bytes", "reasoner_threshold",
-                     "min_query_timeout", "reconcile_timeout", "reconcile_max_bytes",
-                     "reconcile_max_queries"):
+                     "query_processes", "page_processes", "max_request_bytes",
+                     "reasoner_threshold", "short_query_seconds", "long_queries",
+                     "max_connections", "min_query_timeout", "reconcile_timeout",
+                     "reconcile_max_bytes", "reconcile_max_queries"):
             if not getattr(self, name) > 0:
                 problems.append(f"{name} must be above 0, not {getattr(self, name)!r}")
+        for name, least in (("query_memory_mb", 192), ("update_memory_mb", 512)):
+            if getattr(self, name) < least:
+                problems.append(f"{name} must be at least {least} (a process needs that much to "
+                                f"open the store), not {getattr(self, name)!r}")
+        if self.client_budget_seconds < 0:
+            problems.append(f"client_budget_seconds must be 0 (no budget) or more, not "
+                            f"{self.client_budget_seconds!r}")
         if self.client_concurrency < 0:
             problems.append(f"client_concurrency must be 0 (no bound) or more, not "
                             f"{self.client_concurrency!r}")
@@ -216,6 +242,13 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], object]]] = {
     "KG_MAX_RESULT_ROWS": ("max_result_rows", int),
     "KG_MAX_QUERY_BYTES": ("max_query_bytes", int),
     "KG_QUERY_PROCESSES": ("query_processes", int),
+    "KG_PAGE_PROCESSES": ("page_processes", int),
+    "KG_QUERY_MEMORY_MB": ("query_memory_mb", int),
+    "KG_UPDATE_MEMORY_MB": ("update_memory_mb", int),
+    "KG_SHORT_QUERY_SECONDS": ("short_query_seconds", float),
+    "KG_LONG_QUERIES": ("long_queries", int),
+    "KG_CLIENT_BUDGET_SECONDS": ("client_budget_seconds", float),
+    "KG_MAX_CONNECTIONS": ("max_connections", int),
     "KG_ALLOWED_SERVICES": ("allowed_services", lambda text: tuple(text.split())),
     "KG_CLIENT_CONCURRENCY": ("client_concurrency", int),
     "KG_MAX_REQUEST_BYTES": ("max_request_bytes", int),

@@ -457,12 +457,21 @@ def main() -> None:
     and message of the refusal)."""
     import json
 
+    from kg.system import limit_memory, limit_processor_time
+
     request = json.loads(sys.stdin.read())
     config = Config.from_json(request["config"])
+    limit_memory(config.update_memory_mb)
+    # the web worker stops it at update_timeout; this bounds it should that worker be gone
+    limit_processor_time(2 * config.update_timeout)
     try:
         summary = apply_update(config, request["update"], request.get("prefixes"))
     except BuildError as e:
         outcome: dict[str, object] = {"status": e.status, "message": e.message}
+    except MemoryError:
+        outcome = {"status": 503, "message": f"the update needed more than the "
+                                             f"{config.update_memory_mb} MB of memory an update "
+                                             "may use; it was not applied"}
     except OSError as e:
         # the details (paths, the system's words) are for the operator, on standard error
         print(f"the update was not applied: {e}", file=sys.stderr, flush=True)

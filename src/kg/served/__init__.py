@@ -27,9 +27,21 @@ from typing import Any
 
 from kg.config import Config
 from kg.pipeline.release import BuildReport, Releases, Version
+from kg.served.admission import PAUSE_SECONDS, Admission, Refused
 from kg.served.jobs import Table
-from kg.served.pool import QueryPool, QueryProcessDied, QueryTimeout
+from kg.served.pool import (
+    QueryPool,
+    QueryProcessDied,
+    QueryStopped,
+    QueryTimeout,
+    short_memory_mb,
+)
 from kg.served.wire import Job, Outcome
+
+__all__ = ["JobFailed", "PooledStore", "Refused", "ServedDataset", "UpdateFailed", "deadline"]
+
+#: the lane of each job: SPARQL queries apart from everything the pages read
+SPARQL_LANE, PAGES_LANE = "sparql", "pages"
 
 #: the time by which the work of the current request must be done (``time.monotonic()``)
 _deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("deadline",
@@ -37,14 +49,18 @@ _deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("deadli
 
 
 class JobFailed(Exception):
-    """A read did not give an answer. ``kind``: ``timeout`` (stopped at its deadline),
-    ``died`` (its process ended), ``syntax``, ``unavailable`` (a remote store), ``missing``
-    (no version to serve) or ``error``."""
+    """A read did not give an answer. ``kind``: ``timeout`` (stopped at its deadline, or no
+    query process was free before it), ``busy`` (stopped as long work while the server's
+    slots for long work were taken), ``memory`` (it needed more memory than a query may
+    use), ``died`` (its process ended), ``syntax``, ``invalid``, ``unavailable`` (a remote
+    store), ``missing`` (no version to serve) or ``error``. ``retry_after``: seconds to wait
+    before trying again, when it helps to say."""
 
-    def __init__(self, kind: str, message: str) -> None:
+    def __init__(self, kind: str, message: str, retry_after: int | None = None) -> None:
         super().__init__(message)
         self.kind = kind
         self.message = message
+        self.retry_after = retry_after
 
 
 class UpdateFailed(Exception):
@@ -94,8 +110,14 @@ class ServedDataset:
         self._sequence = -1
         self._reports: dict[str, BuildReport] = {}
         self._lock = threading.Lock()
-        self._pool: QueryPool | None = None
+        self._pools: dict[str, QueryPool] = {}
+        self._pools_pid = -1
+        #: the SPARQL queries each client has running in this worker
+        self._running: dict[str, int] = {}
         self.store = PooledStore(self)
+        self.admission = Admission(self.releases.path / "admission",
+                                   long_queries=config.long_queries,
+                                   budget_seconds=config.client_budget_seconds)
 
     # -- the current version ------------------------------------------------------------
 
@@ -128,24 +150,29 @@ class ServedDataset:
 
     # -- reads in the query processes ---------------------------------------------------
 
-    @property
-    def pool(self) -> QueryPool:
-        """This process's pool: a forked web worker starts its own."""
-        if self._pool is None or self._pool.pid != os.getpid():
+    def pool(self, lane: str) -> QueryPool:
+        """This process's pool of a lane: a forked web worker starts its own."""
+        if self._pools_pid != os.getpid():
             with self._lock:
-                if self._pool is None or self._pool.pid != os.getpid():
+                if self._pools_pid != os.getpid():
                     # the update token stays in the web workers
                     settings = self.config.with_(update_token=None).to_json()
-                    self._pool = QueryPool(settings, self.config.query_processes)
-        return self._pool
+                    memory = self.config.query_memory_mb
+                    self._pools = {SPARQL_LANE: QueryPool(settings, self.config.query_processes,
+                                                          memory_mb=memory),
+                                   PAGES_LANE: QueryPool(settings, self.config.page_processes,
+                                                         memory_mb=memory)}
+                    self._pools_pid = os.getpid()
+        return self._pools[lane]
 
     def start(self) -> None:
-        """Start the first query process now, so that the first request does not wait."""
-        _ = self.pool
+        """Start the first query processes now, so that the first request does not wait."""
+        self.pool(SPARQL_LANE)
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.close()
+        if self._pools_pid == os.getpid():
+            for pool in self._pools.values():
+                pool.close()
 
     def time_left(self, limit: float | None = None) -> float:
         """Seconds a read may take: the request's deadline, at most ``limit`` (or the query
@@ -157,23 +184,86 @@ class ServedDataset:
             limit = min(limit, end - time.monotonic())
         return max(limit, 0.001)
 
-    def run(self, job: Job, timeout: float | None = None) -> Outcome:
-        """The outcome of ``job`` in a query process; raises :class:`JobFailed` when it ran
-        past its time or its process ended."""
+    def run(self, job: Job, timeout: float | None = None, client: str | None = None
+            ) -> Outcome:
+        """The outcome of ``job`` in a query process. A SPARQL query (``query`` job) of a
+        ``client`` runs under the admission rules: raises :class:`Refused` when the client
+        may not run it now. Raises :class:`JobFailed` when the work ran past its time, was
+        stopped as long work, ran out of memory or its process ended."""
         seconds = self.time_left(timeout)
+        if job.function != "query" or client is None:
+            lane = SPARQL_LANE if job.function == "query" else PAGES_LANE
+            return self._run(lane, job, seconds, client, False)
+        self.admission.check(client)
+        return self._run(SPARQL_LANE, job, seconds, client, True)
+
+    def _run(self, lane: str, job: Job, seconds: float, client: str | None,
+             admitted: bool) -> Outcome:
+        long = False
+
+        def go_on() -> bool:
+            nonlocal long
+            long = self.admission.start_long(client or "")
+            return long
+
+        started = time.monotonic()
+        stopped = False
+        if admitted:
+            with self._lock:
+                running = self._running.get(client or "", 0)
+                self._running[client or ""] = running + 1
         try:
-            return self.pool.run(job, seconds)
-        except QueryTimeout:
+            if admitted:
+                # a client with a query running already leaves one process for the others
+                return self.pool(lane).run(job, seconds,
+                                           first_stretch=self.config.short_query_seconds,
+                                           go_on=go_on, reserve=1 if running else 0)
+            return self.pool(lane).run(job, seconds)
+        except QueryStopped:
+            stopped = True
+            raise JobFailed("busy", f"the query ran longer than "
+                                    f"{self.config.short_query_seconds:g} s while the "
+                                    "server's slots for long queries were taken, and was "
+                                    "stopped; this client may try again in "
+                                    f"{PAUSE_SECONDS:g} s", retry_after=int(PAUSE_SECONDS)
+                            ) from None
+        except QueryTimeout as e:
+            if e.waited:
+                raise JobFailed("timeout", f"no query process was free within the "
+                                           f"{seconds:g} s limit; the server is busy",
+                                retry_after=1) from None
             raise JobFailed("timeout", f"the work ran longer than the {seconds:g} s limit "
                                        "and was stopped") from None
-        except QueryProcessDied:
+        except QueryProcessDied as e:
+            if e.memory:
+                # its process must be started again: the client pauses as after a stopped
+                # query (a crash may be the operator's doing: no pause then)
+                stopped = True
+                raise JobFailed("memory", "the work needed more memory than a query may use "
+                                          f"(at most {self.config.query_memory_mb} MB, "
+                                          f"{short_memory_mb(self.config.query_memory_mb)} "
+                                          "MB until it runs long), and was stopped",
+                                retry_after=int(PAUSE_SECONDS) if admitted else None
+                                ) from None
             raise JobFailed("died", "the query process ended before answering; the work "
                                     "was stopped") from None
+        finally:
+            if admitted and client is not None:
+                with self._lock:
+                    self._running[client] -= 1
+                    if not self._running[client]:
+                        del self._running[client]
+                self.admission.finish(client, time.monotonic() - started, long=long,
+                                      stopped=stopped)
 
     def call(self, function: str, *args: Any, timeout: float | None = None) -> Any:
         """The value of a read job (:data:`kg.served.jobs.FUNCTIONS`); raises
         :class:`JobFailed` for anything but an answer."""
         outcome = self.run(Job(function, args), timeout)
+        if outcome.status == "memory":
+            raise JobFailed("memory", f"the work needed more than the "
+                                      f"{self.config.query_memory_mb} MB of memory a query "
+                                      "may use, and was stopped")
         if outcome.status != "ok":
             raise JobFailed(outcome.status, outcome.message)
         return outcome.value
@@ -201,6 +291,10 @@ class ServedDataset:
         try:
             outcome = json.loads(out.decode("utf-8").strip().splitlines()[-1])
         except (ValueError, IndexError):
+            if writer.returncode in (-signal.SIGABRT, 128 + signal.SIGABRT):
+                raise UpdateFailed(503, f"the update needed more than the "
+                                        f"{self.config.update_memory_mb} MB of memory an "
+                                        "update may use; it was not applied") from None
             said = err.decode("utf-8", "replace").strip().splitlines()
             raise UpdateFailed(500, "the update process failed and nothing was applied: "
                                     + (said[-1] if said else f"exit {writer.returncode}")

@@ -1,11 +1,17 @@
 """A small pool of query processes per web worker, with a deadline that really stops the work.
 
-Processes are reused, never started per request: the first with the pool, the
-others in the background once it is ready (all at once, they would share the cores
-while the first query waits for one of them). A job
-that runs past its deadline gets its process killed (SIGKILL: the engine stops
-at once, its memory is freed) and a fresh process takes its place; the caller
-gets :class:`QueryTimeout`. Other requests keep being served by the other
+Processes are reused, never started per request: the first with the pool, the others in
+the background once it is ready (all at once, they would share the cores while the first
+query waits for one of them). Each process runs under a memory limit (``RLIMIT_DATA``, set
+by the process itself before it opens the store): an allocation past it ends the process.
+
+A job waits for an idle process no longer than its deadline. A job that runs past its
+deadline gets its process killed (SIGKILL: the engine stops at once, its memory is freed)
+and a fresh process takes its place. A job may also be *promoted*: when it is still running
+after a short first stretch, the caller is asked whether it may go on (the server has a
+few slots for long work); if not, it is stopped at once, and if so its process is lowered
+in priority, so that short jobs in the other processes keep the cores. A job that took
+its process down is never run again. Other requests keep being served by the other
 processes of the pool meanwhile.
 """
 
@@ -13,25 +19,51 @@ from __future__ import annotations
 
 import os
 import pickle
-import queue
+import resource
 import select
+import signal
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 
 from kg.served.wire import HEADER, READY, Job, Outcome
 
 #: how long a new query process may take to import and open the store
 STARTUP_SECONDS = 120.0
+#: the priority (nice value) of a process while it runs a promoted (long) job
+LONG_WORK_NICE = 10
+
+
+def short_memory_mb(memory_mb: int) -> int:
+    """The memory a query process may use until its job is promoted to long work: half of
+    what long work may use, and never less than a process needs to open the store."""
+    return max(256, memory_mb // 2)
 
 
 class QueryTimeout(Exception):
-    """The job ran past its deadline; its process was killed."""
+    """The job ran past its deadline (its process was killed), or no process became free
+    before it (``waited``)."""
+
+    def __init__(self, waited: bool = False) -> None:
+        super().__init__("waited for a process" if waited else "ran past its deadline")
+        self.waited = waited
 
 
 class QueryProcessDied(Exception):
-    """The query process ended without answering (crashed or was killed from outside)."""
+    """The query process ended without answering: ``memory`` when it ran out of the memory
+    it may use (an allocation failed and the process aborted), else it crashed or was killed
+    from outside."""
+
+    def __init__(self, memory: bool = False) -> None:
+        super().__init__("out of memory" if memory else "the process ended")
+        self.memory = memory
+
+
+class QueryStopped(Exception):
+    """The job ran past its first stretch and the caller did not let it go on: its process
+    was killed."""
 
 
 class QueryProcess:
@@ -43,6 +75,7 @@ class QueryProcess:
         assert self.process.stdin is not None and self.process.stdout is not None
         self._in = self.process.stdin
         self._out = self.process.stdout.fileno()
+        self._buffer = b""
         self._ready = False
         try:
             self._in.write(settings.encode("utf-8") + b"\n")
@@ -50,25 +83,36 @@ class QueryProcess:
         except OSError:  # it died at once: the first job finds out
             pass
 
-    def _read(self, size: int, deadline: float) -> bytes:
-        chunks: list[bytes] = []
-        while size:
+    def _fill(self, size: int, deadline: float) -> None:
+        """Read until the buffer holds ``size`` bytes; what was read stays in the buffer when
+        the deadline passes first (:class:`QueryTimeout`)."""
+        while len(self._buffer) < size:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise QueryTimeout
             ready, _, _ = select.select([self._out], [], [], remaining)
             if not ready:
                 raise QueryTimeout
-            chunk = os.read(self._out, min(size, 1 << 20))
+            chunk = os.read(self._out, min(size - len(self._buffer), 1 << 20))
             if not chunk:
-                raise QueryProcessDied
-            chunks.append(chunk)
-            size -= len(chunk)
-        return b"".join(chunks)
+                raise QueryProcessDied(memory=self._ran_out_of_memory())
+            self._buffer += chunk
+
+    def _ran_out_of_memory(self) -> bool:
+        """Whether the process ended because an allocation failed (Rust aborts then)."""
+        try:
+            code = self.process.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            return False
+        return code in (-signal.SIGABRT, 128 + signal.SIGABRT)
 
     def _receive(self, deadline: float) -> object:
-        (size,) = HEADER.unpack(self._read(HEADER.size, deadline))
-        return pickle.loads(self._read(size, deadline))
+        self._fill(HEADER.size, deadline)
+        (size,) = HEADER.unpack_from(self._buffer)
+        self._fill(HEADER.size + size, deadline)
+        message = pickle.loads(self._buffer[HEADER.size:HEADER.size + size])
+        self._buffer = self._buffer[HEADER.size + size:]
+        return message
 
     @property
     def said_ready(self) -> bool:
@@ -83,28 +127,40 @@ class QueryProcess:
         return bool(readable)
 
     def wait_ready(self) -> None:
-        """Wait for the process to open the store: its start-up never counts against a query."""
+        """Wait for the process to open the store: its start-up never counts against a job."""
         if not self._ready:
             try:
                 ready = self._receive(time.monotonic() + STARTUP_SECONDS)
             except QueryTimeout:
-                raise QueryProcessDied("the query process did not start in time") from None
+                raise QueryProcessDied() from None
             if ready != READY:
-                raise QueryProcessDied(f"the query process said {ready!r} instead of ready")
+                raise QueryProcessDied()
             self._ready = True
 
-    def run(self, job: Job, timeout: float) -> Outcome:
+    def send(self, job: Job) -> None:
         self.wait_ready()
-        deadline = time.monotonic() + timeout
         data = pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)
         try:
             self._in.write(HEADER.pack(len(data)) + data)
             self._in.flush()
         except (BrokenPipeError, OSError) as e:
-            raise QueryProcessDied from e
+            raise QueryProcessDied(memory=self._ran_out_of_memory()) from e
+
+    def outcome(self, deadline: float) -> Outcome:
         outcome = self._receive(deadline)
         assert isinstance(outcome, Outcome)
         return outcome
+
+    def promote(self, memory_mb: int) -> None:
+        """Let the job go on as long work: a lower priority, and the memory a long job may
+        use (the process is replaced after it)."""
+        try:
+            os.setpriority(os.PRIO_PROCESS, self.process.pid, LONG_WORK_NICE)
+            if memory_mb:
+                limit = memory_mb * 1024 * 1024
+                resource.prlimit(self.process.pid, resource.RLIMIT_DATA, (limit, limit))
+        except (OSError, ValueError):  # it has just ended: its outcome says how
+            pass
 
     def kill(self) -> None:
         if self.process.poll() is None:
@@ -129,17 +185,20 @@ class QueryProcess:
 class QueryPool:
     """Up to ``size`` query processes of this web worker; one job per process at a time."""
 
-    def __init__(self, settings: str, size: int) -> None:
-        """``settings``: the JSON of the :class:`~kg.config.Config` the processes serve."""
+    def __init__(self, settings: str, size: int, *, memory_mb: int = 0) -> None:
+        """``settings``: the JSON of the :class:`~kg.config.Config` the processes serve;
+        ``memory_mb``: the memory a promoted job may use (the processes start with a lower
+        limit, :func:`short_memory_mb`)."""
         self._settings = settings
         self._size = max(1, size)
-        self._idle: queue.LifoQueue[QueryProcess] = queue.LifoQueue()
+        self._memory_mb = memory_mb
+        self._idle: list[QueryProcess] = []
         self._started = 0
-        self._lock = threading.Lock()
+        self._free = threading.Condition()
         self.pid = os.getpid()
         self._closed = False
         first = self._start()
-        self._idle.put(first)
+        self._give_back(first, fresh=True)
         if self._size > 1:
             threading.Thread(target=self._start_others, args=(first,), daemon=True).start()
 
@@ -150,62 +209,108 @@ class QueryPool:
         while time.monotonic() < deadline and first.process.poll() is None and not first.said_ready:
             pass
         for _ in range(self._size - 1):
-            with self._lock:
+            with self._free:
                 if self._closed or self._started >= self._size:
                     return
             process = self._start()
-            with self._lock:
+            with self._free:
                 if not self._closed:
-                    self._idle.put(process)
+                    self._idle.append(process)
+                    self._free.notify()
                     continue
             process.stop()  # the pool closed while it started
             return
 
     def _start(self) -> QueryProcess:
-        with self._lock:
+        with self._free:
             self._started += 1
         return QueryProcess(self._settings)
 
-    def _take(self) -> QueryProcess:
-        try:
-            process = self._idle.get_nowait()
-        except queue.Empty:
-            with self._lock:
-                room = self._started < self._size
-            process = self._start() if room else self._idle.get()
+    def _give_back(self, process: QueryProcess, *, fresh: bool = False) -> None:
+        """An idle process back to the pool; a ``fresh`` one (still starting) goes last in
+        line, so that jobs take processes that are ready first."""
+        with self._free:
+            if fresh:
+                self._idle.insert(0, process)
+            else:
+                self._idle.append(process)
+            self._free.notify()
+
+    def _take(self, deadline: float, reserve: int) -> QueryProcess:
+        """An idle process, started if the pool has room; raises ``QueryTimeout(waited=True)``
+        when none is free before ``deadline``. A job that may only take a process while more
+        than ``reserve`` are idle waits until then: the reserve is kept for clients that have
+        nothing running."""
+        with self._free:
+            while True:
+                if len(self._idle) > reserve:
+                    process = self._idle.pop()
+                    break
+                if self._started < self._size and reserve == 0:
+                    process = None
+                    break
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or not self._free.wait(remaining):
+                    if len(self._idle) > reserve:
+                        continue
+                    raise QueryTimeout(waited=True)
+        if process is None:
+            process = self._start()
         if process.process.poll() is not None:
             # it died while idle (killed from outside, out of memory): no job was lost
             self._replace(process)
-            return self._take()
+            return self._take(deadline, reserve)
         return process
 
     def _replace(self, process: QueryProcess) -> None:
         process.kill()
-        with self._lock:
+        with self._free:
             self._started -= 1
-        self._idle.put(self._start())
+        self._give_back(self._start(), fresh=True)
 
-    def run(self, job: Job, timeout: float) -> Outcome:
-        """The outcome of ``job``; raises :class:`QueryTimeout` when it ran past ``timeout``
-        seconds, :class:`QueryProcessDied` when its process ended before answering. Either
-        way the process is replaced, and the job is not run again: a job that took a process
-        down may take the next one down too."""
-        process = self._take()
+    def run(self, job: Job, timeout: float, *, first_stretch: float | None = None,
+            go_on: Callable[[], bool] | None = None, reserve: int = 0) -> Outcome:
+        """The outcome of ``job``. Raises :class:`QueryTimeout` when it ran past ``timeout``
+        seconds (or waited that long for a process), :class:`QueryProcessDied` when its
+        process ended before answering, :class:`QueryStopped` when it was still running
+        after ``first_stretch`` seconds and ``go_on()`` said no. A process whose job did not
+        answer is replaced, and the job is not run again: a job that took a process down may
+        take the next one down too. A promoted job's process is replaced after it (it ran at
+        a lower priority, with more memory). ``reserve``: see :meth:`_take`."""
+        deadline = time.monotonic() + timeout
+        process = self._take(deadline, reserve)
+        promoted = False
         try:
-            outcome = process.run(job, timeout)
-        except (QueryTimeout, QueryProcessDied):
+            process.send(job)
+            if go_on is not None and first_stretch is not None and first_stretch < timeout:
+                try:
+                    outcome = process.outcome(min(deadline, time.monotonic() + first_stretch))
+                except QueryTimeout:
+                    if not go_on():
+                        raise QueryStopped from None
+                    promoted = True
+                    process.promote(self._memory_mb)
+                    outcome = process.outcome(deadline)
+            else:
+                outcome = process.outcome(deadline)
+        except (QueryTimeout, QueryProcessDied, QueryStopped):
             self._replace(process)
             raise
-        self._idle.put(process)
+        if promoted:
+            self._replace(process)
+        else:
+            self._give_back(process)
         return outcome
+
+    @property
+    def idle(self) -> int:
+        return len(self._idle)
 
     def close(self) -> None:
         if os.getpid() != self.pid:
             return
-        with self._lock:
+        with self._free:
             self._closed = True
-        while True:
-            try:
-                self._idle.get_nowait().stop()
-            except queue.Empty:
-                return
+            idle, self._idle = self._idle, []
+        for process in idle:
+            process.stop()

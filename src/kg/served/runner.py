@@ -19,9 +19,11 @@ import os
 
 from kg.config import Config
 from kg.served import jobs
+from kg.served.pool import short_memory_mb
 from kg.served.reader import NoVersion, Reader
 from kg.served.wire import READY, Job, Outcome, receive, send
 from kg.store import QuerySyntaxError, StoreUnavailable
+from kg.system import end_with_parent, limit_memory
 
 
 def run(reader: Reader, job: Job) -> Outcome:
@@ -39,9 +41,14 @@ def run(reader: Reader, job: Job) -> Outcome:
         return Outcome("unavailable", message=str(e), version=name)
     except NoVersion as e:
         return Outcome("missing", message=str(e), version=name)
+    except MemoryError:
+        return Outcome("memory", message="the work needed more memory than a query may use",
+                       version=name)
     except ValueError as e:
         return Outcome("invalid", message=str(e), version=name)
-    except (OSError, RuntimeError) as e:
+    except OSError as e:
+        return Outcome("storage", message=str(e), version=name)
+    except RuntimeError as e:
         return Outcome("error", message=str(e), version=name)
 
 
@@ -50,7 +57,10 @@ def main() -> None:
     incoming = os.fdopen(os.dup(0), "rb")
     outcomes = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
+    end_with_parent()
     config = Config.from_json(incoming.readline().decode("utf-8"))
+    # until a job is promoted to long work (its pool raises the soft limit then)
+    limit_memory(short_memory_mb(config.query_memory_mb), config.query_memory_mb)
     reader = Reader(config)
     try:
         if reader.refresh() is not None:

@@ -26,7 +26,9 @@ class Job:
 class Outcome:
     #: ``ok``, ``syntax`` (the query does not parse), ``invalid`` (the job's input is refused:
     #: the message says why), ``unavailable`` (a remote store cannot be reached), ``missing``
-    #: (there is no version to serve) or ``error`` (the work failed)
+    #: (there is no version to serve), ``memory`` (it needed more memory than a query may
+    #: use), ``storage`` (the store's files could not be read: the message names them, for
+    #: the operator only) or ``error`` (the work failed)
     status: str
     value: Any = None
     message: str = ""

@@ -12,10 +12,13 @@ from dataclasses import dataclass, field
 
 
 class ProtocolError(Exception):
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str,
+                 headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        #: headers of the answer (Retry-After, Allow, WWW-Authenticate)
+        self.headers = headers or {}
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from kg import formats
 from kg.config import Config
 from kg.formats import Format
 from kg.pipeline.release import ReleaseError
-from kg.served import JobFailed, ServedDataset
+from kg.served import JobFailed, Refused, ServedDataset
 from kg.served.jobs import Answer as JobAnswer
 from kg.served.wire import Job
 from kg.sparql.negotiate import choose
@@ -256,32 +256,43 @@ class QueryService:
         timeout = min(max(request.timeout or limit, self.config.min_query_timeout), limit)
         return Plan(job, fmt, key, timeout, version, bool(inspection.services))
 
-    def run(self, plan: Plan) -> Answer:
+    def run(self, plan: Plan, client: str | None = None) -> Answer:
+        """The answer to ``plan`` (from the cache when it holds it); ``client`` (its
+        address) is what the admission rules count."""
         cached = self.cache.get(plan.etag())
         if cached is not None:
             return cached
-        answer = self._run(plan)
+        answer = self._run(plan, client)
         self.cache.put(answer.etag, answer)
         return answer
 
-    def _run(self, plan: Plan) -> Answer:
+    def _run(self, plan: Plan, client: str | None) -> Answer:
         try:
-            outcome = self.served.run(plan.job, plan.timeout)
+            outcome = self.served.run(plan.job, plan.timeout, client)
+        except Refused as e:
+            raise ProtocolError(e.status, e.message,
+                                {"Retry-After": str(e.retry_after)}) from None
         except JobFailed as e:
+            retry = {"Retry-After": str(e.retry_after)} if e.retry_after else None
             if e.kind == "timeout" and self._remote:
                 raise ProtocolError(504, f"the store behind this endpoint did not answer "
                                          f"within the {plan.timeout:g} s limit; the query was "
                                          "stopped") from None
+            if e.kind == "timeout" and e.retry_after:
+                raise ProtocolError(503, e.message, retry) from None
             if e.kind == "timeout":
                 raise ProtocolError(503, f"the query ran longer than the {plan.timeout:g} s "
                                          "limit and was stopped; narrow it (a LIMIT, more "
                                          "specific patterns) and try again") from None
+            if e.kind in ("busy", "memory"):
+                raise ProtocolError(503, f"{e.message}; narrow the query (a LIMIT, more "
+                                         "specific patterns) and try again", retry) from None
             problem = None if self._remote else store_problem(self.served)
             if problem is not None:
                 log.error("a query process ended: %s", problem)
                 raise ProtocolError(503, store_unreadable(plan.version)) from None
-            raise ProtocolError(503, "the query process ended before answering (out of "
-                                     "memory?); the query was stopped") from None
+            raise ProtocolError(503, "the query process ended before answering; the query "
+                                     "was stopped") from None
         if outcome.status == "unavailable":
             raise ProtocolError(502, f"the store behind this endpoint is unavailable: "
                                      f"{outcome.message}")
@@ -289,13 +300,19 @@ class QueryService:
             raise ProtocolError(400, f"malformed query: {outcome.message}")
         if outcome.status == "missing":
             raise ProtocolError(503, outcome.message)
+        if outcome.status == "memory":
+            raise ProtocolError(503, f"the query needed more than the "
+                                     f"{self.config.query_memory_mb} MB of memory a query may "
+                                     "use, and was stopped; narrow it and try again")
         if outcome.status != "ok" and (self._remote or plan.calls_services):
             raise ProtocolError(502 if plan.calls_services else 400,
                                 f"the query failed: {outcome.message}")
-        if outcome.status != "ok":
+        if outcome.status == "storage":
             log.error("version %s: a query failed in the store: %s", outcome.version,
                       outcome.message)
             raise ProtocolError(503, store_unreadable(outcome.version or plan.version))
+        if outcome.status != "ok":
+            raise ProtocolError(400, f"the query failed: {outcome.message}")
         result: JobAnswer = outcome.value
         headers = {}
         if result.truncated:

@@ -16,8 +16,8 @@ from kg.store import StoreUnavailable, backend_of
 from kg.web.state import state
 
 #: the status a failed read is answered with, by what went wrong
-JOB_STATUS = {"timeout": 503, "died": 503, "missing": 503, "unavailable": 502, "syntax": 400,
-              "invalid": 400, "error": 500}
+JOB_STATUS = {"timeout": 503, "busy": 503, "memory": 503, "died": 503, "missing": 503,
+              "storage": 503, "unavailable": 502, "syntax": 400, "invalid": 400, "error": 500}
 
 
 def store_unavailable(error: StoreUnavailable) -> Response:
@@ -42,15 +42,17 @@ def job_failed(error: JobFailed) -> Response:
         current_app.logger.error("no version to serve: %s", error.message)
         return Response("there is no release to serve; the operator must run `kg build`\n",
                         status=503, mimetype="text/plain")
-    if not backend_of(state().config.store).remote and error.kind in ("error", "died"):
+    if not backend_of(state().config.store).remote and error.kind in ("storage", "error",
+                                                                       "died"):
         problem = store_problem(served)
-        if error.kind == "error" or problem is not None:
+        if error.kind in ("storage", "error") or problem is not None:
             current_app.logger.error("a read failed (%s): %s", error.kind,
                                      "; ".join(filter(None, (error.message, problem))))
             return Response(store_unreadable(_version_name()) + "\n", status=503,
                             mimetype="text/plain")
+    headers = {"Retry-After": str(error.retry_after)} if error.retry_after else None
     return Response(f"{error.message}\n", status=JOB_STATUS.get(error.kind, 500),
-                    mimetype="text/plain")
+                    mimetype="text/plain", headers=headers)
 
 
 def files_failed(error: Exception) -> Response:

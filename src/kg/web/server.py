@@ -82,9 +82,10 @@ def serve(config: Config, *, host: str, port: int, workers: int) -> None:
     _Gunicorn(config, {
         "bind": f"{host}:{port}",
         "workers": workers,
-        # threads wait on query processes (kg.served.pool); one per query process
-        "worker_class": "gthread",
-        "threads": config.query_processes,
+        # gevent: a connection costs a greenlet, so a client that sends its request slowly
+        # holds no worker (docs/decisions/0009-worker-model.md)
+        "worker_class": "gevent",
+        "worker_connections": config.max_connections,
         "timeout": max(60, int(config.query_timeout * 2)),
         "accesslog": "-",
         "errorlog": "-",

@@ -107,8 +107,11 @@ def _protocol_errors(allow: str) -> Callable[[Callable[[], Response]], Callable[
             try:
                 return handler()
             except ProtocolError as e:
-                headers = ({"Allow": allow} if e.status == 405 else
-                           {"WWW-Authenticate": CHALLENGE} if e.status == 401 else None)
+                headers = dict(e.headers)
+                if e.status == 405:
+                    headers["Allow"] = allow
+                if e.status == 401:
+                    headers["WWW-Authenticate"] = CHALLENGE
                 return _error(e.status, e.message, headers)
         return answer
     return decorate
@@ -140,7 +143,7 @@ def _query(protocol_request: ProtocolRequest) -> Response:
     etag = plan.etag()
     if request.if_none_match.contains_weak(etag.removeprefix("W/").strip('"')):
         return Response(status=304, headers={"ETag": etag})
-    answer = service.run(plan)
+    answer = service.run(plan, request.remote_addr or "unknown")
     response = Response(answer.body, status=answer.status, content_type=answer.media_type)
     response.headers.update(answer.headers)
     response.headers["ETag"] = answer.etag

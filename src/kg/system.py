@@ -1,0 +1,36 @@
+"""What the processes of KazKor KG ask of the operating system: a memory limit, a limit on
+processor time, and to end with the process that started them."""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import resource
+import signal
+
+_PR_SET_PDEATHSIG = 1
+
+
+def limit_memory(megabytes: int, most: int | None = None) -> None:
+    """At most ``megabytes`` of heap (and other private memory) for this process, from now on
+    (a limit its parent may raise up to ``most`` megabytes): an allocation past it fails.
+    Rust code (Oxigraph) then aborts the process; Python raises MemoryError."""
+    soft = megabytes * 1024 * 1024
+    hard = max(soft, (most or megabytes) * 1024 * 1024)
+    resource.setrlimit(resource.RLIMIT_DATA, (soft, hard))
+
+
+def limit_processor_time(seconds: float) -> None:
+    """The process is killed once it has used ``seconds`` of processor time."""
+    limit = max(1, int(seconds))
+    resource.setrlimit(resource.RLIMIT_CPU, (limit, limit + 5))
+
+
+def end_with_parent() -> None:
+    """Be killed when the process that started this one ends (Linux), so that no orphan
+    goes on working for a web worker that is gone."""
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return
+    libc = ctypes.CDLL(name, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)

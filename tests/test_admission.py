@@ -1,0 +1,172 @@
+"""Bounded under load: long work is scarce, each client has a budget, memory is capped, pages
+have a lane of their own, and slow clients hold no worker.
+
+The server tests start real `kg serve` processes with small limits, and send each client's
+requests from an address of its own on the loopback network (127.0.0.x), as separate
+machines would.
+"""
+
+from __future__ import annotations
+
+import http.client
+import multiprocessing
+import socket
+import threading
+import time
+import urllib.parse
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from tests.conftest import Server, start_server, stop_server
+
+from kg.served.admission import PAUSE_SECONDS, Admission, Refused
+
+#: long work in little memory: a count over a cross product of the graph with itself
+COSTLY = "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f }"
+CHEAP = "SELECT ?p ?o WHERE { <https://w3id.org/kazkor/id/astana> ?p ?o } LIMIT %d"
+DOUBLING = ('SELECT ?x { BIND("aaaaaaaaaaaaaaaa" AS ?a0) '
+            + " ".join(f"BIND(CONCAT(?a{i}, ?a{i}) AS ?a{i + 1})" for i in range(28))
+            + " BIND(STRLEN(?a28) AS ?x) }")
+
+
+# ---- the admission state, shared by processes ----------------------------------------------
+
+def test_long_slots_are_bounded_across_workers(tmp_path: Path) -> None:
+    path = tmp_path / "admission"
+    here = Admission(path, long_queries=2, budget_seconds=0)
+    assert here.start_long("127.0.0.2")
+    assert not here.start_long("127.0.0.2"), "one long query per client"
+
+    def other_worker(answer: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+        worker = Admission(path, long_queries=2, budget_seconds=0)
+        answer.put((worker.start_long("127.0.0.3"), worker.start_long("127.0.0.4")))
+
+    answers: multiprocessing.Queue = multiprocessing.get_context("fork").Queue()  # type: ignore[type-arg]
+    process = multiprocessing.get_context("fork").Process(target=other_worker, args=(answers,))
+    process.start()
+    process.join(30)
+    assert answers.get(timeout=5) == (True, False), "the server's two slots were taken"
+    # the other worker ended: its slot is free again, ours is still held
+    assert here.long_running() == 1
+    assert here.start_long("127.0.0.4")
+    here.finish("127.0.0.2", 3.0, long=True)
+    assert here.long_running() == 1
+
+
+def test_a_spent_budget_is_refused_until_it_refills(tmp_path: Path) -> None:
+    admission = Admission(tmp_path / "admission", long_queries=2, budget_seconds=6)
+    admission.check("127.0.0.2")
+    admission.finish("127.0.0.2", 7.0, long=True)
+    with pytest.raises(Refused) as refused:
+        admission.check("127.0.0.2")
+    assert refused.value.status == 429 and "6 s of query time per minute" in refused.value.message
+    assert 1 <= refused.value.retry_after <= 20
+    admission.check("127.0.0.3")  # another client is not concerned
+
+
+def test_a_stopped_query_makes_its_client_pause(tmp_path: Path) -> None:
+    admission = Admission(tmp_path / "admission", long_queries=1, budget_seconds=0)
+    admission.finish("127.0.0.2", 0.5, stopped=True)
+    with pytest.raises(Refused) as refused:
+        admission.check("127.0.0.2")
+    assert refused.value.retry_after <= PAUSE_SECONDS and "was stopped" in refused.value.message
+
+
+# ---- through a real server ------------------------------------------------------------------
+
+class Client:
+    """HTTP from one loopback address, as one machine."""
+
+    def __init__(self, server: Server, address: str) -> None:
+        self.port = int(server.url.rsplit(":", 1)[1])
+        self.address = address
+
+    def get(self, path: str, timeout: float = 60) -> tuple[int, dict[str, str], bytes]:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout,
+                                                source_address=(self.address, 0))
+        try:
+            connection.request("GET", path, headers={"Accept": "application/sparql-results+json"})
+            response = connection.getresponse()
+            return response.status, dict(response.getheaders()), response.read()
+        finally:
+            connection.close()
+
+    def query(self, text: str, timeout: float = 60) -> tuple[int, dict[str, str], bytes]:
+        return self.get("/sparql?" + urllib.parse.urlencode({"query": text}), timeout)
+
+
+@pytest.fixture(scope="module")
+def tight(release, release_dir: Path,
+          tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A server with one slot for long work, small memory and a short time limit."""
+    log = tmp_path_factory.mktemp("admission") / "server.log"
+    server = start_server(release_dir, "--workers", "1", log=log, env={
+        "KG_LONG_QUERIES": "1", "KG_SHORT_QUERY_SECONDS": "0.4", "KG_QUERY_TIMEOUT": "6",
+        "KG_QUERY_MEMORY_MB": "384", "KG_CLIENT_BUDGET_SECONDS": "600",
+        "KG_QUERY_PROCESSES": "3", "KG_PAGE_PROCESSES": "1"})
+    yield server
+    stop_server(server.process)
+
+
+def test_long_work_takes_the_one_slot_and_cheap_queries_still_run(tight: Server) -> None:
+    first: dict[str, tuple[int, dict[str, str], bytes]] = {}
+    long = threading.Thread(target=lambda: first.update(
+        r=Client(tight, "127.0.0.2").query(COSTLY)))
+    long.start()
+    time.sleep(1.5)  # past the short stretch: it holds the slot now
+    status, headers, body = Client(tight, "127.0.0.3").query(COSTLY)
+    assert status == 503 and b"slots for long queries were taken" in body
+    assert headers["Retry-After"] == str(int(PAUSE_SECONDS))
+    # and that client pauses: its next query is refused at once
+    status, headers, body = Client(tight, "127.0.0.3").query(CHEAP % 1)
+    assert status == 429 and int(headers["Retry-After"]) <= PAUSE_SECONDS
+    # a third client's cheap query runs meanwhile, fast
+    started = time.monotonic()
+    status, _, _ = Client(tight, "127.0.0.4").query(CHEAP % 2)
+    assert status == 200 and time.monotonic() - started < 5
+    long.join(30)
+    assert first["r"][0] == 503 and b"limit" in first["r"][2]
+
+
+def test_a_query_past_its_memory_is_stopped_and_said_so(tight: Server) -> None:
+    status, _, body = Client(tight, "127.0.0.5").query(DOUBLING)
+    assert status == 503, body
+    assert b"more memory than a query may use" in body and b"384 MB" in body
+    # the process was replaced: the next client is served
+    status, _, _ = Client(tight, "127.0.0.6").query(CHEAP % 3)
+    assert status == 200
+
+
+def test_pages_are_served_while_every_sparql_process_is_busy(tight: Server) -> None:
+    busy = [threading.Thread(target=Client(tight, f"127.0.0.{10 + k}").query, args=(COSTLY,))
+            for k in range(3)]
+    for thread in busy:
+        thread.start()
+    time.sleep(0.2)
+    started = time.monotonic()
+    status, _, body = Client(tight, "127.0.0.20").get("/page/astana")
+    assert status == 200 and b"Astana" in body
+    assert time.monotonic() - started < 5
+    for thread in busy:
+        thread.join(30)
+
+
+def test_slow_clients_hold_no_worker(tight: Server) -> None:
+    """Eight connections that send a header line every second: the one worker keeps
+    answering everyone else."""
+    port = int(tight.url.rsplit(":", 1)[1])
+    slow = [socket.create_connection(("127.0.0.1", port)) for _ in range(8)]
+    try:
+        for s in slow:
+            s.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        for k in range(3):
+            for s in slow:
+                s.sendall(f"X-Slow-{k}: 1\r\n".encode())
+            started = time.monotonic()
+            status, _, _ = Client(tight, "127.0.0.30").get("/health", timeout=10)
+            assert status == 200 and time.monotonic() - started < 2
+            time.sleep(1)
+    finally:
+        for s in slow:
+            s.close()
