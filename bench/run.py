@@ -351,13 +351,17 @@ def mix_script(paths: Sequence[str], target: Path) -> Path:
 def our_mix() -> dict[str, str]:
     """The graph's competency queries (``queries/cq/``) when there are, else ``bench/queries``:
     SELECT and ASK only (wrk asks every answer as SPARQL JSON)."""
-    from kg.querytext import query_form
+    from kg.config import Config
+    from kg.sparql.service import predefined_prefixes
+    from kg.sparqltext import inspect
 
+    prefixes = predefined_prefixes(Config())
     folder = ROOT / "queries" / "cq"
     if not any(folder.glob("*.rq")):
         folder = ROOT / "bench" / "queries"
     texts = {p.stem: p.read_text() for p in sorted(folder.glob("*.rq"))}
-    return {name: q for name, q in texts.items() if query_form(q) in ("SELECT", "ASK")}
+    return {name: q for name, q in texts.items()
+            if inspect(q, predefined=prefixes).form in ("SELECT", "ASK")}
 
 
 # -- the benchmark ---------------------------------------------------------------------------

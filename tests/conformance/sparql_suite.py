@@ -42,7 +42,7 @@ from tests.conformance.results import (
     parse,
 )
 
-from kg.querytext import has_dataset_clause, query_form
+from kg.sparqltext import inspect_cached
 from kg.store.oxigraph import from_rdflib
 
 #: the query-evaluation manifests, by the section of docs/conformance.md that reports them
@@ -84,7 +84,7 @@ class QueryTest:
     @property
     def graph_result(self) -> bool:
         """Whether the query is a CONSTRUCT or DESCRIBE (its result is a graph)."""
-        return query_form(self.text) in ("CONSTRUCT", "DESCRIBE")
+        return inspect_cached(self.text).form in ("CONSTRUCT", "DESCRIBE")
 
     @property
     def accept(self) -> str:
@@ -145,7 +145,7 @@ class Outcome:
 def evaluate(test: QueryTest, run: Run) -> Outcome:
     """Ask ``run`` for the test's query and compare its answer with the expected result."""
     text = test.text
-    own_dataset = has_dataset_clause(text)
+    own_dataset = inspect_cached(text).has_dataset_clause
     status, content_type, body = run(
         text, test.base_iri, () if own_dataset else test.default_graphs,
         () if own_dataset else test.named_graphs, test.accept)
@@ -211,7 +211,7 @@ class InProcessEndpoint:
     def __call__(self, query: str, base_iri: str, default_graphs: Sequence[str],
                  named_graphs: Sequence[str], accept: str) -> tuple[int, str, bytes]:
         dataset = {}
-        if default_graphs or named_graphs or not has_dataset_clause(query):
+        if default_graphs or named_graphs or not inspect_cached(query).has_dataset_clause:
             dataset = {"default_graph": [ox.NamedNode(g) for g in default_graphs],
                        "named_graphs": [ox.NamedNode(g) for g in named_graphs]}
         try:
