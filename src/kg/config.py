@@ -66,6 +66,10 @@ class Config:
     build_path: str = "auto"
     #: ``auto`` takes the large-input path from this many bytes of sources (uncompressed)
     large_input_bytes: int = 64 * 1024 * 1024
+    #: what an update may write: ``project`` (the data graph, the ontology and links
+    #: graphs) or ``any`` (any named graph, and it may empty the data: a general-purpose
+    #: store)
+    update_graphs: str = "project"
 
     @property
     def ontology_dir(self) -> Path:
@@ -84,6 +88,10 @@ class Config:
         return self.release_dir or (self.root / "build" / "releases")
 
     def graph_iri(self, name: str) -> str:
+        """The IRI of a named graph of a release: ``BASE/graph/<name>`` for a short name of
+        :data:`GRAPH_NAMES`; a graph a dataset source or an update names is its own IRI."""
+        if ":" in name:
+            return name
         if name not in GRAPH_NAMES:
             known = ", ".join(GRAPH_NAMES)
             raise ValueError(f"unknown named graph {name!r}; the graphs are {known}")
@@ -160,6 +168,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "reasoner": ("auto", "owlrl", "reasonable"),
     "shacl": ("oxigraph", "pyshacl"),
     "build_path": ("auto", "small", "large"),
+    "update_graphs": ("project", "any"),
 }
 
 
@@ -188,4 +197,5 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], object]]] = {
     "KG_SHACL": ("shacl", str),
     "KG_BUILD_PATH": ("build_path", str),
     "KG_LARGE_INPUT_BYTES": ("large_input_bytes", int),
+    "KG_UPDATE_GRAPHS": ("update_graphs", str),
 }

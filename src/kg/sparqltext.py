@@ -76,6 +76,8 @@ class Operation:
     kind: str
     graphs: tuple[str, ...]
     silent: bool
+    #: the offset of its first keyword in :attr:`Inspection.text` (after its prologue)
+    start: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True)
@@ -567,6 +569,7 @@ class _Parser:
         #: graphs written by the update operation being read
         self.written: dict[str, None] | None = None
         self.default_graph = "DEFAULT"
+        self.operation_start = 0
         # expressions
         self.aggregates_allowed = False
         self.aggregate_seen = False
@@ -1050,6 +1053,7 @@ class _Parser:
             self.labels = {}
             self.scope = {}
             self.bgp = self._new_bgp()
+            self.operation_start = self.starts[self.i]
             if kind == "LOAD":
                 self._load()
             elif kind in ("CLEAR", "DROP", "CREATE"):
@@ -1082,7 +1086,8 @@ class _Parser:
             self.i += 1
             self._expect("GRAPH", "GRAPH after INTO")
             graphs.append(self._iri("a graph IRI after INTO GRAPH"))
-        self.operations.append(Operation("LOAD", tuple(graphs), silent))
+        self.operations.append(Operation("LOAD", tuple(graphs), silent,
+                                         self.operation_start))
 
     def _clear_drop_create(self, kind: str) -> None:
         self.i += 1
@@ -1097,7 +1102,7 @@ class _Parser:
         else:
             self._fail("GRAPH and an IRI" if kind == "CREATE"
                        else "GRAPH <iri>, DEFAULT, NAMED or ALL")
-        self.operations.append(Operation(kind, (graph,), silent))
+        self.operations.append(Operation(kind, (graph,), silent, self.operation_start))
 
     def _add_move_copy(self, kind: str) -> None:
         self.i += 1
@@ -1105,7 +1110,8 @@ class _Parser:
         source = self._graph_or_default(kind)
         self._expect("TO", f"TO after the source graph of {kind}")
         target = self._graph_or_default("TO")
-        self.operations.append(Operation(kind, (source, target), silent))
+        self.operations.append(Operation(kind, (source, target), silent,
+                                         self.operation_start))
 
     def _graph_or_default(self, after: str) -> str:
         if self.kinds[self.i] == "DEFAULT":
@@ -1144,7 +1150,8 @@ class _Parser:
         else:
             self._modify(kind)
             operation = "MODIFY"
-        self.operations.append(Operation(operation, tuple(self.written), False))
+        self.operations.append(Operation(operation, tuple(self.written), False,
+                                         self.operation_start))
         self.written = None
 
     def _modify(self, kind: str) -> None:

@@ -187,8 +187,6 @@ class QueryService:
         self.served = served
         self.cache = AnswerCache()
         self._plans: dict[tuple[object, ...], Plan] = {}
-        self._asserted = tuple(iri for name, iri in config.graph_iris.items()
-                               if name != "inferred")
         self._remote = backend_of(config.store).remote
         self.prefixes = predefined_prefixes(config)
 
@@ -220,7 +218,10 @@ class QueryService:
         fmt = select_format(inspection.form, accept, format_param)
         default, named = tuple(request.default_graph_uris), tuple(request.named_graph_uris)
         if not request.inference and not (default or named or inspection.has_dataset_clause):
-            default, named = self._asserted, self._asserted
+            inferred = self.config.graph_iri("inferred")
+            asserted = tuple(iri for iri in self.served.report().graphs.values()
+                             if iri != inferred)
+            default, named = asserted, asserted
         union = not (default or named or inspection.has_dataset_clause)
         prefixes = {p: self.prefixes[p] for p in inspection.undeclared}
         job = Job("query", (engine_text(inspection), fmt.name, default, named, union,
