@@ -372,6 +372,17 @@ def test_operations_and_load(text: str, operations: list[Operation]) -> None:
     assert reference["loads"] == [op.graphs for op in operations if op.kind == "LOAD"]
 
 
+def test_operations_say_where_they_start() -> None:
+    """After the prologue of each: where a reset may go before an update's first operation."""
+    text = "PREFIX x: <http://x/>\n# c\nWITH x:g DELETE { ?s ?p ?o } WHERE { ?s ?p ?o } ;\n" \
+           "BASE <http://b/> CLEAR ALL"
+    inspection = inspect(text)
+    assert [inspection.text[op.start:op.start + 5] for op in inspection.operations] == [
+        "WITH ", "CLEAR"]
+    modify, clear = inspection.operations
+    assert inspection.text[modify.where:].startswith("WHERE { ?s") and clear.where == -1
+
+
 def test_update_dataset_clauses() -> None:
     inspection = inspect("WITH <http://g> DELETE { ?s ?p ?o } USING <http://u> "
                          "USING NAMED <http://n> WHERE { ?s ?p ?o }")

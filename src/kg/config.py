@@ -16,6 +16,21 @@ DEFAULT_BASE_IRI = "https://w3id.org/kazkor/"
 
 #: The named graphs of a release, by short name. Their IRIs are ``BASE/graph/<name>``.
 GRAPH_NAMES = ("ontology", "data", "links", "inferred", "meta")
+#: the usual vocabularies' prefixes: declared for every query, and the JSON-LD context
+STANDARD_PREFIXES = {
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "owl": "http://www.w3.org/2002/07/owl#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "dcterms": "http://purl.org/dc/terms/",
+    "foaf": "http://xmlns.com/foaf/0.1/",
+    "prov": "http://www.w3.org/ns/prov#",
+    "org": "http://www.w3.org/ns/org#",
+    "qb": "http://purl.org/linked-data/cube#",
+    "void": "http://rdfs.org/ns/void#",
+    "dcat": "http://www.w3.org/ns/dcat#",
+}
 
 
 def _project_root() -> Path:
@@ -96,6 +111,13 @@ class Config:
             known = ", ".join(GRAPH_NAMES)
             raise ValueError(f"unknown named graph {name!r}; the graphs are {known}")
         return f"{self.base_iri}graph/{name}"
+
+    @property
+    def prefixes(self) -> dict[str, str]:
+        """The usual prefixes and the graph's own: ``kko:`` (the ontology), ``kkid:`` (the
+        entities)."""
+        return {**STANDARD_PREFIXES, "kko": f"{self.base_iri}ontology#",
+                "kkid": f"{self.base_iri}id/"}
 
     @property
     def graph_iris(self) -> dict[str, str]:

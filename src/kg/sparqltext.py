@@ -78,6 +78,8 @@ class Operation:
     silent: bool
     #: the offset of its first keyword in :attr:`Inspection.text` (after its prologue)
     start: int = field(default=0, compare=False)
+    #: MODIFY: the offset of its WHERE, where USING clauses go (else -1)
+    where: int = field(default=-1, compare=False)
 
 
 @dataclass(frozen=True)
@@ -570,6 +572,7 @@ class _Parser:
         self.written: dict[str, None] | None = None
         self.default_graph = "DEFAULT"
         self.operation_start = 0
+        self.modify_where = -1
         # expressions
         self.aggregates_allowed = False
         self.aggregate_seen = False
@@ -1151,7 +1154,8 @@ class _Parser:
             self._modify(kind)
             operation = "MODIFY"
         self.operations.append(Operation(operation, tuple(self.written), False,
-                                         self.operation_start))
+                                         self.operation_start,
+                                         self.modify_where if operation == "MODIFY" else -1))
         self.written = None
 
     def _modify(self, kind: str) -> None:
@@ -1192,6 +1196,7 @@ class _Parser:
         if kinds[self.i] != "WHERE":
             self._fail("WHERE and a pattern: INSERT { ... } and DELETE { ... } take their "
                        "solutions from WHERE { ... }")
+        self.modify_where = self.starts[self.i]
         self.i += 1
         if kinds[self.i] != "{":
             self._fail("'{' to open the WHERE pattern")

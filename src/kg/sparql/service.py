@@ -17,7 +17,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from kg import formats
-from kg.config import Config
+from kg.config import STANDARD_PREFIXES, Config
 from kg.formats import Format
 from kg.served import JobFailed, ServedDataset
 from kg.served.jobs import Answer as JobAnswer
@@ -29,21 +29,6 @@ from kg.store import backend_of
 
 #: plans kept per web worker (all dropped when full)
 MAX_PLANS = 1024
-#: the prefixes every query may use without declaring them (besides kko: and kkid:)
-STANDARD_PREFIXES = {
-    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "owl": "http://www.w3.org/2002/07/owl#",
-    "xsd": "http://www.w3.org/2001/XMLSchema#",
-    "skos": "http://www.w3.org/2004/02/skos/core#",
-    "dcterms": "http://purl.org/dc/terms/",
-    "foaf": "http://xmlns.com/foaf/0.1/",
-    "prov": "http://www.w3.org/ns/prov#",
-    "org": "http://www.w3.org/ns/org#",
-    "qb": "http://purl.org/linked-data/cube#",
-    "void": "http://rdfs.org/ns/void#",
-    "dcat": "http://www.w3.org/ns/dcat#",
-}
 _XSD = STANDARD_PREFIXES["xsd"]
 #: the functions named by an IRI that the engine evaluates: the XSD casts
 KNOWN_FUNCTIONS = frozenset(_XSD + name for name in (
@@ -56,8 +41,7 @@ MAX_DEPTH = 128
 
 def predefined_prefixes(config: Config) -> dict[str, str]:
     """The prefixes declared for every query: the usual vocabularies and the graph's own."""
-    return {**STANDARD_PREFIXES, "kko": f"{config.base_iri}ontology#",
-            "kkid": f"{config.base_iri}id/"}
+    return config.prefixes
 #: the response header that reports a result cut at ``max_result_rows``
 TRUNCATED_HEADER = "KG-Result-Truncated"
 
@@ -127,14 +111,18 @@ def select_format(form: str | None, accept: str | None, format_param: str | None
     """The result format for a query of ``form``: ``?format=`` first, else the Accept header."""
     offered = formats.for_form(form)
     if format_param:
-        fmt = formats.BY_NAME.get(format_param) or next(
-            (f for f in offered if format_param in f.media_types), None)
-        if fmt is None or fmt not in offered:
+        fmt = formats.by_client_name(format_param, form)
+        if fmt is None:
             names = ", ".join(f.name for f in offered)
             raise ProtocolError(400, f"format {format_param!r} cannot carry this query's "
                                      f"results; use one of {names}")
         return fmt
     fmt = choose(accept, offered)
+    if fmt is None and form in formats.GRAPH_FORMS:
+        # a client that asks SPARQL XML or JSON whatever the query (roqet) gets a graph in
+        # RDF/XML or JSON-LD, as the format names say (and as Virtuoso answers it)
+        results = choose(accept, formats.for_kind("results"))
+        fmt = formats.by_client_name(results.name, form) if results is not None else None
     if fmt is None:
         types = ", ".join(f.media_type for f in offered)
         raise ProtocolError(406, f"none of the media types in Accept ({accept}) can carry this "
@@ -166,6 +154,26 @@ def engine_text(inspection: Inspection) -> str:
     if inspection.star_span is not None and inspection.variables:
         start, end = inspection.star_span
         text = text[:start] + " ".join("?" + v for v in inspection.variables) + text[end:]
+    return text
+
+
+def with_protocol_dataset(inspection: Inspection, using: list[str],
+                          using_named: list[str]) -> str:
+    """The update's text with the protocol's ``using-graph-uri`` / ``using-named-graph-uri``
+    written as USING / USING NAMED clauses of each DELETE/INSERT ... WHERE operation
+    (SPARQL 1.1 Protocol §2.2.3); an update that names its own dataset then is a 400."""
+    if not (using or using_named):
+        return inspection.text
+    if inspection.has_dataset_clause:
+        raise ProtocolError(400, "the update names its dataset itself (USING, USING NAMED or "
+                                 "WITH) and the request names one too (using-graph-uri, "
+                                 "using-named-graph-uri): give one of them")
+    clause = " ".join([f"USING <{iri}>" for iri in using]
+                      + [f"USING NAMED <{iri}>" for iri in using_named]) + "\n"
+    text = inspection.text
+    for operation in reversed(inspection.operations):
+        if operation.where >= 0:
+            text = text[:operation.where] + clause + text[operation.where:]
     return text
 
 
