@@ -308,7 +308,7 @@ def rebuild(config: Config, inputs: Inputs, origin: Origin, releases: Releases,
         with _timed(timings, "write"):
             small = inputs.build_path == "small"
             dataset_bytes = _write_dataset(store, staging / DATASET, sort=small)
-            write_dumps(staging, store, origin.version_id, config.graph_iri("links"),
+            write_dumps(staging, store, origin.version_id, config, config.graph_iri("links"),
                         dump_formats, compresslevel=9 if small else 1,
                         dataset=None if small else staging / DATASET)
             del store
