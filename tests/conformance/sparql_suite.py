@@ -41,6 +41,7 @@ from tests.conformance.results import (
     order_variables,
     parse,
 )
+from tests.conformance.served import rdf_format
 
 from kg.sparqltext import inspect_cached
 from kg.store.oxigraph import from_rdflib
@@ -203,7 +204,7 @@ class InProcessEndpoint:
         self.unreadable: dict[str, str] = {}
         for iri, path in sorted(files.items()):
             try:
-                self.store.load(path=str(path), format=_rdf_format(path), base_iri=iri,
+                self.store.load(path=str(path), format=rdf_format(path), base_iri=iri,
                                 to_graph=ox.NamedNode(iri))
             except (SyntaxError, ValueError, OSError) as e:
                 self.unreadable[iri] = str(e)
@@ -226,11 +227,6 @@ class InProcessEndpoint:
         return 200, accept, answer or b""
 
 
-def _rdf_format(path: Path) -> ox.RdfFormat:
-    return {".ttl": ox.RdfFormat.TURTLE, ".rdf": ox.RdfFormat.RDF_XML,
-            ".nt": ox.RdfFormat.N_TRIPLES}[path.suffix]
-
-
 def run_all(manifest: str = MANIFESTS["query evaluation"], run: Run | None = None,
             ) -> list[tuple[QueryTest, Outcome]]:
     """Every test of ``manifest`` through ``run`` (by default an :class:`InProcessEndpoint`
@@ -244,8 +240,9 @@ def causes(outcomes: Iterable[tuple[QueryTest, Outcome]]) -> Counter[str]:
     return Counter(outcome.cause for _, outcome in outcomes if not outcome.passed)
 
 
-#: who answers the queries: pyoxigraph here (:class:`InProcessEndpoint`), later the endpoint
-RUNNERS = ("in-process",)
+#: who answers the queries: pyoxigraph in this process (:class:`InProcessEndpoint`), and
+#: the served endpoint (:class:`tests.conformance.served.QueryEndpoint`)
+RUNNERS = ("in-process", "served")
 
 
 def known_failures() -> dict[tuple[str, str], known.KnownFailure]:
