@@ -235,13 +235,15 @@ def _sparql_section(title: str, manifest: str, about: str) -> str:
                                           for _, o in outcomes)
         approved = [(t, o) for t, o in outcomes if t.entry.approval is not None
                     and t.entry.approval.endswith("Approved")]
+        approved_by_value = sum(o.passed or o.cause == sparql_suite.LITERAL_FORMS
+                                for _, o in approved)
         fixed = f" ({counts['fixed']} known but passing)" if counts["fixed"] else ""
         lines.append(
             f"| {runner} | {counts['passed']} / {len(outcomes)} "
             f"({_percent(counts['passed'], len(outcomes))}) | {by_value} / {len(outcomes)} "
             f"({_percent(by_value, len(outcomes))}) | {counts['known']} | "
             f"{counts['failed']}{fixed} | {sum(o.passed for _, o in approved)} / "
-            f"{len(approved)} | {seconds:.1f} |")
+            f"{len(approved)} by term, {approved_by_value} by value | {seconds:.1f} |")
     served, _ = runs["served"]
     in_process = dict(runs["in-process"][0])
     split = [t for t, o in served if o.passed != in_process[t].passed]
