@@ -130,13 +130,13 @@ def select_format(form: str | None, accept: str | None, format_param: str | None
     return fmt
 
 
-def inspect_text(text: str, predefined: dict[str, str]) -> Inspection:
-    """The parse of a query or update text; a text that does not parse is a 400 with the
-    parser's message (``line L, column C: ...``)."""
+def inspect_text(text: str, predefined: dict[str, str], what: str = "query") -> Inspection:
+    """The parse of a query or update text (``what``); a text that does not parse is a 400
+    with the parser's message (``malformed update: line L, column C: ...``)."""
     try:
         return inspect_cached(text, predefined=predefined, max_depth=MAX_DEPTH)
     except SparqlSyntaxError as e:
-        raise ProtocolError(400, f"malformed query: {e}") from None
+        raise ProtocolError(400, f"malformed {what}: {e}") from None
 
 
 def refuse_unknown_functions(inspection: Inspection) -> None:

@@ -215,7 +215,7 @@ def _update(text: str, protocol_request: ProtocolRequest | None = None,
             status: int = 200) -> Response:
     _authorize()
     prefixes = state().queries.prefixes
-    inspection = inspect_text(text, prefixes)
+    inspection = inspect_text(text, prefixes, "update")
     if inspection.kind != "update":
         raise ProtocolError(400, "this is a query, not an update: send it as 'query'")
     refuse_remote_calls(inspection, state().config.allowed_services)
