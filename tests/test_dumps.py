@@ -41,7 +41,7 @@ def test_every_format_is_dumped_with_a_version_in_its_name(ld_server: Server) ->
     assert listed["version"] == release
     assert {d["format"] for d in listed["dumps"]} == set(PARSERS)
     for d in listed["dumps"]:
-        assert re.fullmatch(rf"kazkor-kg-{release}\.[a-z]+\.gz", d["file"])
+        assert re.fullmatch(rf"kazkor-kg-{release}(-graphs)?\.[a-z]+\.gz", d["file"])
 
 
 def test_dumps_parse_and_hold_what_the_endpoint_serves(ld_server: Server) -> None:

@@ -119,3 +119,23 @@ def test_the_iri_folders_lead_to_the_browse_page(ld_server: Server) -> None:
     for folder in ("/id/", "/page/", "/data/"):
         r = ld_server.get(folder, allow_redirects=False)
         assert r.status_code == 303 and r.headers["Location"].endswith("/browse")
+
+
+def test_jsonld_is_compacted_with_the_published_context(ld_server: Server) -> None:
+    """Issue 14: a JavaScript developer gets ``rdfs:label`` keys, not full IRIs; the context
+    is served at a stable address and each document embeds it (readable offline)."""
+    context = ld_server.get("/context.jsonld")
+    assert context.status_code == 200
+    assert context.headers["Content-Type"].startswith("application/ld+json")
+    prefixes = context.json()["@context"]
+    assert prefixes["kko"] == "https://w3id.org/kazkor/ontology#"
+    assert prefixes["rdfs"] == "http://www.w3.org/2000/01/rdf-schema#"
+    document = ld_server.get("/data/kazakhstan.jsonld").json()
+    assert document["@context"] == prefixes
+    nodes = document.get("@graph", [document])
+    [kazakhstan] = [n for n in nodes if n.get("@id") == "kkid:kazakhstan"]
+    assert "rdfs:label" in kazakhstan and "kko:Country" in kazakhstan["@type"]
+    # an IRI of a namespace of the context is never written whole
+    assert not any(k.startswith(tuple(prefixes.values())) for k in kazakhstan)
+    listing = ld_server.get("/dumps/", headers={"Accept": "application/json"}).json()
+    assert ld_server.get("/dumps/" + listing["context"]).json() == context.json()

@@ -8,7 +8,7 @@ import pytest
 from rdflib import Graph, URIRef
 from tests.test_shacl_engines import both_engines
 
-from kg.pipeline.prebinding import PreBindingError, group_starts, prebind, variables
+from kg.pipeline.prebinding import PreBindingError, prebind, read_query
 from kg.pipeline.validate import ShapesError, validate_graph
 
 PREFIXES = "PREFIX ex: <https://example.org/>\n"
@@ -18,14 +18,14 @@ PREFIXES = "PREFIX ex: <https://example.org/>\n"
     ("SELECT $this WHERE { $this ?p ?o MINUS { $this ?p 1 } }", "MINUS"),
     ("SELECT $this WHERE { SERVICE <https://example.org/sparql> { ?s ?p ?o } }", "SERVICE"),
     ("SELECT $this WHERE { VALUES ?x { 1 } }", "VALUES"),
-    ("SELECT $this WHERE { BIND (1 AS $this) }", r"AS \$this"),
-    ("SELECT (1 AS ?currentShape) WHERE { }", r"AS \?currentShape"),
+    ("SELECT $this WHERE { BIND (1 AS $this) }", r"assigns the pre-bound variable \$this"),
+    ("SELECT (1 AS ?currentShape) WHERE { }", r"variable \$currentShape with AS"),
     ("SELECT $this WHERE { { SELECT ?o WHERE { ?s ?p ?o } } }", r"sub-select must return"),
     ("SELECT $this WHERE { { SELECT * WHERE { FILTER ($this = ex:a) } } }", "SELECT \\*"),
 ])
 def test_queries_outside_the_restrictions_are_refused(query: str, what: str) -> None:
     with pytest.raises(PreBindingError, match=what):
-        group_starts(PREFIXES + query)
+        read_query(PREFIXES + query)
 
 
 @pytest.mark.parametrize("query", [
@@ -39,17 +39,31 @@ def test_queries_outside_the_restrictions_are_refused(query: str, what: str) -> 
     "SELECT $this WHERE { { SELECT $this WHERE { $this ?p $currentShape } } }",
 ])
 def test_queries_within_the_restrictions_are_accepted(query: str) -> None:
-    assert group_starts(PREFIXES + query)
+    assert read_query(PREFIXES + query).group_starts
 
 
 def test_the_values_are_joined_to_every_group_but_a_sub_select_wrapper() -> None:
     query = ("SELECT $this WHERE { { FILTER (bound($this)) } UNION { SELECT $this WHERE "
              "{ OPTIONAL { $this ?p ?o } FILTER NOT EXISTS { ?o ?q '}' } } } }")
-    bound = prebind(query, group_starts(query), "V")
+    read = read_query(query)
+    bound = prebind(read.text, read.group_starts, "V")
     assert bound.count(" V ") == 5
     assert "{ SELECT" in bound and "{ V  SELECT" not in bound
     assert "'}'" in bound  # a brace inside a string is left alone
-    assert variables(query) == {"this", "p", "o", "q"}
+    assert read.variables == {"this", "p", "o", "q"}
+
+
+def test_escapes_and_prefixes_known_only_when_the_query_runs() -> None:
+    """Codepoint escapes are applied before the groups are found (SPARQL §19.2): an escaped
+    U makes MINUS. A prefix neither declared nor known here (the data graph declares it when
+    the query runs) does not stop the reading."""
+    with pytest.raises(PreBindingError, match=r"MINUS \(line 1, column 34\)"):
+        read_query("SELECT $this WHERE { $this ?p ?o MIN\\u0055S { $this ?p 1 } }")
+    read = read_query("SELECT $this WHERE { $this data:p ?o }")
+    assert prebind(read.text, read.group_starts, "V") == (
+        "SELECT $this WHERE { V  $this data:p ?o }")
+    with pytest.raises(PreBindingError, match="not SPARQL 1.1: line 1, column 28"):
+        read_query("SELECT $this WHERE { ?o ?p }")
 
 
 SHAPES = """

@@ -372,6 +372,17 @@ def test_operations_and_load(text: str, operations: list[Operation]) -> None:
     assert reference["loads"] == [op.graphs for op in operations if op.kind == "LOAD"]
 
 
+def test_operations_say_where_they_start() -> None:
+    """After the prologue of each: where a reset may go before an update's first operation."""
+    text = "PREFIX x: <http://x/>\n# c\nWITH x:g DELETE { ?s ?p ?o } WHERE { ?s ?p ?o } ;\n" \
+           "BASE <http://b/> CLEAR ALL"
+    inspection = inspect(text)
+    assert [inspection.text[op.start:op.start + 5] for op in inspection.operations] == [
+        "WITH ", "CLEAR"]
+    modify, clear = inspection.operations
+    assert inspection.text[modify.where:].startswith("WHERE { ?s") and clear.where == -1
+
+
 def test_update_dataset_clauses() -> None:
     inspection = inspect("WITH <http://g> DELETE { ?s ?p ?o } USING <http://u> "
                          "USING NAMED <http://n> WHERE { ?s ?p ?o }")
@@ -443,6 +454,51 @@ def test_star_span() -> None:
     assert inspect("SELECT ?s { ?s ?p ?o }").star_span is None
     escaped = inspect("SELECT \\u002A { ?s ?p ?o }")
     assert escaped.select_star and escaped.text[slice(*escaped.star_span)] == "*"
+
+
+def test_groups_are_the_group_graph_patterns() -> None:
+    """Each '{' of a group graph pattern, with whether a sub-select fills it; not the
+    braces of a CONSTRUCT template, a VALUES block, a string or an IRI."""
+    text = ("CONSTRUCT { ?s ?p '{' } WHERE { ?s ?p ?o OPTIONAL { ?o <x:y> '{' } "
+            "{ SELECT ?s { ?s ?q ?r } } UNION { FILTER NOT EXISTS { ?z ?y ?w } } "
+            "GRAPH ?g { } MINUS { ?a ?b ?c } VALUES ?v { 1 } }")
+    inspection = inspect(text)
+    opened = [at for at, char in enumerate(text) if char == "{"]
+    assert [at - 1 for at, _ in inspection.groups] == [opened[k] for k in range(2, 11)
+                                                       if k != 4]
+    assert [sub for _, sub in inspection.groups] == [False, False, True, False, False,
+                                                     False, False, False]
+    assert inspect("INSERT { ?s ?p 1 } WHERE { ?s ?p 0 }").groups == ((26, False),)
+
+
+def test_constructs_assignments_and_subselects() -> None:
+    text = ("SELECT ?s (1 AS ?one) {\n ?s ?p ?o BIND (2 AS ?two) MINUS { ?s ?p 1 }\n"
+            "  { SELECT * { ?s ?q ?x OPTIONAL { ?x ?r ?y } FILTER (?z) } }\n"
+            "  { SELECT ?x (COUNT(*) AS ?n) { ?x ?r ?y } GROUP BY ?x (STR(?y) AS ?k) }\n"
+            "} VALUES ?s { <x:a> }")
+    inspection = inspect(text)
+    assert dict(inspection.constructs) == {"BIND": (2, 11), "MINUS": (2, 28),
+                                           "VALUES": (5, 3)}
+    assert inspection.assigned == (("one", 1, 17), ("two", 2, 22), ("n", 4, 28),
+                                   ("k", 4, 69))
+    assert [(s.variables, s.star, s.line, s.column) for s in inspection.subselects] == [
+        (("s", "q", "x", "r", "y"), True, 3, 5), (("x", "n"), False, 4, 5)]
+    assert dict(inspect("SELECT * { SERVICE <http://e/sparql> { ?s ?p ?o } }").constructs) \
+        == {"SERVICE": (1, 12)}
+    assert inspection.mentioned_variables == {"s", "one", "p", "o", "two", "q", "x", "r",
+                                              "y", "z", "n", "k"}
+
+
+@pytest.mark.parametrize(("text", "order_by"), [
+    ("SELECT * { ?s ?p ?o } ORDER BY DESC(?o) ?s LIMIT 3", ("o", "s")),
+    ("SELECT * { ?s ?p ?o } ORDER BY str(?o) ASC(?o) ?p", ("o", "p")),
+    ("SELECT * { { SELECT ?s { ?s ?p ?o } ORDER BY ?s LIMIT 1 } }", None),
+    ('SELECT * { ?s ?p "ORDER BY ?x" }', None),
+    ("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o } ORDER BY ?o", ("o",)),
+    ("SELECT ?s { { SELECT ?s { ?s ?p ?o } ORDER BY ?o } } ORDER BY ?s", ("s",)),
+])
+def test_order_by_of_the_query_itself(text: str, order_by: tuple[str, ...] | None) -> None:
+    assert inspect(text).order_by == order_by
 
 
 def test_depth() -> None:
@@ -662,7 +718,7 @@ def expressions(draw: st.DrawFn, depth: int = 0) -> str:
     form = draw(st.sampled_from([
         "({} + {})", "({} - {})", "({} * {})", "({} / {})", "({} && {})", "({} || {})",
         "({} = {})", "({} != {})", "({} < {})", "({} >= {})", "STR({})", "REGEX({}, {})",
-        "COALESCE({}, {}, {})", "({} IN ({}, {}))", "ex:fn({})", "IF({}, {}, {})", "-{}",
+        "COALESCE({}, {}, {})", "({} IN ({}, {}))", "ex:fn({})", "IF({}, {}, {})", "-({})",
         "!BOUND(?x)",
     ]))
     return form.format(*(draw(expressions(depth + 1)) for _ in range(form.count("{}"))))

@@ -239,6 +239,81 @@ def test_malformed_query_is_400_with_message_and_position(endpoint):
             "line 1, column 24")
 
 
+@pytest.mark.parametrize(("query", "message"), [
+    ("SELECT ?c WHERE {\n  ?c a kko2:Country }", "line 2, column 8: prefix kko2: is not declared"),
+    ("SELECT ?c WHERE { ?c ?p ?o\n  FILTER (<http://example.org/f>(?o)) }",
+     "line 2, column 11: unknown function <http://example.org/f>"),
+    ("SELECT ?c WHERE { ?c ?p ?o FILTER (STRLEN(?o, 2)) }",
+     "line 1, column 36: STRLEN takes 1 argument, 2 given"),
+])
+def test_errors_are_one_line_in_the_users_terms(endpoint, query, message):
+    """Issue 14: an undeclared prefix, an unknown function, a wrong number of arguments."""
+    r = sparql(endpoint, query)
+    _status(r, 400, message)
+    assert r.text.count("\n") == 1 and len(r.text) < 300
+
+
+def test_the_usual_prefixes_are_predefined_and_described(endpoint):
+    r = sparql(endpoint, "SELECT ?c WHERE { ?c rdf:type kko:Country . ?c rdfs:label ?l } LIMIT 1")
+    assert values(r, "c")
+    description = Graph().parse(data=endpoint.get(
+        "/sparql", headers={"Accept": "text/turtle"}).text, format="turtle")
+    sh = Namespace("http://www.w3.org/ns/shacl#")
+    declared = {str(description.value(d, sh.prefix)): str(description.value(d, sh.namespace))
+                for d in description.objects(URIRef(endpoint.url + "/sparql"), sh.declare)}
+    assert declared["kko"] == BASE + "ontology#" and declared["kkid"] == BASE + "id/"
+    assert {"rdf", "rdfs", "owl", "xsd", "skos", "dcterms", "foaf", "prov", "org", "qb",
+            "void", "dcat"} <= set(declared)
+
+
+def test_select_star_answers_in_the_order_of_the_query(endpoint):
+    r = sparql(endpoint, "SELECT * WHERE { ?s ?p ?o } LIMIT 1")
+    assert r.json()["head"]["vars"] == ["s", "p", "o"]
+    as_csv = sparql(endpoint, "SELECT * { ?z ?a ?m } LIMIT 1", accept="text/csv")
+    assert as_csv.text.splitlines()[0] == "z,a,m"
+
+
+def test_relative_iris_resolve_against_the_base_iri(endpoint):
+    """The W3C protocol test query_content_type_construct."""
+    r = endpoint.post("/sparql", data=b"CONSTRUCT { <s> <p> 1 } WHERE {}",
+                      headers={"Content-Type": "application/sparql-query",
+                               "Accept": "application/n-triples"})
+    assert r.status_code == 200, r.text
+    assert r.text.strip() == (f'<{BASE}s> <{BASE}p> '
+                              '"1"^^<http://www.w3.org/2001/XMLSchema#integer> .')
+
+
+def test_a_query_that_is_not_utf8_is_refused(endpoint):
+    """%FF%FE is no UTF-8: decoded leniently the query would run with U+FFFD in it."""
+    url = endpoint.url + "/sparql?query=SELECT%20%2A%20%7B%20%3Fs%20%3Fp%20%22%FF%FE%22%20%7D"
+    _status(requests.get(url, timeout=30), 400, "not UTF-8")
+    form = b"query=ASK%20%7B%20%3Fs%20%3Fp%20%22%FF%22%20%7D"
+    _status(requests.post(endpoint.url + "/sparql", data=form, timeout=30, headers={
+        "Content-Type": "application/x-www-form-urlencoded"}), 400, "not UTF-8")
+    good = "query=" + requests.utils.quote('ASK { ?s ?p "Астана" }')
+    assert requests.get(endpoint.url + "/sparql?" + good, timeout=30,
+                        headers={"Accept": JSON}).status_code == 200
+
+
+@pytest.mark.parametrize(("form", "name", "media_type"), [
+    ("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o } LIMIT 2", "xml", "application/rdf+xml"),
+    ("DESCRIBE <https://w3id.org/kazkor/id/kazakhstan>", "xml", "application/rdf+xml"),
+    ("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o } LIMIT 2", "json", "application/ld+json"),
+    ("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o } LIMIT 2", "n3", "text/turtle"),
+    ("SELECT * { ?s ?p ?o } LIMIT 2", "xml", "application/sparql-results+xml"),
+])
+def test_format_names_mean_the_format_of_the_query_form(endpoint, form, name, media_type):
+    """What SPARQLWrapper sends by default (format=xml&output=xml), answered as Virtuoso and
+    Fuseki answer it: RDF/XML for a graph, SPARQL XML for solutions."""
+    r = sparql(endpoint, form, accept="*/*", format=name, output=name)
+    assert r.status_code == 200, r.text
+    assert r.headers["Content-Type"].split(";")[0] == media_type
+    if media_type.startswith("application/rdf") or media_type == "text/turtle":
+        parsed = Graph().parse(data=r.text, format="xml" if "rdf" in media_type else "turtle")
+        assert len(parsed) > 0
+    _status(sparql(endpoint, form, format="png"), 400, "cannot carry")
+
+
 def test_protocol_errors(endpoint):
     url = endpoint.url + "/sparql"
     _status(requests.get(url, params=[("query", COUNTRIES), ("query", COUNTRIES)], timeout=30),

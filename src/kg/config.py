@@ -16,6 +16,21 @@ DEFAULT_BASE_IRI = "https://w3id.org/kazkor/"
 
 #: The named graphs of a release, by short name. Their IRIs are ``BASE/graph/<name>``.
 GRAPH_NAMES = ("ontology", "data", "links", "inferred", "meta")
+#: the usual vocabularies' prefixes: declared for every query, and the JSON-LD context
+STANDARD_PREFIXES = {
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "owl": "http://www.w3.org/2002/07/owl#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "dcterms": "http://purl.org/dc/terms/",
+    "foaf": "http://xmlns.com/foaf/0.1/",
+    "prov": "http://www.w3.org/ns/prov#",
+    "org": "http://www.w3.org/ns/org#",
+    "qb": "http://purl.org/linked-data/cube#",
+    "void": "http://rdfs.org/ns/void#",
+    "dcat": "http://www.w3.org/ns/dcat#",
+}
 
 
 def _project_root() -> Path:
@@ -98,6 +113,10 @@ class Config:
     #: the host names the server answers for (``Host`` header, any port; a leading dot
     #: takes the subdomains too); empty: any host (see kg.web.hosts)
     trusted_hosts: tuple[str, ...] = ()
+    #: what an update may write: ``project`` (the data graph, the ontology and links
+    #: graphs) or ``any`` (any named graph, and it may empty the data: a general-purpose
+    #: store)
+    update_graphs: str = "project"
 
     @property
     def ontology_dir(self) -> Path:
@@ -116,10 +135,21 @@ class Config:
         return self.release_dir or (self.root / "build" / "releases")
 
     def graph_iri(self, name: str) -> str:
+        """The IRI of a named graph of a release: ``BASE/graph/<name>`` for a short name of
+        :data:`GRAPH_NAMES`; a graph a dataset source or an update names is its own IRI."""
+        if ":" in name:
+            return name
         if name not in GRAPH_NAMES:
             known = ", ".join(GRAPH_NAMES)
             raise ValueError(f"unknown named graph {name!r}; the graphs are {known}")
         return f"{self.base_iri}graph/{name}"
+
+    @property
+    def prefixes(self) -> dict[str, str]:
+        """The usual prefixes and the graph's own: ``kko:`` (the ontology), ``kkid:`` (the
+        entities)."""
+        return {**STANDARD_PREFIXES, "kko": f"{self.base_iri}ontology#",
+                "kkid": f"{self.base_iri}id/"}
 
     @property
     def graph_iris(self) -> dict[str, str]:
@@ -204,6 +234,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "reasoner": ("auto", "owlrl", "reasonable"),
     "shacl": ("oxigraph", "pyshacl"),
     "build_path": ("auto", "small", "large"),
+    "update_graphs": ("project", "any"),
 }
 
 
@@ -262,4 +293,5 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], object]]] = {
     "KG_RECONCILE_MAX_QUERIES": ("reconcile_max_queries", int),
     "KG_ALLOW_EMPTYING": ("allow_emptying", _switch),
     "KG_TRUSTED_HOSTS": ("trusted_hosts", lambda text: tuple(text.lower().split())),
+    "KG_UPDATE_GRAPHS": ("update_graphs", str),
 }

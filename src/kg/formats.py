@@ -109,6 +109,34 @@ def by_media_type(media_type: str) -> Format | None:
     return next((f for f in FORMATS if wanted in f.media_types), None)
 
 
+#: format names clients send in ``format=`` / ``output=`` (SPARQLWrapper, YASGUI, curl users
+#: of Virtuoso and Fuseki), by what they mean for solutions and for a graph: a name means
+#: its query form's format, as on those servers (``format=xml`` asks RDF/XML of a CONSTRUCT)
+CLIENT_NAMES: dict[str, tuple[str | None, str | None]] = {
+    "xml": ("xml", "rdfxml"), "json": ("json", "jsonld"), "csv": ("csv", None),
+    "tsv": ("tsv", None), "json-ld": (None, "jsonld"), "rdf": (None, "rdfxml"),
+    "rdf+xml": (None, "rdfxml"), "n3": (None, "turtle"), "ttl": (None, "turtle"),
+    "nt": (None, "ntriples"), "n-triples": (None, "ntriples"), "nq": (None, "nquads"),
+    "n-quads": (None, "nquads"), "srj": ("json", None), "srx": ("xml", None),
+}
+
+
+def by_client_name(name: str, form: str | None) -> Format | None:
+    """The format ``name`` asks for the answer of a query of ``form``: a short name of the
+    registry that carries it, else what the name means for that form (:data:`CLIENT_NAMES`),
+    else a media type of a format that carries it."""
+    form = form or "SELECT"
+    fmt = BY_NAME.get(name)
+    if fmt is not None and form in fmt.forms:
+        return fmt
+    solutions, graph = CLIENT_NAMES.get(name.lower(), (None, None))
+    meant = graph if form in GRAPH_FORMS else solutions
+    if meant is not None:
+        return BY_NAME[meant]
+    found = by_media_type(name)
+    return found if found is not None and form in found.forms else None
+
+
 def for_kind(*kinds: str) -> list[Format]:
     return [f for f in FORMATS if f.kind in kinds]
 

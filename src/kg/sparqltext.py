@@ -24,7 +24,7 @@ import threading
 from bisect import bisect_right
 from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal, NoReturn
 
@@ -33,6 +33,7 @@ __all__ = [
     "Operation",
     "Service",
     "SparqlSyntaxError",
+    "Subselect",
     "inspect",
     "inspect_cached",
 ]
@@ -75,6 +76,21 @@ class Operation:
     kind: str
     graphs: tuple[str, ...]
     silent: bool
+    #: the offset of its first keyword in :attr:`Inspection.text` (after its prologue)
+    start: int = field(default=0, compare=False)
+    #: MODIFY: the offset of its WHERE, where USING clauses go (else -1)
+    where: int = field(default=-1, compare=False)
+
+
+@dataclass(frozen=True)
+class Subselect:
+    """A sub-select: the variables it returns (for ``SELECT *``, those in scope in its
+    WHERE pattern, §18.2.1) and where its SELECT is written."""
+
+    variables: tuple[str, ...]
+    star: bool
+    line: int
+    column: int
 
 
 @dataclass(frozen=True)
@@ -108,6 +124,25 @@ class Inspection:
     using_graphs: tuple[str, ...] = ()
     using_named: tuple[str, ...] = ()
     with_graphs: tuple[str, ...] = ()
+    #: each '{' that opens a group graph pattern (WHERE, nested groups, OPTIONAL, UNION
+    #: branches, GRAPH, MINUS, SERVICE, EXISTS): the offset just after it in :attr:`text`,
+    #: and whether a sub-select fills the group
+    groups: tuple[tuple[int, bool], ...] = ()
+    #: MINUS, VALUES (inline or after a query), SERVICE and BIND where the text first uses
+    #: them: (line, column in the text as sent)
+    constructs: Mapping[str, tuple[int, int]] = field(
+        default_factory=lambda: _NO_CONSTRUCTS)
+    #: variables given a value by BIND (... AS ?v) or (... AS ?v) in SELECT and GROUP BY,
+    #: with where each is named (line, column)
+    assigned: tuple[tuple[str, int, int], ...] = ()
+    subselects: tuple[Subselect, ...] = ()
+    #: the variables of the top-level ORDER BY in order (None: the solutions are unordered)
+    order_by: tuple[str, ...] | None = None
+
+    @property
+    def mentioned_variables(self) -> frozenset[str]:
+        """The names of every variable the text writes (outside strings, IRIs and comments)."""
+        return frozenset(m["VAR"][1:] for m in _TOKEN.finditer(self.text) if m["VAR"])
 
     @property
     def has_dataset_clause(self) -> bool:
@@ -517,6 +552,14 @@ class _Parser:
         self.functions: list[tuple[str, int]] = []
         self.variables: list[str] = []
         self.star = -1
+        self.groups: list[tuple[int, bool]] = []
+        #: construct -> the token index of its first use
+        self.constructs: dict[str, int] = {}
+        #: (variable, token index) of each BIND / AS target
+        self.assigned: list[tuple[str, int]] = []
+        #: (variables, star, token index of SELECT) of each sub-select
+        self.subselects: list[tuple[tuple[str, ...], bool, int]] = []
+        self.order_by: list[str] | None = None
         # graph patterns: in-scope variables of the group being read, blank node labels by
         # the basic graph pattern that owns them, and what the context forbids
         self.scope: dict[str, None] = {}
@@ -528,6 +571,8 @@ class _Parser:
         #: graphs written by the update operation being read
         self.written: dict[str, None] | None = None
         self.default_graph = "DEFAULT"
+        self.operation_start = 0
+        self.modify_where = -1
         # expressions
         self.aggregates_allowed = False
         self.aggregate_seen = False
@@ -705,8 +750,9 @@ class _Parser:
             self.i += 1
             self._dataset_clauses()
             self._where_clause()
-            self._solution_modifier()
+            self._solution_modifier(top=True)
         if self.kinds[self.i] == "VALUES":
+            self.constructs.setdefault("VALUES", self.i)
             self.i += 1
             values = self._data_block()
             if self.form == "SELECT" and self.star >= 0:
@@ -718,22 +764,26 @@ class _Parser:
         """SelectQuery (7) or SubSelect (8): sets the in-scope variables it gives to ``scope``."""
         saved = (self.aggregates_allowed, self.aggregate_seen, self.in_aggregate,
                  self.expression_vars)
+        select_at = self.i
         select = self._select_clause()
         if not subquery:
             self._dataset_clauses()
         where = self._where_clause()
-        grouped_by = self._solution_modifier()
+        grouped_by = self._solution_modifier(top=not subquery)
         self._check_projection(select, where, grouped_by)
         if select.star >= 0:
             projected = where
         else:
             projected = dict.fromkeys(item[0] for item in select.items)
         if subquery and self.kinds[self.i] == "VALUES":
+            self.constructs.setdefault("VALUES", self.i)
             self.i += 1
             values = self._data_block()
             if select.star >= 0:
                 projected.update(values)
-        if not subquery:
+        if subquery:
+            self.subselects.append((tuple(projected), select.star >= 0, select_at))
+        else:
             self.variables = list(projected)
         self.scope.update(projected)
         (self.aggregates_allowed, self.aggregate_seen, self.in_aggregate,
@@ -771,6 +821,7 @@ class _Parser:
                                "(expression AS ?name)")
                 self.i += 1
                 variable = self._expect("VAR", "a variable after AS")
+                self.assigned.append((self.values[variable][1:], variable))
                 self._close(")", i, "parenthesis")
             elif not select.items:
                 hint = (f" (an aggregate in SELECT is named: ({kind}(...) AS ?name))"
@@ -834,7 +885,7 @@ class _Parser:
             opened = self._expect("{", "'{' after CONSTRUCT WHERE")
             self.bgp = self._new_bgp()
             self._triples_template(opened, "pattern")
-        self._solution_modifier()
+        self._solution_modifier(top=True)
 
     def _describe_query(self) -> None:
         kinds = self.kinds
@@ -848,7 +899,7 @@ class _Parser:
         self._dataset_clauses()
         if kinds[self.i] in ("WHERE", "{"):
             self._where_clause()
-        self._solution_modifier()
+        self._solution_modifier(top=True)
 
     def _dataset_clauses(self) -> None:
         """DatasetClause* (13-16)."""
@@ -867,8 +918,9 @@ class _Parser:
             self._fail("'{' to open the WHERE pattern")
         return self._group()
 
-    def _solution_modifier(self) -> set[str] | None:
-        """SolutionModifier (18-27): the GROUP BY keys (None without GROUP BY)."""
+    def _solution_modifier(self, top: bool) -> set[str] | None:
+        """SolutionModifier (18-27): the GROUP BY keys (None without GROUP BY); ``top``: of
+        the query itself, whose ORDER BY orders the answer."""
         kinds = self.kinds
         keys: set[str] | None = None
         if kinds[self.i] == "GROUP":
@@ -889,7 +941,9 @@ class _Parser:
                     self._expression()
                     if kinds[self.i] == "AS":
                         self.i += 1
-                        keys.add(self.values[self._expect("VAR", "a variable after AS")][1:])
+                        named = self._expect("VAR", "a variable after AS")
+                        keys.add(self.values[named][1:])
+                        self.assigned.append((self.values[named][1:], named))
                     self._close(")", i, "parenthesis")
                 elif kind in _BUILTINS:
                     self._builtin_call()
@@ -911,11 +965,15 @@ class _Parser:
             self.i += 1
             self._expect("BY", "BY after ORDER")
             self.aggregates_allowed = True
+            first = self.i
             self._order_condition("an ordering condition after ORDER BY")
             while kinds[self.i] in _CONSTRAINT_START or kinds[self.i] in (
                     "VAR", "ASC", "DESC"):
                 self._order_condition("an ordering condition")
             self.aggregates_allowed = False
+            if top:
+                self.order_by = list(dict.fromkeys(
+                    self.values[k][1:] for k in range(first, self.i) if kinds[k] == "VAR"))
         limits: set[str] = set()  # LIMIT and OFFSET, each once, in either order (25)
         while (clause := kinds[self.i]) in ("LIMIT", "OFFSET") and clause not in limits:
             limits.add(clause)
@@ -998,6 +1056,7 @@ class _Parser:
             self.labels = {}
             self.scope = {}
             self.bgp = self._new_bgp()
+            self.operation_start = self.starts[self.i]
             if kind == "LOAD":
                 self._load()
             elif kind in ("CLEAR", "DROP", "CREATE"):
@@ -1030,7 +1089,8 @@ class _Parser:
             self.i += 1
             self._expect("GRAPH", "GRAPH after INTO")
             graphs.append(self._iri("a graph IRI after INTO GRAPH"))
-        self.operations.append(Operation("LOAD", tuple(graphs), silent))
+        self.operations.append(Operation("LOAD", tuple(graphs), silent,
+                                         self.operation_start))
 
     def _clear_drop_create(self, kind: str) -> None:
         self.i += 1
@@ -1045,7 +1105,7 @@ class _Parser:
         else:
             self._fail("GRAPH and an IRI" if kind == "CREATE"
                        else "GRAPH <iri>, DEFAULT, NAMED or ALL")
-        self.operations.append(Operation(kind, (graph,), silent))
+        self.operations.append(Operation(kind, (graph,), silent, self.operation_start))
 
     def _add_move_copy(self, kind: str) -> None:
         self.i += 1
@@ -1053,7 +1113,8 @@ class _Parser:
         source = self._graph_or_default(kind)
         self._expect("TO", f"TO after the source graph of {kind}")
         target = self._graph_or_default("TO")
-        self.operations.append(Operation(kind, (source, target), silent))
+        self.operations.append(Operation(kind, (source, target), silent,
+                                         self.operation_start))
 
     def _graph_or_default(self, after: str) -> str:
         if self.kinds[self.i] == "DEFAULT":
@@ -1092,7 +1153,9 @@ class _Parser:
         else:
             self._modify(kind)
             operation = "MODIFY"
-        self.operations.append(Operation(operation, tuple(self.written), False))
+        self.operations.append(Operation(operation, tuple(self.written), False,
+                                         self.operation_start,
+                                         self.modify_where if operation == "MODIFY" else -1))
         self.written = None
 
     def _modify(self, kind: str) -> None:
@@ -1133,6 +1196,7 @@ class _Parser:
         if kinds[self.i] != "WHERE":
             self._fail("WHERE and a pattern: INSERT { ... } and DELETE { ... } take their "
                        "solutions from WHERE { ... }")
+        self.modify_where = self.starts[self.i]
         self.i += 1
         if kinds[self.i] != "{":
             self._fail("'{' to open the WHERE pattern")
@@ -1210,7 +1274,9 @@ class _Parser:
         self.expression_vars = None
         self.aggregates_allowed = self.in_aggregate = False
         self.bgp = self._new_bgp()
-        if self.kinds[self.i] == "SELECT":
+        subselect = self.kinds[self.i] == "SELECT"
+        self.groups.append((self.starts[opened] + 1, subselect))
+        if subselect:
             self._select_query(subquery=True)
             if self.kinds[self.i] != "}":
                 self._fail(f"'}}' to close the group opened at {self._at(opened)} "
@@ -1250,6 +1316,7 @@ class _Parser:
                 scope.update(self._group())
                 self.bgp = self._new_bgp()
             elif kind == "MINUS":
+                self.constructs.setdefault("MINUS", self.i)
                 self.i += 1
                 self._open_group("MINUS")
                 self._group()
@@ -1270,6 +1337,7 @@ class _Parser:
             elif kind == "BIND":
                 self._bind()
             elif kind == "VALUES":
+                self.constructs.setdefault("VALUES", self.i)
                 self.i += 1
                 scope.update(self._data_block())
             elif kind == "SELECT":
@@ -1296,6 +1364,7 @@ class _Parser:
 
     def _service(self) -> None:
         """ServiceGraphPattern (59)."""
+        self.constructs.setdefault("SERVICE", self.i)
         self.i += 1
         silent = self._silent()
         target, variable = self._var_or_iri("an endpoint IRI or variable after SERVICE")
@@ -1305,6 +1374,7 @@ class _Parser:
 
     def _bind(self) -> None:
         """Bind (60): the variable must not be in scope before it in the group (§18.2.1)."""
+        self.constructs.setdefault("BIND", self.i)
         self.i += 1
         opened = self._expect("(", "'(' after BIND")
         self._expression()
@@ -1315,6 +1385,7 @@ class _Parser:
             raise self._error(i, f"?{name} is already bound before this BIND in the same "
                                  "group: BIND must introduce a new variable")
         self.scope[name] = None
+        self.assigned.append((name, i))
         self._close(")", opened, "BIND")
 
     def _constraint(self, expected: str) -> None:
@@ -1696,6 +1767,7 @@ def inspect(text: str, *, predefined: Mapping[str, str] = MappingProxyType({}),
         raise parser._error(parser.i, f"the {parser.unit} nests too deeply to be parsed "
                                       f"here") from None
     star = parser.star
+    line_column = positions.line_column
     return Inspection(
         kind="query" if parser.form else "update",
         form=parser.form,  # type: ignore[arg-type]
@@ -1716,7 +1788,20 @@ def inspect(text: str, *, predefined: Mapping[str, str] = MappingProxyType({}),
         using_graphs=tuple(parser.using_graphs),
         using_named=tuple(parser.using_named),
         with_graphs=tuple(parser.with_graphs),
+        groups=tuple(parser.groups),
+        constructs=MappingProxyType({name: line_column(tokens.starts[i])
+                                     for name, i in parser.constructs.items()})
+        if parser.constructs else _NO_CONSTRUCTS,
+        assigned=tuple((name, *line_column(tokens.starts[i])) for name, i in parser.assigned)
+        if parser.assigned else (),
+        subselects=tuple(Subselect(variables, star, *line_column(tokens.starts[i]))
+                         for variables, star, i in parser.subselects)
+        if parser.subselects else (),
+        order_by=None if parser.order_by is None else tuple(parser.order_by),
     )
+
+
+_NO_CONSTRUCTS: Mapping[str, tuple[int, int]] = MappingProxyType({})
 
 
 #: inspections kept by :func:`inspect_cached` (and the longest text it keeps)

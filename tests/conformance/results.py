@@ -38,7 +38,7 @@ from rdflib.exceptions import ParserError
 from rdflib.term import Node
 from tests.conformance.manifest import exact_literals
 
-from kg.querytext import mask_noise
+from kg.sparqltext import inspect_cached
 
 RS = Namespace("http://www.w3.org/2001/sw/DataAccess/tests/result-set#")
 _SRX = "{http://www.w3.org/2005/sparql-results#}"
@@ -256,23 +256,12 @@ def _result_set(graph: Graph) -> Result:
 
 # ---------------------------------------------------------------- ordering
 
-_ORDER_BY = re.compile(r"\bORDER\s+BY\b", re.I)
-_ORDER_END = re.compile(r"\b(?:LIMIT|OFFSET|VALUES)\b", re.I)
-
-
 def order_variables(query: str) -> list[str] | None:
     """The variables of the query's top-level ``ORDER BY`` (in order), or None when its
-    solutions are unordered (no ``ORDER BY``, or one inside a sub-select only)."""
-    text = mask_noise(query)
-    for match in _ORDER_BY.finditer(text):
-        if text[:match.start()].count("{") != text[:match.start()].count("}"):
-            continue
-        clause = text[match.end():]
-        end = _ORDER_END.search(clause)
-        clause = clause[:end.start()] if end else clause
-        names = re.findall(r"[?$](\w+)", clause)
-        return list(dict.fromkeys(names))
-    return None
+    solutions are unordered (no ``ORDER BY``, or one inside a sub-select only), as the
+    parser reads them."""
+    order = inspect_cached(query).order_by
+    return None if order is None else list(order)
 
 
 # ---------------------------------------------------------------- comparing

@@ -41,8 +41,9 @@ from tests.conformance.results import (
     order_variables,
     parse,
 )
+from tests.conformance.served import rdf_format
 
-from kg.querytext import has_dataset_clause, query_form
+from kg.sparqltext import inspect_cached
 from kg.store.oxigraph import from_rdflib
 
 #: the query-evaluation manifests, by the section of docs/conformance.md that reports them
@@ -84,7 +85,7 @@ class QueryTest:
     @property
     def graph_result(self) -> bool:
         """Whether the query is a CONSTRUCT or DESCRIBE (its result is a graph)."""
-        return query_form(self.text) in ("CONSTRUCT", "DESCRIBE")
+        return inspect_cached(self.text).form in ("CONSTRUCT", "DESCRIBE")
 
     @property
     def accept(self) -> str:
@@ -145,7 +146,7 @@ class Outcome:
 def evaluate(test: QueryTest, run: Run) -> Outcome:
     """Ask ``run`` for the test's query and compare its answer with the expected result."""
     text = test.text
-    own_dataset = has_dataset_clause(text)
+    own_dataset = inspect_cached(text).has_dataset_clause
     status, content_type, body = run(
         text, test.base_iri, () if own_dataset else test.default_graphs,
         () if own_dataset else test.named_graphs, test.accept)
@@ -203,7 +204,7 @@ class InProcessEndpoint:
         self.unreadable: dict[str, str] = {}
         for iri, path in sorted(files.items()):
             try:
-                self.store.load(path=str(path), format=_rdf_format(path), base_iri=iri,
+                self.store.load(path=str(path), format=rdf_format(path), base_iri=iri,
                                 to_graph=ox.NamedNode(iri))
             except (SyntaxError, ValueError, OSError) as e:
                 self.unreadable[iri] = str(e)
@@ -211,7 +212,7 @@ class InProcessEndpoint:
     def __call__(self, query: str, base_iri: str, default_graphs: Sequence[str],
                  named_graphs: Sequence[str], accept: str) -> tuple[int, str, bytes]:
         dataset = {}
-        if default_graphs or named_graphs or not has_dataset_clause(query):
+        if default_graphs or named_graphs or not inspect_cached(query).has_dataset_clause:
             dataset = {"default_graph": [ox.NamedNode(g) for g in default_graphs],
                        "named_graphs": [ox.NamedNode(g) for g in named_graphs]}
         try:
@@ -224,11 +225,6 @@ class InProcessEndpoint:
         except (OSError, ValueError, RuntimeError) as e:
             return 500, "text/plain", str(e).encode()
         return 200, accept, answer or b""
-
-
-def _rdf_format(path: Path) -> ox.RdfFormat:
-    return {".ttl": ox.RdfFormat.TURTLE, ".rdf": ox.RdfFormat.RDF_XML,
-            ".nt": ox.RdfFormat.N_TRIPLES}[path.suffix]
 
 
 def run_all(manifest: str = MANIFESTS["query evaluation"], run: Run | None = None,
@@ -244,8 +240,9 @@ def causes(outcomes: Iterable[tuple[QueryTest, Outcome]]) -> Counter[str]:
     return Counter(outcome.cause for _, outcome in outcomes if not outcome.passed)
 
 
-#: who answers the queries: pyoxigraph here (:class:`InProcessEndpoint`), later the endpoint
-RUNNERS = ("in-process",)
+#: who answers the queries: pyoxigraph in this process (:class:`InProcessEndpoint`), and
+#: the served endpoint (:class:`tests.conformance.served.QueryEndpoint`)
+RUNNERS = ("in-process", "served")
 
 
 def known_failures() -> dict[tuple[str, str], known.KnownFailure]:

@@ -1,10 +1,13 @@
 """Dumps: the release in every RDF format of the registry, gzip-compressed, with checksums.
 
 Written into ``RELEASE/dumps/`` at build time so that serving a dump is sending a file.
-Formats that can carry named graphs (N-Quads, TriG, JSON-LD) keep them; the
-others (Turtle, N-Triples, RDF/XML) hold the union of the graphs, which is the
-endpoint's default graph. The gzip stream carries no time stamp, so the same
-release always gives the same bytes and the same checksums.
+Formats that can carry named graphs (N-Quads, TriG) keep them; the others (Turtle,
+N-Triples, RDF/XML, JSON-LD) hold the union of the graphs, which is the endpoint's default
+graph. JSON-LD comes twice, compacted with the project's context
+(:mod:`kg.pipeline.jsonld`): the union (one graph, ``….jsonld.gz``) and the named graphs
+(``…-graphs.jsonld.gz``); the context itself is written beside them (``context.jsonld``).
+The gzip stream carries no time stamp, so the same release always gives the same bytes and
+the same checksums.
 """
 
 from __future__ import annotations
@@ -17,8 +20,12 @@ from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
+from rdflib import Dataset, Graph
 
 from kg import formats
+from kg.config import Config
+from kg.pipeline.jsonld import CONTEXT_FILE, compact, context_bytes
+from kg.store.oxigraph import to_rdflib
 
 DUMPS_DIR = "dumps"
 MANIFEST = "dumps.json"
@@ -49,13 +56,30 @@ class Dump:
     sha256: str
 
 
-def serialize(store: ox.Store, format_name: str) -> bytes:
-    """The store's content in one format: the named graphs, or their union for triple formats."""
+_UNION = "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }"
+
+
+def serialize(store: ox.Store, format_name: str, config: Config) -> bytes:
+    """The store's content in one format: the named graphs, or their union for triple
+    formats (JSON-LD compacted with the project's context)."""
     fmt = formats.by_name(format_name).oxigraph
     if keeps_named_graphs(format_name):
         return store.dump(format=fmt)
-    union = store.query("CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }")
-    return union.serialize(format=fmt)
+    if format_name == "jsonld":
+        union = Graph()
+        for t in store.query(_UNION):  # type: ignore[union-attr]
+            union.add((to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)))  # type: ignore[arg-type,attr-defined]
+        return compact(union, config)
+    return store.query(_UNION).serialize(format=fmt)  # type: ignore[union-attr]
+
+
+def jsonld_dataset(store: ox.Store, config: Config) -> bytes:
+    """The named graphs as one compacted JSON-LD document, an ``@graph`` each."""
+    dataset = Dataset()
+    for q in store:
+        dataset.graph(to_rdflib(q.graph_name)).add(  # type: ignore[arg-type]
+            (to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object)))  # type: ignore[arg-type]
+    return compact(dataset, config)
 
 
 def keeps_named_graphs(format_name: str) -> bool:
@@ -75,30 +99,42 @@ def linkset_file_name(version: str) -> str:
     return f"kazkor-kg-{version}-links.nt.gz"
 
 
+def jsonld_dataset_file_name(version: str) -> str:
+    return f"kazkor-kg-{version}-graphs.jsonld.gz"
+
+
 def _write(folder: Path, file: str, name: str, body: bytes, statements: int,
-           compresslevel: int = 9) -> Dump:
+           compresslevel: int = 9, named_graphs: bool | None = None) -> Dump:
     fmt = formats.by_name(name)
     data = gzip.compress(body, compresslevel=compresslevel, mtime=0)
     (folder / file).write_bytes(data)
-    return Dump(file, name, fmt.label, fmt.media_type, statements, keeps_named_graphs(name),
-                len(data), hashlib.sha256(data).hexdigest())
+    named = keeps_named_graphs(name) if named_graphs is None else named_graphs
+    label = f"{fmt.label} (named graphs)" if named and not fmt.keeps_named_graphs else fmt.label
+    return Dump(file, name, label, fmt.media_type, statements, named, len(data),
+                hashlib.sha256(data).hexdigest())
 
 
-def write_dumps(release_path: Path, store: ox.Store, version: str,
+def write_dumps(release_path: Path, store: ox.Store, version: str, config: Config,
                 links_graph: str | None = None, format_names: tuple[str, ...] = DUMP_FORMATS,
                 compresslevel: int = 9, dataset: Path | None = None) -> list[Dump]:
-    """Write the dumps in ``format_names``, the linkset (the links graph alone, N-Triples)
-    when ``links_graph`` names it, the checksum file and a manifest into
-    ``release_path/dumps``. ``dataset``, the store already written as N-Quads, is the
-    N-Quads dump."""
+    """Write the dumps in ``format_names`` (with JSON-LD, the named graphs as JSON-LD too,
+    and the context beside them), the linkset (the links graph alone, N-Triples) when
+    ``links_graph`` names it, the checksum file and a manifest into ``release_path/dumps``.
+    ``dataset``, the store already written as N-Quads, is the N-Quads dump."""
     folder = release_path / DUMPS_DIR
     folder.mkdir(exist_ok=True)
     dumps = [_write(folder, dump_file_name(version, name), name,
                     dataset.read_bytes() if dataset is not None and name == "nquads"
-                    else serialize(store, name),
+                    else serialize(store, name, config),
                     _statement_count(store, name), compresslevel) for name in format_names]
-    manifest: dict[str, Any] = {"version": version, "checksums": checksum_file_name(version),
-                                "dumps": [asdict(d) for d in dumps]}
+    manifest: dict[str, Any] = {"version": version, "checksums": checksum_file_name(version)}
+    if "jsonld" in format_names:
+        dumps.append(_write(folder, jsonld_dataset_file_name(version), "jsonld",
+                            jsonld_dataset(store, config), _statement_count(store, "nquads"),
+                            compresslevel, named_graphs=True))
+        (folder / CONTEXT_FILE).write_bytes(context_bytes(config))
+        manifest["context"] = CONTEXT_FILE
+    manifest["dumps"] = [asdict(d) for d in dumps]
     written = list(dumps)
     if links_graph is not None:
         graph = ox.NamedNode(links_graph)

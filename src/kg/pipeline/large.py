@@ -33,7 +33,13 @@ from rdflib.term import Node
 from kg import formats
 from kg.config import Config
 from kg.pipeline.consistency import check_consistency, relevant_triples
-from kg.pipeline.load import SourceError, _salt, discover_sources, source_format
+from kg.pipeline.load import (
+    DATASET_SOURCES,
+    SourceError,
+    _salt,
+    discover_sources,
+    source_format,
+)
 from kg.pipeline.rebuild import BuildError, Reasoned, no_shape_applies
 from kg.pipeline.release import OXIGRAPH_DIR
 from kg.pipeline.shacl_sparql import target_queries, targeting_shapes
@@ -163,6 +169,10 @@ class LargeInputs:
         # thread of its own (it lets go of the interpreter) while Python reads them for the
         # reasoner
         for source in discover_sources(config):
+            if source_format(source.path) in DATASET_SOURCES:
+                raise BuildError(f"{source.path}: the named graphs of a dataset source (.nq, "
+                                 ".trig) are kept by the small build path only; set "
+                                 "KG_BUILD_PATH=small, or give the data as N-Triples")
             t = time.perf_counter()
             path = _plain_file(source.path, scratch)
             graph = config.graph_iri(source.graph)

@@ -4,9 +4,11 @@ A source is a Turtle (``.ttl``), N-Triples (``.nt``, ``.nt.gz``) or RDF/XML
 (``.owl``, ``.rdf``) file. Those in ``ontology/`` go to the ontology graph; those
 anywhere under ``data/`` (``data/ttl/`` for the hand-written Turtle, or any
 other folder) go to the links graph if their name starts with ``links``, else to
-the data graph. Shapes (``shapes/*.ttl``) are read for validation only. Blank
-nodes get labels fixed by the file's content, so that the same file always
-yields the same triples (and a cached closure stays valid).
+the data graph. A dataset source under ``data/`` (N-Quads ``.nq``, TriG ``.trig``)
+keeps its named graphs as graphs of the release, each named by its own IRI (its default
+graph goes where a file of its name would). Shapes (``shapes/*.ttl``) are read for
+validation only. Blank nodes get labels fixed by the file's content, so that the same
+file always yields the same triples (and a cached closure stays valid).
 """
 
 from __future__ import annotations
@@ -131,7 +133,9 @@ class LoadedSources:
 
 #: file name endings of the sources, and the syntax each is read as
 SOURCE_FORMATS = {".ttl": "turtle", ".nt": "ntriples", ".nt.gz": "ntriples", ".owl": "rdfxml",
-                  ".rdf": "rdfxml"}
+                  ".rdf": "rdfxml", ".nq": "nquads", ".trig": "trig"}
+#: the syntaxes of dataset sources, whose named graphs the release keeps
+DATASET_SOURCES = frozenset({"nquads", "trig"})
 
 
 def source_format(path: Path) -> str | None:
@@ -152,7 +156,8 @@ def discover_sources(config: Config, contributed: Sequence[Path] = ()) -> list[S
     """The sources of the graph; ``contributed`` files (a contributor's new or changed data)
     are added to them, each replacing the data file of the same name if there is one."""
     replaced = {path.name for path in contributed}
-    sources = [Source(p, "ontology") for p in _rdf_files(config.ontology_dir, recursive=False)]
+    sources = [Source(p, "ontology") for p in _rdf_files(config.ontology_dir, recursive=False)
+               if source_format(p) not in DATASET_SOURCES]
     for path in _rdf_files(config.root / "data", recursive=True):
         if path.name not in replaced:
             sources.append(Source(path, _graph_of(path)))
@@ -259,6 +264,43 @@ def _stable_blank_nodes(graph: Graph, salt: str) -> Graph:
     return stable
 
 
+def parse_dataset(path: Path) -> tuple[Graph, dict[str, Graph]]:
+    """A dataset source (N-Quads, TriG): its default graph and each named graph by IRI, or
+    :class:`SourceError`. A blank node label names one node across the file's graphs."""
+    salt = _salt(path)
+    blank: dict[str, BNode] = {}
+    default = Graph()
+    named: dict[str, Graph] = {}
+    fmt = ox.RdfFormat.N_QUADS if source_format(path) == "nquads" else ox.RdfFormat.TRIG
+    try:
+        for quad in ox.parse(path=str(path), format=fmt, base_iri=path.resolve().as_uri()):
+            graph = quad.graph_name
+            if isinstance(graph, ox.BlankNode):
+                raise SourceError(path, None, f"a graph named by the blank node _:{graph.value}: "
+                                              "a graph of the release is named by an IRI")
+            target = (default if isinstance(graph, ox.DefaultGraph) else
+                      named.setdefault(graph.value, Graph()))  # type: ignore[union-attr]
+            target.add((_from_oxigraph(quad.subject, blank, salt),
+                        _from_oxigraph(quad.predicate, blank, salt),
+                        _from_oxigraph(quad.object, blank, salt)))
+    except SyntaxError as e:
+        raise SourceError(path, e.lineno, f"{fmt.name} syntax error: {e.msg}") from e
+    return default, named
+
+
+def _graph_key(config: Config, iri: str, path: Path) -> str:
+    """The key of a graph a dataset source names: the short name of a graph of the release
+    (kg.config.GRAPH_NAMES), or the IRI of a graph of its own."""
+    for name in ("ontology", "data", "links"):
+        if iri == config.graph_iri(name):
+            return name
+    for name in ("inferred", "meta"):
+        if iri == config.graph_iri(name):
+            raise SourceError(path, None, f"the graph <{iri}> is computed by the build (the "
+                                          f"{name} graph); a source cannot give its triples")
+    return iri
+
+
 def parse_source(path: Path) -> Graph:
     """Parse a source file in the syntax its name says."""
     fmt = source_format(path)
@@ -308,12 +350,23 @@ def load_sources(config: Config, contributed: Sequence[Path] = ()) -> LoadedSour
     graphs = {name: Graph() for name in ("ontology", "data", "links")}
     locations = SourceLocations()
     for source in sources:
-        graph = parse_source(source.path)
-        # copied, never aliased: the locations keep each file's own graph
-        graphs[source.graph] += graph
-        for prefix, ns in graph.namespaces():
-            graphs[source.graph].bind(prefix, ns, override=False)
-        locations.add(source.path, graph)
+        if source_format(source.path) in DATASET_SOURCES:
+            default, named = parse_dataset(source.path)
+            parts = [(source.graph, default)] + [
+                (_graph_key(config, iri, source.path), graph) for iri, graph in named.items()]
+            whole = Graph()
+            for _, graph in parts:
+                whole += graph
+        else:
+            whole = parse_source(source.path)
+            parts = [(source.graph, whole)]
+        for key, graph in parts:
+            # copied, never aliased: the locations keep each file's own graph
+            target = graphs.setdefault(key, Graph())
+            target += graph
+            for prefix, ns in graph.namespaces():
+                target.bind(prefix, ns, override=False)
+        locations.add(source.path, whole)
     return LoadedSources(graphs, sources, locations)
 
 

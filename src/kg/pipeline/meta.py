@@ -31,7 +31,7 @@ from rdflib.namespace import Namespace
 from rdflib.term import Node
 
 from kg import __version__, formats
-from kg.config import Config
+from kg.config import GRAPH_NAMES, Config
 from kg.pipeline.dumps import (
     DUMP_FORMATS,
     checksum_file_name,
@@ -77,6 +77,12 @@ def _count(store: ox.Store, query: str) -> int:
     return int(next(iter(store.query(query)))["n"].value)  # type: ignore[index]
 
 
+def _per_property(store: ox.Store, pattern: str) -> dict[Node, int]:
+    """How many solutions of ``pattern`` (a group or a sub-select) each ``?p`` has."""
+    return {to_rdflib(row["p"]): int(row["n"].value) for row in store.query(  # type: ignore[index,misc]
+        f"SELECT ?p (COUNT(*) AS ?n) {{ {pattern} }} GROUP BY ?p")}
+
+
 def store_statistics(store: ox.Store, config: Config, names: Sequence[str]) -> Statistics:
     """The VoID figures of the union of the named graphs ``names``, by SPARQL on the store."""
     graphs = " ".join(f"<{config.graph_iri(n)}>" for n in names)
@@ -93,17 +99,20 @@ def store_statistics(store: ox.Store, config: Config, names: Sequence[str]) -> S
     entity = f'FILTER(isIRI(?s) && STRSTARTS(STR(?s), "{space}"))'
     # statements per property, less the copies of a triple in a second asserted graph (the
     # inferred graph holds no asserted triple): the distinct triples, without a DISTINCT
-    # over millions of them
-    properties = {to_rdflib(row["p"]): int(row["n"].value) for row in store.query(  # type: ignore[index]
-        f"SELECT ?p (COUNT(*) AS ?n) {{ {union} }} GROUP BY ?p")}
-    iri = {n: f"<{config.graph_iri(n)}>" for n in ("ontology", "data", "links")}
-    copies = store.query(
-        f"SELECT ?p (COUNT(*) AS ?n) {{ {{ GRAPH {iri['ontology']} {{ ?s ?p ?o }} FILTER EXISTS "
-        f"{{ VALUES ?h {{ {iri['data']} {iri['links']} }} GRAPH ?h {{ ?s ?p ?o }} }} }} UNION "
-        f"{{ GRAPH {iri['links']} {{ ?s ?p ?o }} FILTER EXISTS {{ GRAPH {iri['data']} "
-        "{ ?s ?p ?o } } } } GROUP BY ?p")
-    for row in copies:
-        properties[to_rdflib(row["p"])] -= int(row["n"].value)  # type: ignore[index]
+    # over millions of them. A release with graphs of its own (dataset sources, updates)
+    # may hold a triple in any two: its distinct triples are counted.
+    if set(names) - set(GRAPH_NAMES):
+        properties = _per_property(store, f"SELECT DISTINCT ?s ?p ?o {{ {union} }}")
+    else:
+        properties = _per_property(store, union)
+        iri = {n: f"<{config.graph_iri(n)}>" for n in ("ontology", "data", "links")}
+        copies = _per_property(
+            store, f"{{ GRAPH {iri['ontology']} {{ ?s ?p ?o }} FILTER EXISTS "
+            f"{{ VALUES ?h {{ {iri['data']} {iri['links']} }} GRAPH ?h {{ ?s ?p ?o }} }} }} "
+            f"UNION {{ GRAPH {iri['links']} {{ ?s ?p ?o }} FILTER EXISTS {{ GRAPH {iri['data']} "
+            "{ ?s ?p ?o } } }")
+        for prop, n in copies.items():
+            properties[prop] -= n
     classes = {to_rdflib(row["c"]): int(row["n"].value) for row in store.query(  # type: ignore[index]
         f"SELECT ?c (COUNT(DISTINCT ?s) AS ?n) {{ VALUES ?g {{ {graphs} }} "
         f"GRAPH ?g {{ ?s a ?c }} {entity} }} GROUP BY ?c")} if entities else {}
@@ -249,7 +258,8 @@ def describe_release(config: Config, version: str, stats: Statistics, links: Gra
         g.add((dataset, VOID.subset, named))
         g.add((named, RDF.type, VOID.Dataset))
         g.add((named, SD_NAME, named))
-        g.add((named, DCTERMS.title, Literal(f"the {name} graph", lang="en")))
+        g.add((named, DCTERMS.title, Literal(f"the {name} graph" if name in GRAPH_NAMES
+                                             else "a graph of the sources", lang="en")))
         g.add((named, VOID.triples, _int(triples)))
     _linksets(g, dataset, links, URIRef(f"{base}dumps/{linkset_file_name(version)}"))
 

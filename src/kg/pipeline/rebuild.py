@@ -60,10 +60,13 @@ if TYPE_CHECKING:  # pySHACL and the reasoners load when a rebuild needs them
 Progress = Callable[[str], None]
 #: the asserted named graphs, which sources and updates give; the others are computed
 ASSERTED = ("ontology", "data", "links")
-#: graphs an update may write besides the default graph (the data graph)
+#: graphs an update may write besides the default graph (the data graph), unless
+#: ``update_graphs`` is ``any`` (then any named graph but the computed ones)
 WRITABLE = ("ontology", "links")
 #: graphs an update may not leave empty unless ``allow_emptying`` (KG_ALLOW_EMPTYING) is set
 KEPT_NONEMPTY = ("data", "ontology")
+#: the graphs the rebuild computes, which neither sources nor updates write
+COMPUTED = ("inferred", "meta")
 
 
 class BuildError(Exception):
@@ -290,7 +293,10 @@ def rebuild(config: Config, inputs: Inputs, origin: Origin, releases: Releases,
         with _timed(timings, "index"):
             store = inputs.index(staging, reasoned, config)
         with _timed(timings, "describe"):
-            names = (*ASSERTED, "inferred")
+            own = set(config.graph_iris.values())
+            kept = sorted(g.value for g in store.named_graphs()
+                          if isinstance(g, ox.NamedNode) and g.value not in own)
+            names = (*ASSERTED, *kept, "inferred")
             stats = store_statistics(store, config, names)
             links = graph_to_rdflib(store, ox.NamedNode(config.graph_iri("links")))
             present = [e for e in example_resources(config) if store.query(
@@ -306,7 +312,7 @@ def rebuild(config: Config, inputs: Inputs, origin: Origin, releases: Releases,
         with _timed(timings, "write"):
             small = inputs.build_path == "small"
             dataset_bytes = _write_dataset(store, staging / DATASET, sort=small)
-            write_dumps(staging, store, origin.version_id, config.graph_iri("links"),
+            write_dumps(staging, store, origin.version_id, config, config.graph_iri("links"),
                         dump_formats, compresslevel=9 if small else 1,
                         dataset=None if small else staging / DATASET)
             del store
@@ -323,7 +329,8 @@ def rebuild(config: Config, inputs: Inputs, origin: Origin, releases: Releases,
             origin=origin.kind, parent=origin.parent, created=now(),
             input_hash=origin.input_hash, base_iri=config.base_iri,
             reasoning=config.reasoning, build_path=inputs.build_path,
-            graphs=config.graph_iris, triples={**counts, "total": sum(counts.values())},
+            graphs={**config.graph_iris, **{iri: iri for iri in kept}},
+            triples={**counts, "total": sum(counts.values())},
             closure=reasoned.stats,
             validation={"before_reasoning": (before or after).summary(),
                         "after_reasoning": after.summary()},
@@ -360,19 +367,48 @@ class UpdateSummary:
                 f"inferred graph recomputed ({self.inferred} triples)")
 
 
-def _working_copy(config: Config, dataset: Path) -> ox.Store:
-    """The asserted graphs of a version, the data graph as the default graph (what an
-    update's default graph is)."""
+def _working_copy(config: Config, dataset: Path) -> tuple[ox.Store, dict[str, Graph]]:
+    """The graphs of a version an update may write, the data graph as the default graph
+    (what an update's default graph is), and the asserted graphs it may not (carried over
+    as they are)."""
     version = ox.Store()
     version.bulk_load(path=str(dataset), format=ox.RdfFormat.N_QUADS)
     work = ox.Store()
     data = ox.NamedNode(config.graph_iri("data"))
     work.extend(ox.Quad(q.subject, q.predicate, q.object, ox.DefaultGraph())
                 for q in version.quads_for_pattern(None, None, None, data))
-    for name in WRITABLE:
-        work.extend(version.quads_for_pattern(None, None, None,
-                                              ox.NamedNode(config.graph_iri(name))))
-    return work
+    computed = {config.graph_iri(name) for name in COMPUTED}
+    writable = {config.graph_iri(name) for name in WRITABLE}
+    kept: dict[str, Graph] = {}
+    for graph in version.named_graphs():
+        if not isinstance(graph, ox.NamedNode) or graph == data or graph.value in computed:
+            continue
+        if config.update_graphs == "any" or graph.value in writable:
+            work.extend(version.quads_for_pattern(None, None, None, graph))
+        else:
+            kept[graph.value] = graph_to_rdflib(version, graph)
+    return work, kept
+
+
+def _graph_keys(config: Config, work: ox.Store) -> dict[str, ox.NamedNode]:
+    """The named graphs of an updated working copy by their keys (a short name of the
+    release's graphs, else the IRI), or :class:`BuildError` for one the update may not
+    write."""
+    computed = {config.graph_iri(name) for name in (*COMPUTED, "data")}
+    allowed = {config.graph_iri(name) for name in WRITABLE}
+    names = {iri: name for name, iri in config.graph_iris.items()}
+    found = {names.get(g.value, g.value): g for g in work.named_graphs()
+             if isinstance(g, ox.NamedNode)}
+    stray = sorted(g.value for g in found.values() if g.value in computed or not (
+        config.update_graphs == "any" or g.value in allowed))
+    if stray:
+        where = ("any named graph but the computed ones (inferred, meta)"
+                 if config.update_graphs == "any" else
+                 f"the graphs {', '.join(sorted(allowed))}")
+        raise BuildError("the update was not applied: it writes to "
+                         f"{', '.join(stray)}; an update may change the default graph "
+                         f"(the data graph) and {where}", status=400)
+    return found
 
 
 def _graph(config: Config, name: str) -> ox.NamedNode | ox.DefaultGraph:
@@ -417,8 +453,8 @@ def apply_update(config: Config, text: str, prefixes: dict[str, str] | None = No
             raise BuildError("this release was built by the large-input path; SPARQL Update "
                              "recomputes the closure in memory and is offered for small "
                              "graphs only: change the sources and run `kg build`", status=409)
-        work = _working_copy(config, parent.dataset)
-        before = len(work)
+        work, kept = _working_copy(config, parent.dataset)
+        before = len(work) + sum(len(graph) for graph in kept.values())
         holding = {name for name in KEPT_NONEMPTY if _holds_triples(config, work, name)}
         try:
             work.update(text, base_iri=config.base_iri, prefixes=prefixes or None)
@@ -426,24 +462,18 @@ def apply_update(config: Config, text: str, prefixes: dict[str, str] | None = No
             raise BuildError(f"malformed update: {e}", status=400) from e
         except (RuntimeError, OSError, ValueError) as e:
             raise BuildError(f"the update failed and was not applied: {e}", status=400) from e
-        if not config.allow_emptying:
+        if not (config.allow_emptying or config.update_graphs == "any"):
             _refuse_emptying(config, work, holding)
-        allowed = {config.graph_iri(name) for name in WRITABLE}
-        stray = sorted(g.value for g in work.named_graphs()
-                       if isinstance(g, ox.NamedNode) and g.value not in allowed)
-        if stray:
-            raise BuildError("the update was not applied: it writes to "
-                             f"{', '.join(stray)}; an update may change the default graph "
-                             "(the data graph) and the graphs "
-                             f"{', '.join(sorted(allowed))}", status=400)
-        graphs = {"data": graph_to_rdflib(work, ox.DefaultGraph())}
-        for name in WRITABLE:
-            graphs[name] = graph_to_rdflib(work, ox.NamedNode(config.graph_iri(name)))
-        inputs = SmallInputs(config, {name: graphs[name] for name in ASSERTED},
-                             known_prefixes=parent.report.prefixes)
+        graphs = {name: Graph() for name in ASSERTED}
+        graphs["data"] = graph_to_rdflib(work, ox.DefaultGraph())
+        for key, graph in _graph_keys(config, work).items():
+            graphs[key] = graph_to_rdflib(work, graph)
+        graphs.update(kept)
+        inputs = SmallInputs(config, graphs, known_prefixes=parent.report.prefixes)
         version = rebuild(config, inputs, Origin.update_of(parent), releases, say)
         report = version.report
-        return UpdateSummary(version.id, report.generation, before, len(work),
+        return UpdateSummary(version.id, report.generation, before,
+                             sum(len(graph) for graph in graphs.values()),
                              report.triples.get("inferred", 0))
 
 

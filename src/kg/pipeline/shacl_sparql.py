@@ -55,7 +55,7 @@ from pyshacl.rdfutil import clone_blank_node
 from rdflib import OWL, RDF, RDFS, SH, BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
-from kg.pipeline.prebinding import PreBindingError, group_starts, prebind, variables
+from kg.pipeline.prebinding import PreBindingError, prebind, read_query
 from kg.store.oxigraph import from_rdflib, to_rdflib
 
 #: shapes that point to other shapes: those are evaluated inside their parent, by pySHACL
@@ -197,21 +197,20 @@ def sparql_constraints(shapes: Graph) -> tuple[Graph, list[SparqlConstraint]]:
             elif _PATH_VARIABLE.search(text):
                 raise SparqlShapesError(f"the query of {constraint} uses $PATH, but its shape "
                                         f"{shape} has no sh:path")
-            query = _prefix_declarations(shapes, constraint) + text
             try:
-                starts = group_starts(query)
+                query = read_query(_prefix_declarations(shapes, constraint) + text)
             except PreBindingError as e:
                 raise SparqlShapesError(f"the query of the SPARQL constraint {constraint} of "
                                         f"{shape} cannot be evaluated: {e}") from e
-            used = variables(text)
+            used = query.variables
             constraints.append(SparqlConstraint(
-                shape=shape, constraint=constraint, query=query, severity=severity,
+                shape=shape, constraint=constraint, query=query.text, severity=severity,
                 messages=tuple(m for m in shapes.objects(constraint, SH.message)
                                if isinstance(m, Literal)),
                 shape_messages=shape_messages, path=path,
                 prebound=tuple(n for n in ("this", "currentShape", "shapesGraph")
                                if n == "this" or n in used),
-                group_starts=tuple(starts)))
+                group_starts=query.group_starts))
     # a shape left with nothing to check in pySHACL keeps no targets there either: pySHACL
     # would compute its focus nodes (SPARQL targets with rdflib) for nothing
     inert = {shape for shape, _ in taken

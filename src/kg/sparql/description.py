@@ -1,12 +1,19 @@
 """The SPARQL 1.1 Service Description of the endpoint (https://www.w3.org/TR/sparql11-service-description/).
 
 Built from the format registry and the release's named graphs, so it always says
-what the endpoint really does.
+what the endpoint really does. The prefixes every query may use without declaring them are
+stated with SHACL's vocabulary for prefix declarations (``sh:declare`` of an
+``sh:PrefixDeclaration`` with ``sh:prefix`` and ``sh:namespace``, SHACL §5.2.1): the one W3C
+vocabulary for "this prefix stands for this namespace" as data, which SHACL-SPARQL tools
+already read to declare prefixes in queries; the Service Description vocabulary has no term
+for it.
 """
 
 from __future__ import annotations
 
-from rdflib import RDF, BNode, Graph, Literal, Namespace, URIRef
+from collections.abc import Mapping
+
+from rdflib import RDF, SH, BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, VOID, XSD
 
 from kg import formats
@@ -16,10 +23,12 @@ SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 
 
 def service_description(config: Config, endpoint: str, graphs: dict[str, int],
-                        *, updates: bool) -> Graph:
-    """The description of the endpoint at ``endpoint``; ``graphs`` maps graph IRIs to sizes."""
+                        *, updates: bool, prefixes: Mapping[str, str] | None = None) -> Graph:
+    """The description of the endpoint at ``endpoint``; ``graphs`` maps graph IRIs to sizes;
+    ``prefixes`` are those every query may use undeclared."""
     g = Graph()
     g.bind("sd", SD)
+    g.bind("sh", SH)
     g.bind("void", VOID)
     g.bind("dcterms", DCTERMS)
     service = URIRef(endpoint)
@@ -36,6 +45,12 @@ def service_description(config: Config, endpoint: str, graphs: dict[str, int],
     for fmt in formats.FORMATS:
         if fmt.iri:
             g.add((service, SD.resultFormat, URIRef(fmt.iri)))
+    for prefix, namespace in sorted((prefixes or {}).items()):
+        declaration = BNode()
+        g.add((service, SH.declare, declaration))
+        g.add((declaration, RDF.type, SH.PrefixDeclaration))
+        g.add((declaration, SH.prefix, Literal(prefix)))
+        g.add((declaration, SH.namespace, Literal(namespace, datatype=XSD.anyURI)))
     dataset = BNode()
     default = BNode()
     g.add((service, SD.defaultDataset, dataset))

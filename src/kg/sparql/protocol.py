@@ -7,6 +7,8 @@ body of an HTTP request into a :class:`ProtocolRequest`, or raises
 
 from __future__ import annotations
 
+import re
+import urllib.parse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -32,6 +34,9 @@ class ProtocolRequest:
     #: ``timeout=SECONDS``: a shorter time limit than the server's for this query (the
     #: query service raises one below ``min_query_timeout`` to it)
     timeout: float | None = None
+    #: updates: ``using-graph-uri`` and ``using-named-graph-uri`` (§2.2.3)
+    using_graph_uris: list[str] = field(default_factory=list)
+    using_named_graph_uris: list[str] = field(default_factory=list)
 
 
 Params = Mapping[str, Sequence[str]]
@@ -97,14 +102,38 @@ def parse_request(
                                  f"the limit is {max_query_bytes} bytes")
     if text is not None and not text.strip():
         raise ProtocolError(400, "the query is empty")
+    graphs = {name: list(params.get(name, ())) for name in (
+        "default-graph-uri", "named-graph-uri", "using-graph-uri", "using-named-graph-uri")}
+    for name, iris in graphs.items():
+        for iri in iris:
+            if not ABSOLUTE_IRI.fullmatch(iri):
+                raise ProtocolError(400, f"{name}={iri!r} is not an absolute IRI")
     return ProtocolRequest(
         query=query,
         update=update,
-        default_graph_uris=list(params.get("default-graph-uri", ())),
-        named_graph_uris=list(params.get("named-graph-uri", ())),
+        default_graph_uris=graphs["default-graph-uri"],
+        named_graph_uris=graphs["named-graph-uri"],
+        using_graph_uris=graphs["using-graph-uri"],
+        using_named_graph_uris=graphs["using-named-graph-uri"],
         inference=_flag(_single(args, "inference") or _single(params, "inference")),
         timeout=_seconds(_single(args, "timeout") or _single(params, "timeout")),
     )
+
+
+#: an absolute IRI with none of the characters SPARQL forbids inside <...>
+ABSOLUTE_IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[^\x00-\x20<>\"{}|^`\\]*")
+
+
+def check_utf8(encoded: bytes, where: str) -> None:
+    """URL-encoded parameters (a query string, a form body) whose values are not UTF-8 are a
+    400: decoded leniently they would run with U+FFFD in place of what was sent."""
+    try:
+        for part in encoded.replace(b"+", b" ").split(b"&"):
+            for piece in part.split(b"=", 1):
+                urllib.parse.unquote_to_bytes(piece).decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ProtocolError(400, f"the {where} is not UTF-8 once its %XX escapes are "
+                                 f"decoded ({e.reason}); send the query in UTF-8") from None
 
 
 def _seconds(value: str | None) -> float | None:

@@ -18,7 +18,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from kg import formats
-from kg.config import Config
+from kg.config import STANDARD_PREFIXES, Config
 from kg.formats import Format
 from kg.pipeline.release import ReleaseError
 from kg.served import JobFailed, Refused, ServedDataset
@@ -31,21 +31,6 @@ from kg.store import backend_of
 
 #: plans kept per web worker (all dropped when full)
 MAX_PLANS = 1024
-#: the prefixes every query may use without declaring them (besides kko: and kkid:)
-STANDARD_PREFIXES = {
-    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "owl": "http://www.w3.org/2002/07/owl#",
-    "xsd": "http://www.w3.org/2001/XMLSchema#",
-    "skos": "http://www.w3.org/2004/02/skos/core#",
-    "dcterms": "http://purl.org/dc/terms/",
-    "foaf": "http://xmlns.com/foaf/0.1/",
-    "prov": "http://www.w3.org/ns/prov#",
-    "org": "http://www.w3.org/ns/org#",
-    "qb": "http://purl.org/linked-data/cube#",
-    "void": "http://rdfs.org/ns/void#",
-    "dcat": "http://www.w3.org/ns/dcat#",
-}
 _XSD = STANDARD_PREFIXES["xsd"]
 #: the functions named by an IRI that the engine evaluates: the XSD casts
 KNOWN_FUNCTIONS = frozenset(_XSD + name for name in (
@@ -58,8 +43,7 @@ MAX_DEPTH = 128
 
 def predefined_prefixes(config: Config) -> dict[str, str]:
     """The prefixes declared for every query: the usual vocabularies and the graph's own."""
-    return {**STANDARD_PREFIXES, "kko": f"{config.base_iri}ontology#",
-            "kkid": f"{config.base_iri}id/"}
+    return config.prefixes
 #: the response header that reports a result cut at ``max_result_rows``
 TRUNCATED_HEADER = "KG-Result-Truncated"
 
@@ -150,14 +134,18 @@ def select_format(form: str | None, accept: str | None, format_param: str | None
     """The result format for a query of ``form``: ``?format=`` first, else the Accept header."""
     offered = formats.for_form(form)
     if format_param:
-        fmt = formats.BY_NAME.get(format_param) or next(
-            (f for f in offered if format_param in f.media_types), None)
-        if fmt is None or fmt not in offered:
+        fmt = formats.by_client_name(format_param, form)
+        if fmt is None:
             names = ", ".join(f.name for f in offered)
             raise ProtocolError(400, f"format {format_param!r} cannot carry this query's "
                                      f"results; use one of {names}")
         return fmt
     fmt = choose(accept, offered)
+    if fmt is None and form in formats.GRAPH_FORMS:
+        # a client that asks SPARQL XML or JSON whatever the query (roqet) gets a graph in
+        # RDF/XML or JSON-LD, as the format names say (and as Virtuoso answers it)
+        results = choose(accept, formats.for_kind("results"))
+        fmt = formats.by_client_name(results.name, form) if results is not None else None
     if fmt is None:
         types = ", ".join(f.media_type for f in offered)
         raise ProtocolError(406, f"none of the media types in Accept ({accept}) can carry this "
@@ -166,8 +154,8 @@ def select_format(form: str | None, accept: str | None, format_param: str | None
 
 
 def inspect_text(text: str, predefined: dict[str, str], what: str = "query") -> Inspection:
-    """The parse of a query (or update, ``what``) text; a text that does not parse is a 400
-    with the parser's message (``line L, column C: ...``)."""
+    """The parse of a query or update text (``what``); a text that does not parse is a 400
+    with the parser's message (``malformed update: line L, column C: ...``)."""
     try:
         return inspect_cached(text, predefined=predefined, max_depth=MAX_DEPTH)
     except SparqlSyntaxError as e:
@@ -192,6 +180,26 @@ def engine_text(inspection: Inspection) -> str:
     return text
 
 
+def with_protocol_dataset(inspection: Inspection, using: list[str],
+                          using_named: list[str]) -> str:
+    """The update's text with the protocol's ``using-graph-uri`` / ``using-named-graph-uri``
+    written as USING / USING NAMED clauses of each DELETE/INSERT ... WHERE operation
+    (SPARQL 1.1 Protocol §2.2.3); an update that names its own dataset then is a 400."""
+    if not (using or using_named):
+        return inspection.text
+    if inspection.has_dataset_clause:
+        raise ProtocolError(400, "the update names its dataset itself (USING, USING NAMED or "
+                                 "WITH) and the request names one too (using-graph-uri, "
+                                 "using-named-graph-uri): give one of them")
+    clause = " ".join([f"USING <{iri}>" for iri in using]
+                      + [f"USING NAMED <{iri}>" for iri in using_named]) + "\n"
+    text = inspection.text
+    for operation in reversed(inspection.operations):
+        if operation.where >= 0:
+            text = text[:operation.where] + clause + text[operation.where:]
+    return text
+
+
 def refuse_remote_calls(inspection: Inspection, allowed: tuple[str, ...]) -> None:
     """SERVICE and LOAD make the server fetch URLs: refused unless the endpoint is allowed."""
     for service in inspection.services:
@@ -210,8 +218,6 @@ class QueryService:
         self.served = served
         self.cache = AnswerCache()
         self._plans: dict[tuple[object, ...], Plan] = {}
-        self._asserted = tuple(iri for name, iri in config.graph_iris.items()
-                               if name != "inferred")
         self._remote = backend_of(config.store).remote
         self.prefixes = predefined_prefixes(config)
 
@@ -243,7 +249,10 @@ class QueryService:
         fmt = select_format(inspection.form, accept, format_param)
         default, named = tuple(request.default_graph_uris), tuple(request.named_graph_uris)
         if not request.inference and not (default or named or inspection.has_dataset_clause):
-            default, named = self._asserted, self._asserted
+            inferred = self.config.graph_iri("inferred")
+            asserted = tuple(iri for iri in self.served.report().graphs.values()
+                             if iri != inferred)
+            default, named = asserted, asserted
         union = not (default or named or inspection.has_dataset_clause)
         prefixes = {p: self.prefixes[p] for p in inspection.undeclared}
         job = Job("query", (engine_text(inspection), fmt.name, default, named, union,

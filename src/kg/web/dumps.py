@@ -39,14 +39,15 @@ def dump_file(name: str) -> Response:
     if manifest is None:
         return not_found("This release has no dumps.")
     by_file = {d["file"]: d for d in [*manifest["dumps"], *filter(None, [manifest.get("linkset")])]}
-    names = {*by_file, manifest["checksums"]}
+    names = {*by_file, manifest["checksums"], *filter(None, [manifest.get("context")])}
     if name not in names:
         return not_found(f"There is no dump called {name!r} in release {manifest['version']}; "
                          "the list is at /dumps/.", name.split(".")[0])
     folder = state().served.current().path / DUMPS_DIR
     dump = by_file.get(name)
+    plain = "application/ld+json" if name == manifest.get("context") else "text/plain"
     response = send_from_directory(
-        folder, name, mimetype="application/gzip" if dump else "text/plain",
+        folder, name, mimetype="application/gzip" if dump else plain,
         etag=dump["sha256"] if dump else True, conditional=True, max_age=3600)
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response

@@ -13,6 +13,7 @@ from flask import Blueprint, Response, redirect, request
 from rdflib import RDF, Literal, URIRef
 
 from kg import formats
+from kg.pipeline.jsonld import compact, context_bytes
 from kg.served import JobFailed
 from kg.served.describe import LABEL_PROPERTIES, SOURCE_PROPERTIES, Description
 from kg.sparql.negotiate import choose
@@ -123,10 +124,21 @@ def rdf_response(description: Description, fmt: formats.Format) -> Response:
         rdf = description.to_graph(graph_iris)
     for prefix, rest in PREFIXES.items():
         rdf.bind(prefix, config.base_iri + rest)
-    body = rdf.serialize(format=fmt.rdflib, encoding="utf-8")
+    if fmt.name == "jsonld":
+        body = compact(rdf, config)
+    else:
+        body = rdf.serialize(format=fmt.rdflib, encoding="utf-8")
     response = Response(body, mimetype=fmt.media_type)
     response.headers["Content-Type"] = f"{fmt.media_type}; charset=utf-8"
     response.vary.add("Accept")
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@blueprint.get("/context.jsonld")
+def jsonld_context() -> Response:
+    """The JSON-LD context of the /data documents and the dumps (each embeds it too)."""
+    response = Response(context_bytes(state().config), mimetype="application/ld+json")
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import functools
 import gzip
 import hmac
-import re
 from collections.abc import Callable
 
 from flask import Blueprint, Response, request
@@ -28,8 +27,20 @@ from kg.served import UpdateFailed
 from kg.sparql.description import service_description
 from kg.sparql.examples import example_queries
 from kg.sparql.negotiate import choose
-from kg.sparql.protocol import ProtocolError, ProtocolRequest, parse_request
-from kg.sparql.service import TRUNCATED_HEADER, QueryService, inspect_text, refuse_remote_calls
+from kg.sparql.protocol import (
+    ABSOLUTE_IRI,
+    ProtocolError,
+    ProtocolRequest,
+    check_utf8,
+    parse_request,
+)
+from kg.sparql.service import (
+    TRUNCATED_HEADER,
+    QueryService,
+    inspect_text,
+    refuse_remote_calls,
+    with_protocol_dataset,
+)
 from kg.web.html import HTML, page, prefers_page
 from kg.web.state import state
 from kg.web.uploads import UploadRefused, parse_upload
@@ -88,6 +99,10 @@ def _preflight(methods: str) -> Response:
 
 def _read_protocol_request() -> ProtocolRequest:
     form_post = request.mimetype == "application/x-www-form-urlencoded"
+    check_utf8(request.query_string, "query string")
+    if form_post:
+        # read whole first (and kept: the form is parsed from it) to see its bytes
+        check_utf8(request.get_data(cache=True), "form body")
     return parse_request(
         request.method,
         request.content_type,
@@ -127,7 +142,7 @@ def endpoint() -> Response:
         return _query_page()
     protocol_request = _read_protocol_request()
     if protocol_request.update is not None:
-        return _update(protocol_request.update)
+        return _update(protocol_request.update, protocol_request)
     return _query(protocol_request)
 
 
@@ -183,7 +198,8 @@ def _describe(fmt: Format) -> bytes:
         counts = {report.graphs.get(name, name): n for name, n in report.triples.items()
                   if name != "total"}
         description = service_description(state().config, request.base_url, counts,
-                                          updates=state().config.update_token is not None)
+                                          updates=state().config.update_token is not None,
+                                          prefixes=state().queries.prefixes)
         single = {"nquads": "ntriples", "trig": "turtle"}.get(fmt.name, fmt.name)
         _descriptions[key] = description.serialize(format=formats.by_name(single).rdflib,
                                                    encoding="utf-8")
@@ -205,19 +221,23 @@ def _authorize() -> None:
                                  "token the operator configured")
 
 
-def _update(text: str) -> Response:
+def _update(text: str, protocol_request: ProtocolRequest | None = None,
+            status: int = 200) -> Response:
     _authorize()
     prefixes = state().queries.prefixes
     inspection = inspect_text(text, prefixes, "update")
     if inspection.kind != "update":
         raise ProtocolError(400, "this is a query, not an update: send it as 'query'")
     refuse_remote_calls(inspection, state().config.allowed_services)
+    using = protocol_request or ProtocolRequest()
     try:
-        summary = state().served.update(inspection.text,
-                                        {p: prefixes[p] for p in inspection.undeclared})
+        summary = state().served.update(
+            with_protocol_dataset(inspection, using.using_graph_uris,
+                                  using.using_named_graph_uris),
+            {p: prefixes[p] for p in inspection.undeclared})
     except UpdateFailed as e:
         raise ProtocolError(e.status, e.message) from e
-    return Response(summary + "\n", status=200, mimetype="text/plain")
+    return Response(summary + "\n", status=status, mimetype="text/plain")
 
 
 @blueprint.route("/update", methods=_METHODS, provide_automatic_options=False)
@@ -229,7 +249,7 @@ def update_endpoint() -> Response:
     if protocol_request.update is None:
         raise ProtocolError(400, "send an update: POST 'update' as a form field or the "
                                  "text as application/sparql-update")
-    return _update(protocol_request.update)
+    return _update(protocol_request.update, protocol_request)
 
 
 @blueprint.route("/update", methods=["OPTIONS"])
@@ -239,15 +259,11 @@ def update_options() -> Response:
 
 # ---- Graph Store Protocol --------------------------------------------------------------------
 
-#: an absolute IRI with none of the characters SPARQL forbids inside <...>
-_IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[^\x00-\x20<>\"{}|^`\\]*")
-
-
 def _target_graph() -> str | None:
     """The graph IRI of a Graph Store request; ``None`` is the default graph."""
     graph = request.args.getlist("graph")
     if len(graph) == 1 and "default" not in request.args:
-        if not _IRI.fullmatch(graph[0]):
+        if not ABSOLUTE_IRI.fullmatch(graph[0]):
             raise ProtocolError(400, f"{graph[0]!r} is not an absolute IRI")
         return graph[0]
     if not graph and "default" in request.args:
@@ -272,22 +288,26 @@ def graph_store_options() -> Response:
     return _preflight("GET, HEAD, PUT, POST, DELETE, OPTIONS")
 
 
-def _must_exist(service: QueryService, graph: str) -> None:
-    exists = service.run(service.plan(ProtocolRequest(
+def _exists(service: QueryService, graph: str) -> bool:
+    return b"true" in service.run(service.plan(ProtocolRequest(
         query=f"ASK {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"), None, "tsv")).body
-    if b"true" not in exists:
+
+
+def _must_exist(service: QueryService, graph: str) -> None:
+    if not _exists(service, graph):
         raise ProtocolError(404, f"there is no graph <{graph}> in this dataset; "
                                  "the service description lists the named graphs")
 
 
 def _read_graph(graph: str | None) -> Response:
+    """A graph; ``?default`` is the data graph, the one ``?default`` writes (and SPARQL
+    Update's default graph): the default graph of queries is the union of all graphs."""
     service = _service()
     if graph is not None:
         _must_exist(service, graph)
-        query = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"
-    else:
-        query = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
-    return _query(ProtocolRequest(query=query))
+    iri = graph or state().config.graph_iri("data")
+    return _query(ProtocolRequest(
+        query=f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{iri}> {{ ?s ?p ?o }} }}"))
 
 
 def _write_graph(graph: str | None) -> Response:
@@ -300,20 +320,29 @@ def _write_graph(graph: str | None) -> Response:
         if graph is not None:
             _must_exist(_service(), graph)
         return _update(f"DROP {target}")
-    fmt = choose(request.mimetype or None, formats.rdf_formats()) if request.mimetype else None
+    if request.mimetype == "multipart/form-data":  # §5.5: each part an RDF document
+        parts = [(part.mimetype, part.read()) for part in request.files.values()]
+    else:  # a body over the size limit is refused here (413)
+        parts = [(request.mimetype, request.get_data())]
+    triples = "".join(_triples(media_type, body) for media_type, body in parts)
+    created = graph is not None and not _exists(_service(), graph)
+    clear = f"DROP SILENT {target} ;\n" if request.method == "PUT" else ""
+    return _update(f"{clear}INSERT DATA {{ {inside(triples)} }}", status=201 if created else 200)
+
+
+def _triples(media_type: str, body: bytes) -> str:
+    """A graph sent to the graph store, as N-Triples."""
+    fmt = choose(media_type or None, formats.rdf_formats()) if media_type else None
     if fmt is None or fmt.kind != "rdf":
         names = ", ".join(f.media_type for f in formats.for_kind("rdf"))
         raise ProtocolError(415, f"send the graph as one of {names}")
-    body = request.get_data()  # a body over the size limit is refused here (413)
     try:
         parsed = parse_upload(body, fmt.name)
     except UploadRefused as e:
         raise ProtocolError(400, str(e)) from e
     except Exception as e:  # rdflib raises many parser types
         raise ProtocolError(400, f"the {fmt.label} body does not parse: {e}") from e
-    triples = parsed.serialize(format="nt", encoding="utf-8").decode("utf-8")
-    clear = f"DROP SILENT {target} ;\n" if request.method == "PUT" else ""
-    return _update(f"{clear}INSERT DATA {{ {inside(triples)} }}")
+    return parsed.serialize(format="nt", encoding="utf-8").decode("utf-8")
 
 
 # ---- the query UI ----------------------------------------------------------------------------
