@@ -50,9 +50,12 @@ class Hit:
 
 
 class SearchIndex:
-    def __init__(self, entries: list[Entry], types: dict[str, tuple[str, ...]]) -> None:
+    def __init__(self, entries: list[Entry], types: dict[str, tuple[str, ...]],
+                 entity_space: str = "") -> None:
         self.entries = entries
         self.types = types
+        #: the IRIs of the graph's own entities begin so (``BASE/id/``)
+        self.entity_space = entity_space
 
     @classmethod
     def build(cls, store: Store, base: str, inferred_graph: str) -> SearchIndex:
@@ -71,7 +74,7 @@ class SearchIndex:
                 "SELECT DISTINCT ?s ?c WHERE { GRAPH ?g { ?s a ?c } "
                 f"FILTER (isIRI(?s) && isIRI(?c) && ?g != <{inferred_graph}>) }}").rows():
             types.setdefault(str(subject), []).append(str(cls_))
-        return cls(entries, {k: tuple(sorted(v)) for k, v in types.items()})
+        return cls(entries, {k: tuple(sorted(v)) for k, v in types.items()}, f"{base}id/")
 
     @staticmethod
     def score(key: str, query: str) -> int:
@@ -101,6 +104,8 @@ class SearchIndex:
             rank = (score, entry.lang == language, -len(entry.key), entry.label)
             if entry.iri not in best or rank > best[entry.iri][0]:
                 best[entry.iri] = (rank, entry)
-        ranked = sorted(best.values(), key=lambda r: (-r[0][0], -r[0][1], -r[0][2], r[0][3]))
+        # at an equal score, the graph's own entities (BASE/id/...) before vocabulary terms
+        ranked = sorted(best.values(), key=lambda r: (
+            -r[0][0], not r[1].iri.startswith(self.entity_space), -r[0][1], -r[0][2], r[0][3]))
         return [Hit(e.iri, e.label, e.lang, rank[0], self.types.get(e.iri, ()))
                 for rank, e in ranked[:limit]]
