@@ -323,7 +323,6 @@ def rebuild(config: Config, inputs: Inputs, origin: Origin, releases: Releases,
             store.bulk_extend([ox.Quad(from_rdflib(s), from_rdflib(p), from_rdflib(o),  # type: ignore[arg-type]
                                        meta_iri) for s, p, o in meta])
             store.flush()
-            store.optimize()
         with _timed(timings, "write"):
             small = inputs.build_path == "small"
             _write_dataset(store, staging / DATASET, sort=small)
@@ -338,6 +337,7 @@ def rebuild(config: Config, inputs: Inputs, origin: Origin, releases: Releases,
                                       meta_iri) for s, p, o in checksums_graph]
             store.bulk_extend(checksum_quads)
             store.flush()
+            store.optimize()
             dataset_bytes = (_write_dataset(store, staging / DATASET, sort=True) if small
                              else _append_quads(staging / DATASET, checksum_quads))
             del store
