@@ -154,7 +154,10 @@ class Served:
 
     @property
     def env(self) -> dict[str, str]:
-        return {**{k: v for k, v in os.environ.items() if not k.startswith("KG_")},
+        """A user's environment: no settings of the tests, nor those of the `make test` that
+        runs them."""
+        return {**{k: v for k, v in os.environ.items()
+                   if not k.startswith("KG_") and k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")},
                 "KG_RELEASE_DIR": str(self.releases)}
 
 
