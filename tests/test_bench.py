@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import threading
@@ -26,10 +25,15 @@ from bench.workloads import (
     lua_script,
     sparql_item,
 )
+from tests.system_packages import require
 
 ROOT = Path(__file__).resolve().parents[1]
-needs_wrk = pytest.mark.skipif(shutil.which("wrk") is None,
-                               reason="wrk is not installed (make bench installs it)")
+
+
+@pytest.fixture
+def needs_wrk() -> None:
+    require("wrk")
+
 
 QUERY = ('PREFIX ex: <http://example.org/?s=1#>\n'
          'SELECT ?s (COUNT(?o) AS ?n) WHERE { ?s ex:p ?o ; ex:q "?s" } # ?s in a comment\n'
@@ -68,7 +72,7 @@ class _Recorder(BaseHTTPRequestHandler):
         pass
 
 
-@needs_wrk
+@pytest.mark.usefixtures("needs_wrk")
 def test_wrk_sends_every_request_distinct_uncached_and_repeated_cached(tmp_path: Path):
     items = [sparql_item("a", QUERY), sparql_item("b", "SELECT * WHERE { ?x ?y ?z }"),
              document_item("c", "/data/c.ttl")]
@@ -96,7 +100,7 @@ def test_wrk_sends_every_request_distinct_uncached_and_repeated_cached(tmp_path:
 
 
 @pytest.mark.slow
-@needs_wrk
+@pytest.mark.usefixtures("needs_wrk")
 def test_the_quick_bench_measures_kg_serve_and_the_bare_app(release_dir: Path, release: object,
                                                             tmp_path: Path):
     output = tmp_path / "benchmarks.md"

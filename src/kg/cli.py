@@ -126,9 +126,10 @@ def build_command(ctx: click.Context, force: bool) -> None:
 @click.pass_context
 def serve_command(ctx: click.Context, host: str, port: int, workers: int,
                   store: str | None) -> None:
-    """Build the release if the sources changed, then serve it with gunicorn."""
+    """Build the release if the sources changed, have a query process open it (exit 1 if
+    it cannot), then serve it with gunicorn."""
     from kg.pipeline.build import build_in_subprocess
-    from kg.web.server import serve
+    from kg.web.server import ServeError, serve
 
     config = _config(ctx)
     if store is not None:
@@ -137,7 +138,10 @@ def serve_command(ctx: click.Context, host: str, port: int, workers: int,
         build_in_subprocess(config)
     except BuildError as e:
         raise Fail(str(e), e.status) from e
-    serve(config, host=host, port=port, workers=workers)
+    try:
+        serve(config, host=host, port=port, workers=workers)
+    except ServeError as e:
+        raise Fail(str(e)) from e
 
 
 def _term_text(term: Node | None) -> str:

@@ -3,8 +3,8 @@
 :func:`rebuild` runs the steps every new version goes through, in this order:
 validate (SHACL, the asserted graphs) -> reason (the closure) -> check (consistency)
 -> validate (the closure) -> index (Oxigraph) -> describe (VoID/DCAT/PROV, the meta
-graph) -> write (dataset, dumps, validation report, :class:`BuildReport`) -> swap
-(the version becomes current). ``kg build`` (small and large inputs,
+graph) -> write (dumps, their checksums into the meta graph, dataset, validation report,
+:class:`BuildReport`) -> swap (the version becomes current). ``kg build`` (small and large inputs,
 :mod:`kg.pipeline.build`) and every SPARQL Update or Graph Store write (:func:`apply_update`)
 call it.
 
@@ -37,7 +37,12 @@ from kg.config import Config
 from kg.pipeline.consistency import InconsistentGraph
 from kg.pipeline.dumps import DUMP_FORMATS, write_dumps
 from kg.pipeline.load import SourceLocations, load_shapes
-from kg.pipeline.meta import describe_release, example_resources, store_statistics
+from kg.pipeline.meta import (
+    describe_checksums,
+    describe_release,
+    example_resources,
+    store_statistics,
+)
 from kg.pipeline.release import (
     DATASET,
     OXIGRAPH_DIR,
@@ -262,6 +267,16 @@ def _write_dataset(store: ox.Store, path: Path, *, sort: bool) -> int:
     return path.stat().st_size
 
 
+def _append_quads(path: Path, quads: list[ox.Quad]) -> int:
+    """``quads`` added at the end of an N-Quads file (one too large to write again);
+    flushed to disk. Returns its size."""
+    with path.open("ab") as out:
+        out.write(ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b"")
+        out.flush()
+        os.fsync(out.fileno())
+    return path.stat().st_size
+
+
 def rebuild(config: Config, inputs: Inputs, origin: Origin, releases: Releases,
             say: Progress) -> Version:
     """Make a new version from ``inputs`` and make it current (the caller holds the writer
@@ -308,13 +323,23 @@ def rebuild(config: Config, inputs: Inputs, origin: Origin, releases: Releases,
             store.bulk_extend([ox.Quad(from_rdflib(s), from_rdflib(p), from_rdflib(o),  # type: ignore[arg-type]
                                        meta_iri) for s, p, o in meta])
             store.flush()
-            store.optimize()
         with _timed(timings, "write"):
             small = inputs.build_path == "small"
-            dataset_bytes = _write_dataset(store, staging / DATASET, sort=small)
-            write_dumps(staging, store, origin.version_id, config, config.graph_iri("links"),
-                        dump_formats, compresslevel=9 if small else 1,
-                        dataset=None if small else staging / DATASET)
+            _write_dataset(store, staging / DATASET, sort=small)
+            dumps = write_dumps(staging, store, origin.version_id, config,
+                                config.graph_iri("links"), dump_formats,
+                                compresslevel=9 if small else 1,
+                                dataset=None if small else staging / DATASET)
+            # the dumps' checksums go into the meta graph now that they are written: the
+            # dumps hold it without them (a file cannot hold its own checksum)
+            checksums_graph = describe_checksums(config, origin.version_id, dumps)
+            checksum_quads = [ox.Quad(from_rdflib(s), from_rdflib(p), from_rdflib(o),  # type: ignore[arg-type]
+                                      meta_iri) for s, p, o in checksums_graph]
+            store.bulk_extend(checksum_quads)
+            store.flush()
+            store.optimize()
+            dataset_bytes = (_write_dataset(store, staging / DATASET, sort=True) if small
+                             else _append_quads(staging / DATASET, checksum_quads))
             del store
             after.graph.serialize(staging / VALIDATION, format="turtle")
             (staging / VALIDATION_JSON).write_text(after.to_json(), encoding="utf-8")
@@ -322,7 +347,7 @@ def rebuild(config: Config, inputs: Inputs, origin: Origin, releases: Releases,
         inputs.finish()
         # the index is closed (its store let go of above and by finish()): its files are final
         files = checksums(staging)
-        counts = {**stats.graph_triples, "meta": len(meta)}
+        counts = {**stats.graph_triples, "meta": len(meta) + len(checksums_graph)}
         timings["total"] = time.perf_counter() - started
         BuildReport(
             version=origin.version_id, release=origin.release, generation=origin.generation,

@@ -27,7 +27,8 @@ def void_graph(host_url: str) -> Graph:
     base = state().config.base_iri
     graph = Graph()
     for prefix, ns in (("void", VOID), ("dcat", DCAT), ("dcterms", DCTERMS),
-                       ("prov", "http://www.w3.org/ns/prov#"), ("kko", base + "ontology#")):
+                       ("prov", "http://www.w3.org/ns/prov#"), ("kko", base + "ontology#"),
+                       ("spdx", "http://spdx.org/rdf/terms#")):
         graph.bind(prefix, ns)
     for s, p, o in state().served.call("graph_triples", state().config.graph_iri("meta")):
         if p in LOCATION_PROPERTIES and isinstance(o, URIRef) and str(o).startswith(base):
