@@ -144,9 +144,16 @@ def _check(server: Server, present: bool) -> dict[str, int]:
                            "{ GRAPH ?g { ?s ?p ?o } } }")
     described = _count(server, f"SELECT (COUNT(*) AS ?n) {{ SELECT DISTINCT ?s ?p ?o "
                                f"{{ GRAPH ?g {{ ?s ?p ?o }} FILTER(?g != <{BASE}graph/meta>) }} }}")
+    # a dump cannot hold its own checksum: the dumps leave out the spdx:checksum statements
+    # of the version's distributions, which the endpoint has
+    checksums = _count(server, "PREFIX spdx: <http://spdx.org/rdf/terms#>\n"
+                               "SELECT (COUNT(*) AS ?n) { SELECT DISTINCT ?s ?p ?o { "
+                               "{ ?d spdx:checksum ?s . ?s ?p ?o } UNION "
+                               "{ ?s spdx:checksum ?o BIND(spdx:checksum AS ?p) } } }")
+    assert checksums > 0
     health = server.get("/health").json()
     assert health["triples"] == quads
-    assert len(dump) == union
+    assert len(dump) == union - checksums
     assert _void_triples(server) == described
     return {"quads": quads, "union": union, "described": described}
 
