@@ -19,7 +19,6 @@ as sets of lines, to the first version's N-Quads dump gives the current dump exa
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import os
 import subprocess
@@ -138,9 +137,8 @@ def sorted_copy(path: Path, scratch: Path) -> Path:
     return Path(name)
 
 
-def _lines(path: Path | None) -> Iterator[bytes]:
-    if path is None:
-        return
+def nquads_lines(path: Path) -> Iterator[bytes]:
+    """The lines of an N-Quads file, each ending in a newline, blank lines left out."""
     with path.open("rb") as f:
         for line in f:
             if line.strip():
@@ -190,9 +188,9 @@ class Changes:
         return changes
 
     @classmethod
-    def of_files(cls, old: Path | None, new: Path) -> Changes:
-        """Between two sorted N-Quads files (``old`` ``None``: from nothing)."""
-        return cls.between(_lines(old), _lines(new))
+    def of_files(cls, old: Path, new: Path) -> Changes:
+        """Between two sorted N-Quads files."""
+        return cls.between(nquads_lines(old), nquads_lines(new))
 
     @staticmethod
     def _per_graph(lines: list[bytes]) -> dict[str, int]:
@@ -219,20 +217,6 @@ class Changes:
                          *(b"A " + line for line in self.added), b"TC .\n"])
 
 
-def read_patch(data: bytes) -> Changes:
-    """The removed and added N-Quads lines of an RDF Patch written by :meth:`Changes.patch`
-    (headers and transaction rows skipped)."""
-    changes = Changes()
-    for row in data.splitlines(keepends=True):
-        if row.startswith(b"D "):
-            changes.removed.append(row[2:])
-        elif row.startswith(b"A "):
-            changes.added.append(row[2:])
-        elif row.strip() and not row.startswith((b"H ", b"TX ", b"TC ", b"PA ", b"PD ")):
-            raise ValueError(f"not a row of an RDF Patch: {row[:80]!r}")
-    return changes
-
-
 def apply(lines: set[bytes], changes: Changes) -> set[bytes]:
     """``lines`` (a version's N-Quads lines) with ``changes`` applied. Raises ValueError when
     the changes do not fit: a removed line that is not there, an added one that is."""
@@ -242,15 +226,3 @@ def apply(lines: set[bytes], changes: Changes) -> set[bytes]:
         raise ValueError(f"the changes do not apply to this version: {len(missing)} removed "
                          f"line(s) missing, {len(present)} added line(s) already there")
     return (lines - set(changes.removed)) | set(changes.added)
-
-
-def write_gzip(path: Path, data: bytes) -> str:
-    """Write ``data`` gzip-compressed (no time stamp) and flushed to disk; its SHA-256."""
-    body = gzip.compress(data, compresslevel=9, mtime=0)
-    tmp = path.with_name(f".tmp-{path.name}-{os.getpid()}")
-    with tmp.open("wb") as out:
-        out.write(body)
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(tmp, path)
-    return hashlib.sha256(body).hexdigest()

@@ -20,7 +20,9 @@ come from its step: the meta graph of the version holds them, ``/releases`` list
 
 from __future__ import annotations
 
+import contextlib
 import gzip
+import hashlib
 import json
 import os
 import shutil
@@ -32,8 +34,16 @@ from pathlib import Path
 
 from rdflib import DCTERMS, PROV, RDF, VOID, XSD, Graph, Literal, Namespace, URIRef
 
-from kg.pipeline.changes import Changes, apply, difference, sorted_copy
-from kg.pipeline.release import DATASET, ReleaseError, Releases, Version, sha256_file
+from kg.pipeline.changes import (
+    PATCH_EXTENSION,
+    PATCH_MEDIA_TYPE,
+    Changes,
+    apply,
+    difference,
+    nquads_lines,
+    sorted_copy,
+)
+from kg.pipeline.release import DATASET, ReleaseError, Releases, Version, now, sha256_file
 
 HISTORY = "history.jsonl"
 CHANGES_DIR = "changes"
@@ -76,20 +86,21 @@ class Step:
     files: dict[str, str] = field(default_factory=dict)
 
     @property
-    def stem(self) -> str:
-        return f"kazkor-kg-changes-{self.number:06d}-{self.version}"
+    def changeset(self) -> dict[str, str]:
+        """Its changeset files by role (``patch``, ``added``, ``removed``); empty without."""
+        return changeset_names(self.number, self.version) if self.files else {}
 
     @property
     def patch_file(self) -> str | None:
-        return f"{self.stem}.rdfp.gz" if self.files else None
+        return self.changeset.get("patch")
 
     @property
     def added_file(self) -> str | None:
-        return f"{self.stem}-added.nq.gz" if self.files else None
+        return self.changeset.get("added")
 
     @property
     def removed_file(self) -> str | None:
-        return f"{self.stem}-removed.nq.gz" if self.files else None
+        return self.changeset.get("removed")
 
     @property
     def added_total(self) -> int:
@@ -108,6 +119,15 @@ class Step:
         return cls(**{k: v for k, v in data.items() if k in known})  # type: ignore[arg-type]
 
 
+def changeset_names(number: int, version: str) -> dict[str, str]:
+    """The files of the changeset of step ``number`` (which made ``version`` current), by
+    role: ``kazkor-kg-changes-000002-<version>.rdfp.gz``, ``…-added.nq.gz``,
+    ``…-removed.nq.gz`` (the numbers sort in the order to apply them)."""
+    stem = f"kazkor-kg-changes-{number:06d}-{version}"
+    return {"patch": f"{stem}.{PATCH_EXTENSION}.gz", "added": f"{stem}-added.nq.gz",
+            "removed": f"{stem}-removed.nq.gz"}
+
+
 def first_steps(steps: list[Step]) -> list[Step]:
     """The step that made each version (its first), in the order of the history."""
     made: dict[str, Step] = {}
@@ -118,7 +138,8 @@ def first_steps(steps: list[Step]) -> list[Step]:
 
 def patch_id(base_iri: str, step: Step) -> str:
     """The RDF Patch ``H id`` of a step's patch: a UUID from its address."""
-    return f"uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'{base_iri}dumps/changes/{step.stem}')}"
+    patch = changeset_names(step.number, step.version)["patch"]
+    return f"uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'{base_iri}dumps/changes/{patch}')}"
 
 
 class History:
@@ -175,7 +196,7 @@ class History:
         made = next((s for s in steps if s.version == current.id), None)
         kind = "reuse" if made is not None and made.dataset_sha256 == digest else report.origin
         step = Step(len(steps) + 1, current.id, last.version if last else None,
-                    _now(), made.created if kind == "reuse" and made else report.created,
+                    now(), made.created if kind == "reuse" and made else report.created,
                     kind, report.release, report.generation, report.triple_count, digest)
         if last is not None:
             step = self._with_changes(step, last, current, base_iri, steps, say)
@@ -226,15 +247,12 @@ class History:
                                                      dict[str, int]]:
         """Write the three files of a step's changeset into ``changes/``: removed and added
         quads (N-Quads) by one merge of the two sorted datasets, then the RDF Patch."""
-        from kg.pipeline.changes import PATCH_EXTENSION
-
-        names = {"removed": f"{step.stem}-removed.nq.gz", "added": f"{step.stem}-added.nq.gz",
-                 "patch": f"{step.stem}.{PATCH_EXTENSION}.gz"}
+        names = changeset_names(step.number, step.version)
         counts: dict[str, dict[str, int]] = {"removed": {}, "added": {}}
         tmp = {key: self.changes / f".tmp-{name}-{os.getpid()}" for key, name in names.items()}
         with (_gzip_writer(tmp["removed"]) as removed, _gzip_writer(tmp["added"]) as added):
             batches: dict[str, list[bytes]] = {"removed": [], "added": []}
-            for operation, line in difference(_read(old), _read(new)):
+            for operation, line in difference(nquads_lines(old), nquads_lines(new)):
                 key = "removed" if operation == "D" else "added"
                 (removed if key == "removed" else added).write(line)
                 batches[key].append(line)
@@ -255,7 +273,6 @@ class History:
             patch.write(b"TC .\n")
         files = {}
         for key, name in names.items():
-            _fsync(tmp[key])
             os.replace(tmp[key], self.changes / name)
             files[name] = sha256_file(self.changes / name)
         return ({names[k]: files[names[k]] for k in ("patch", "added", "removed")},
@@ -310,13 +327,13 @@ class History:
         target = steps[number - 1]
         version = self.releases.version(target.version)
         if version.dataset.is_file() and sha256_file(version.dataset) == target.dataset_sha256:
-            return set(_read(version.dataset))
+            return set(nquads_lines(version.dataset))
         first = self.releases.version(steps[0].version)
         if not first.dataset.is_file() or sha256_file(first.dataset) != steps[0].dataset_sha256:
             raise ReleaseError(f"version {target.version} cannot be rebuilt: the first version "
                                f"of the history, {steps[0].version}, is no longer on disk as "
                                "it was")
-        lines = set(_read(first.dataset))
+        lines = set(nquads_lines(first.dataset))
         for step in steps[1:number]:
             try:
                 lines = apply(lines, self.changeset(step))
@@ -333,21 +350,8 @@ class History:
             on_disk = self.releases.version(version)
             if not on_disk.dataset.is_file():
                 raise ReleaseError(f"there is no version {version} in {self.releases.path}")
-            return sorted(_read(on_disk.dataset))
+            return sorted(nquads_lines(on_disk.dataset))
         return sorted(self.dataset(step.number, steps))
-
-
-def _now() -> str:
-    from kg.pipeline.release import now
-
-    return now()
-
-
-def _read(path: Path) -> Iterator[bytes]:
-    with path.open("rb") as f:
-        for line in f:
-            if line.strip():
-                yield line if line.endswith(b"\n") else line + b"\n"
 
 
 def _count(counts: dict[str, int], batch: list[bytes]) -> None:
@@ -357,14 +361,16 @@ def _count(counts: dict[str, int], batch: list[bytes]) -> None:
     batch.clear()
 
 
-def _gzip_writer(path: Path) -> gzip.GzipFile:
-    return gzip.GzipFile(filename="", fileobj=path.open("wb"), mode="wb", compresslevel=9,
-                         mtime=0)
-
-
-def _fsync(path: Path) -> None:
-    with path.open("rb") as f:
-        os.fsync(f.fileno())
+@contextlib.contextmanager
+def _gzip_writer(path: Path) -> Iterator[gzip.GzipFile]:
+    """A gzip stream into ``path`` with no name and no time stamp in its header (the same
+    changes, the same bytes), flushed to disk when it closes."""
+    with path.open("wb") as raw:
+        with gzip.GzipFile(filename="", fileobj=raw, mode="wb", compresslevel=9,
+                           mtime=0) as out:
+            yield out
+        raw.flush()
+        os.fsync(raw.fileno())
 
 
 # ---- the record of a version in RDF, and its citation ----------------------------------------
@@ -392,8 +398,8 @@ class Revision:
     #: graph IRI -> quads added / removed (the meta graph left out: it describes them)
     added: dict[str, int] = field(default_factory=dict)
     removed: dict[str, int] = field(default_factory=dict)
-    #: changeset files (in /dumps/changes/), when the version is in the history already
-    files: tuple[str, ...] = ()
+    #: its changeset files (in /dumps/changes/) by role (:func:`changeset_names`)
+    files: dict[str, str] = field(default_factory=dict)
 
 
 def describe_version(base_iri: str, revision: Revision, graph_names: dict[str, str]) -> Graph:
@@ -438,10 +444,10 @@ def describe_version(base_iri: str, revision: Revision, graph_names: dict[str, s
             if graph:
                 g.add((node, SD_NAME, URIRef(graph)))
             g.add((node, VOID.triples, Literal(n, datatype=XSD.integer)))
-        dump = next((f for f in revision.files if f.endswith(f"-{kind}.nq.gz")), None)
+        dump = revision.files.get(kind)
         if dump is not None:
             g.add((part, VOID.dataDump, URIRef(f"{base_iri}dumps/changes/{dump}")))
-    patch = next((f for f in revision.files if f.endswith(".rdfp.gz")), None)
+    patch = revision.files.get("patch")
     if patch is not None:
         url = URIRef(f"{base_iri}dumps/changes/{patch}")
         g.add((this, DCAT.distribution, url))
@@ -450,15 +456,13 @@ def describe_version(base_iri: str, revision: Revision, graph_names: dict[str, s
             f"the changes from version {revision.previous} to {revision.version} as RDF Patch",
             lang="en")))
         g.add((url, DCAT.downloadURL, url))
-        g.add((url, DCTERMS.format, Literal("application/rdf-patch")))
+        g.add((url, DCTERMS.format, Literal(PATCH_MEDIA_TYPE)))
         g.add((url, DCAT.compressFormat,
                URIRef("https://www.iana.org/assignments/media-types/application/gzip")))
     return g
 
 
 def _graph_key(iri: str) -> str:
-    import hashlib
-
     return hashlib.sha256(iri.encode()).hexdigest()[:12]
 
 
@@ -474,24 +478,20 @@ def revision_of(history: History, version: str, previous: Version | None,
         return Revision(version, made.created, made.previous,
                         {g: n for g, n in made.added.items() if g not in meta},
                         {g: n for g, n in made.removed.items() if g not in meta},
-                        tuple(made.files))
-    from kg.pipeline.release import now
-
+                        made.changeset)
     created = now()
     if previous is None or previous.id == version:
         return Revision(version, created)
-    steps = history.steps()
-    number = len(steps) + 1
-    files: tuple[str, ...] = ()
     if new_lines is None or not previous.dataset.is_file():
         return Revision(version, created, previous.id)
     suffix = f" <{meta_graph}> .\n".encode()
     try:
-        changes = Changes.between((line for line in _read(previous.dataset)
+        changes = Changes.between((line for line in nquads_lines(previous.dataset)
                                    if not line.endswith(suffix)), iter(new_lines))
     except ValueError:  # a dataset written unsorted (the large path): counted in the history
         return Revision(version, created, previous.id)
-    stem = f"kazkor-kg-changes-{number:06d}-{version}"
-    files = (f"{stem}.rdfp.gz", f"{stem}-added.nq.gz", f"{stem}-removed.nq.gz")
+    # the step that will record it comes next (the history is in step: the writer holds the
+    # lock and recorded the current version first)
     return Revision(version, created, previous.id, changes.added_per_graph,
-                    changes.removed_per_graph, files)
+                    changes.removed_per_graph,
+                    changeset_names(len(history.steps()) + 1, version))

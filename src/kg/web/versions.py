@@ -326,13 +326,17 @@ def _step_record(step: Step, kept: bool, current: str | None) -> dict[str, objec
     }
 
 
+def _current_name() -> str | None:
+    try:
+        return state().served.version_id
+    except JobFailed:
+        return None
+
+
 def _records() -> tuple[list[Step], list[dict[str, object]], str | None]:
     history = _history()
     steps = history.steps()
-    try:
-        current: str | None = state().served.version_id
-    except JobFailed:
-        current = None
+    current = _current_name()
     return steps, [_step_record(s, history.kept(s.version), current) for s in steps], current
 
 
@@ -347,7 +351,7 @@ def _history_graph(steps: list[Step]) -> Graph:
     for step in first_steps(steps):
         graph += describe_version(config.base_iri, Revision(
             step.version, step.created, step.previous, step.added, step.removed,
-            tuple(step.files)), names)
+            step.changeset), names)
     if steps:
         graph.add((URIRef(config.base_iri), DCAT.hasCurrentVersion,
                    version_iri(config.base_iri, steps[-1].version)))
@@ -385,12 +389,8 @@ def release(name: str) -> Response:
     """A version's stable IRI: its record (when, what it changed, its citation, its dumps
     and changesets), HTML, JSON or RDF; it stays when retention removes the version's data."""
     made, kept = _version(name)
-    history = _history()
-    steps = history.steps()
-    try:
-        current: str | None = state().served.version_id
-    except JobFailed:
-        current = None
+    steps = _history().steps()
+    current = _current_name()
     served = [_step_record(s, kept is not None, current) for s in steps if s.version == name]
     created = _created(made, kept)
     rdf = [f for f in formats.rdf_formats() if f.kind == "rdf"]
