@@ -226,6 +226,7 @@ def _timegate(kind: str, view: Callable[..., Response]) -> Callable[..., Respons
                 return _removed(kind, path, response)
             response.vary.add("Accept-Datetime")
             response.headers["Link"] = _links(kind, path)
+            _expose(response)
             return response
         when = _accept_datetime(asked)
         if when is None:
@@ -281,7 +282,14 @@ def memento(name: str, kind: str, path: str) -> Response:
     if response.status_code < 400:
         response.headers["Memento-Datetime"] = http_date(_created(made, kept))
         response.headers["Link"] = _links(kind, path, _timeline(kind, path), this=name)
+        _expose(response)
     return response
+
+
+def _expose(response: Response) -> None:
+    """Scripts of other sites that may read the data may read its Memento headers too."""
+    if response.headers.get("Access-Control-Allow-Origin") == "*":
+        response.headers["Access-Control-Expose-Headers"] = "Link, Memento-Datetime"
 
 
 @blueprint.get("/timemap/<any(id, page, data):kind>/<path:path>")
