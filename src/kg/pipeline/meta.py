@@ -50,6 +50,7 @@ OA = Namespace("http://www.w3.org/ns/oa#")
 SPDX = Namespace("http://spdx.org/rdf/terms#")
 CC_BY = URIRef("https://creativecommons.org/licenses/by/4.0/")
 DCAT_VERSION = URIRef("http://www.w3.org/ns/dcat#version")
+DCAT_HAS_CURRENT_VERSION = URIRef("http://www.w3.org/ns/dcat#hasCurrentVersion")
 SD_NAME = URIRef("http://www.w3.org/ns/sparql-service-description#name")
 
 #: the triples that give one distribution's checksum (:func:`describe_checksums`)
@@ -226,15 +227,18 @@ def example_resources(config: Config) -> list[URIRef]:
 
 def describe_release(config: Config, version: str, stats: Statistics, links: Graph,
                      examples: list[URIRef], dump_formats: tuple[str, ...] = DUMP_FORMATS,
-                     validation: dict[str, object] | None = None) -> Graph:
+                     validation: dict[str, object] | None = None, created: str | None = None,
+                     record: Graph | None = None) -> Graph:
     """VoID/DCAT description and PROV of a version from its statistics, its links graph,
     the example resources it holds, the formats of its dumps and the summary of its
-    validation report."""
+    validation report; ``created`` (ISO 8601) is when the version was made (now by
+    default), ``record`` its place in the history (kg.pipeline.history)."""
     base = config.base_iri
     dataset = URIRef(base)
     build = URIRef(f"{base}build/{version}")
     project = URIRef(f"{base}id/kazkor-kg-project")
-    now = Literal(datetime.now(UTC).replace(microsecond=0), datatype=XSD.dateTime)
+    now = (Literal(created, datatype=XSD.dateTime) if created is not None else
+           Literal(datetime.now(UTC).replace(microsecond=0), datatype=XSD.dateTime))
     g = Graph()
     for prefix, ns in (("void", VOID), ("dcat", DCAT), ("dcterms", DCTERMS), ("prov", PROV),
                        ("foaf", FOAF), ("dqv", DQV), ("oa", OA), ("spdx", SPDX)):
@@ -295,6 +299,10 @@ def describe_release(config: Config, version: str, stats: Statistics, links: Gra
     g.add((build, RDF.type, PROV.Activity))
     g.add((build, PROV.endedAtTime, now))
     g.add((build, PROV.wasAssociatedWith, URIRef(f"{base}software/kg/{__version__}")))
+    if record is not None:
+        g += record
+        g.add((dataset, DCAT_HAS_CURRENT_VERSION, URIRef(f"{base}release/{version}")))
+        g.add((dataset, RDFS.seeAlso, URIRef(f"{base}releases")))
     # the meta graph describes itself too; its count includes the triple that states it and
     # the checksums of the dumps, added once they are written (describe_checksums)
     meta = URIRef(config.graph_iri("meta"))
