@@ -33,7 +33,14 @@ def test_release_is_complete(release):
         v for k, v in report.triples.items() if k != "total")
     assert set(report.timings_seconds) >= {"load", "reason", "total"}
     assert all(len(h) == 64 for h in report.inputs.values())
-    assert release.dataset.read_text().count("\n") == report.triples["total"]
+    # the dataset file (the N-Quads dump) holds every quad of the store but the checksums of
+    # the version's own dumps, which the store's meta graph gains once they are written
+    store = release.open_store("oxigraph")
+    checksums = int(next(store.query(
+        "PREFIX spdx: <http://spdx.org/rdf/terms#>\nSELECT (COUNT(*) AS ?n) { GRAPH ?g { "
+        "{ ?d spdx:checksum ?c } UNION { ?d spdx:checksum ?x . ?x ?p ?o } } }").rows())[0])
+    assert checksums == 4 * len(report.dumps)
+    assert release.dataset.read_text().count("\n") == report.triples["total"] - checksums
 
 
 def test_inferred_graph_holds_only_new_triples(release, config):

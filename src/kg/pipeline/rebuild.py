@@ -46,6 +46,7 @@ from kg.pipeline.meta import (
     store_statistics,
 )
 from kg.pipeline.release import (
+    CHECKSUMS,
     DATASET,
     OXIGRAPH_DIR,
     VALIDATION,
@@ -338,8 +339,11 @@ def rebuild(config: Config, inputs: Inputs, origin: Origin, releases: Releases,
             # the dumps and the dataset file hold it without them (a file cannot hold its own
             # checksum)
             checksums_graph = describe_checksums(config, origin.version_id, dumps)
-            store.bulk_extend([ox.Quad(from_rdflib(s), from_rdflib(p), from_rdflib(o),  # type: ignore[arg-type]
-                                       meta_iri) for s, p, o in checksums_graph])
+            checksum_quads = [ox.Quad(from_rdflib(s), from_rdflib(p), from_rdflib(o),  # type: ignore[arg-type]
+                                      meta_iri) for s, p, o in checksums_graph]
+            store.bulk_extend(checksum_quads)
+            (staging / CHECKSUMS).write_bytes(
+                ox.serialize(checksum_quads, format=ox.RdfFormat.N_QUADS) or b"")
             store.flush()
             store.optimize()
             del store

@@ -50,6 +50,8 @@ from kg.store import Store, StoreError, serve_store
 
 REPORT = "report.json"
 DATASET = "dataset.nq"
+#: the quads that describe the checksums of the version's dumps (in the meta graph)
+CHECKSUMS = "checksums.nq"
 VALIDATION = "validation.ttl"
 VALIDATION_JSON = "validation.json"
 OXIGRAPH_DIR = "oxigraph"
@@ -170,6 +172,13 @@ class Version:
         return self.path / DATASET
 
     @property
+    def datasets(self) -> list[Path]:
+        """The N-Quads files that together hold the version: the dataset file (also its
+        N-Quads dump) and the checksums of its dumps (which no dump can hold)."""
+        extra = self.path / CHECKSUMS
+        return [self.dataset, *([extra] if extra.is_file() else [])]
+
+    @property
     def index(self) -> Path:
         return self.path / OXIGRAPH_DIR
 
@@ -236,7 +245,7 @@ class Version:
         put them on a remote server."""
         self.check()
         try:
-            return serve_store(spec, self.dataset, self.index,
+            return serve_store(spec, self.datasets, self.index,
                                list(self.report.graphs.values()))
         except StoreError as e:
             raise ReleaseError(f"version {self.id} cannot be opened: {e}") from e

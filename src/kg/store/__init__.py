@@ -109,11 +109,11 @@ class StoreClass(Protocol):
     def open(self, argument: str, location: Path | None, *, read_only: bool,
              graph_iris: Sequence[str]) -> Store: ...
 
-    def serve(self, argument: str, dataset: Path, index: Path,
+    def serve(self, argument: str, datasets: Sequence[Path], index: Path,
               graph_iris: Sequence[str]) -> Store:
-        """The store that serves a built dataset: ``dataset`` (N-Quads) and ``index`` (the
-        Oxigraph index written beside it); a remote store queries ``graph_iris`` where they
-        were published."""
+        """The store that serves a built dataset: ``datasets`` (N-Quads files that together
+        hold it) and ``index`` (the Oxigraph index of it all); a remote store queries
+        ``graph_iris`` where they were published."""
         ...
 
 
@@ -174,7 +174,8 @@ def open_store(spec: str, location: Path | None = None, *, read_only: bool = Fal
                                       graph_iris=graph_iris)
 
 
-def serve_store(spec: str, dataset: Path, index: Path, graph_iris: Sequence[str]) -> Store:
+def serve_store(spec: str, datasets: Sequence[Path], index: Path,
+                graph_iris: Sequence[str]) -> Store:
     """The store that serves a built dataset in the backend ``spec`` names."""
     backend, argument = parse_spec(spec)
-    return backend.store_class().serve(argument, dataset, index, graph_iris)
+    return backend.store_class().serve(argument, datasets, index, graph_iris)

@@ -100,11 +100,12 @@ class MemoryStore:
         return cls()
 
     @classmethod
-    def serve(cls, argument: str, dataset: Path, index: Path,
+    def serve(cls, argument: str, datasets: Sequence[Path], index: Path,
               graph_iris: Sequence[str]) -> MemoryStore:
         """The dataset parsed into this process."""
         store = cls()
-        store.load(dataset)
+        for dataset in datasets:
+            store.load(dataset)
         return store
 
     def query(

@@ -113,7 +113,7 @@ class OxigraphStore:
         return cls(location, read_only=read_only)
 
     @classmethod
-    def serve(cls, argument: str, dataset: Path, index: Path,
+    def serve(cls, argument: str, datasets: Sequence[Path], index: Path,
               graph_iris: Sequence[str]) -> OxigraphStore:
         """The index written beside the dataset, opened read-only: many processes may."""
         return cls(index, read_only=True)

@@ -165,7 +165,7 @@ class RemoteStore:
         return cls(argument, graph_iris=graph_iris)
 
     @classmethod
-    def serve(cls, argument: str, dataset: Path, index: Path,
+    def serve(cls, argument: str, datasets: Sequence[Path], index: Path,
               graph_iris: Sequence[str]) -> RemoteStore:
         """The graphs as `kg publish` put them on the server: the local files are not read."""
         return cls(argument, graph_iris=graph_iris)
