@@ -73,7 +73,7 @@ class Config:
     #: megabytes of memory a query process may use (heap); past it the query is stopped
     query_memory_mb: int = 512
     #: megabytes of memory an update (its writer process) may use
-    update_memory_mb: int = 2048
+    update_memory_mb: int = 1024
     #: a query still running after this many seconds is long work: it needs one of the
     #: server's ``long_queries`` slots to go on, and runs at a lower priority
     short_query_seconds: float = 0.5
