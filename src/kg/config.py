@@ -71,9 +71,9 @@ class Config:
     #: search, reconciliation): pages never wait behind SPARQL queries
     page_processes: int = 2
     #: megabytes of memory a query process may use (heap); past it the query is stopped
-    query_memory_mb: int = 512
+    query_memory_mb: int = 384
     #: megabytes of memory an update (its writer process) may use
-    update_memory_mb: int = 1024
+    update_memory_mb: int = 512
     #: a query still running after this many seconds is long work: it needs one of the
     #: server's ``long_queries`` slots to go on, and runs at a lower priority
     short_query_seconds: float = 0.5

@@ -43,7 +43,7 @@ LONG_WORK_NICE = 10
 def short_memory_mb(memory_mb: int) -> int:
     """The memory a query process may use until its job is promoted to long work: half of
     what long work may use, and never less than a process needs to open the store."""
-    return max(256, memory_mb // 2)
+    return max(192, memory_mb // 2)
 
 
 def ended_by(code: int) -> str:
