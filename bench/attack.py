@@ -311,11 +311,11 @@ def sample(run: Run) -> None:
     """Every 200 ms: the RSS of the server's whole process tree, its query processes and web
     workers."""
     while not run.stopping.is_set():
-        server = run.server
-        if server.process is not None and server.process.popen.poll() is None:
+        process = run.server.process  # once: a restart may replace it meanwhile
+        if process is not None and process.popen.poll() is None:
             now = time.monotonic()
-            mb = tree_rss_mb(server.pid)
-            runners, workers = runner_pids(server.pid), worker_pids(server.pid)
+            mb = tree_rss_mb(process.pid)
+            runners, workers = runner_pids(process.pid), worker_pids(process.pid)
             with run.lock:
                 run.memory.append((now, mb))
                 for pid in runners:
@@ -785,6 +785,7 @@ def run_phase(run: Run, name: str, title: str, functions: list[AttackFunction], 
         skipped = function(attack)
         if isinstance(skipped, str):
             phase.skipped = skipped
+    time.sleep(max(0.0, phase.start + seconds - time.monotonic()))
     for attack in attacks:
         for thread in attack.threads:
             thread.join(max(1.0, attack.until + 420 - time.monotonic()))
