@@ -557,19 +557,17 @@ def tokens(attack: Attack) -> None:
 
 
 def tiny_timeout(attack: Attack) -> None:
-    """10. timeout=0.000001 from 8 addresses: no query process may be killed for it."""
-    started = runner_pids(attack.run.server.pid)
+    """10. timeout=0.000001 from 8 addresses: no query may be stopped (and no process killed)
+    for it."""
     for client in range(8):
         attack.loop(client, lambda i, c=client: attack.send(
             c, "GET", query_path(f"ASK {{ ?s ?p ?o }} # {c} {i}", timeout="0.000001"),
             headers={"Accept": JSON}))
 
-    def same() -> None:
-        now = runner_pids(attack.run.server.pid)
-        attack.check(f"no query process killed and restarted ({len(now - started)} new)",
-                     now == started)
-
-    attack.after.append(same)
+    # other attacks may have processes killed meanwhile: the answers tell about this one's
+    attack.after.append(lambda: attack.check(
+        "every answer 200: no query stopped at the tiny deadline",
+        set(attack.statuses) == {"200"}))
 
 
 def forged_host(attack: Attack) -> None:
@@ -943,6 +941,7 @@ def main(argv: list[str] | None = None) -> int:
         helpers = [threading.Thread(target=f, args=(run,), daemon=True) for f in (probe, sample)]
         for thread in helpers:
             thread.start()
+        time.sleep(1)  # the server's own processes are seen before the first phase
         try:
             say(f"no attack for {after:g} s: the probe's baseline")
             phases.append(run_phase(run, "baseline", "no attack (the probe's baseline)", [],
