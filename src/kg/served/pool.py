@@ -70,9 +70,11 @@ class QueryProcessDied(Exception):
     it may use (an allocation failed and the process aborted), else it crashed or was killed
     from outside."""
 
-    def __init__(self, memory: bool = False) -> None:
+    def __init__(self, memory: bool = False, killed: bool = False) -> None:
         super().__init__("out of memory" if memory else "the process ended")
         self.memory = memory
+        #: it got SIGKILL, not from its pool: killed from outside, not by its job
+        self.killed = killed
 
 
 class QueryStopped(Exception):
@@ -109,16 +111,21 @@ class QueryProcess:
                 raise QueryTimeout
             chunk = os.read(self._out, min(size - len(self._buffer), 1 << 20))
             if not chunk:
-                raise QueryProcessDied(memory=self._ran_out_of_memory())
+                code = self._exit_code()
+                raise QueryProcessDied(memory=code in (-signal.SIGABRT, 128 + signal.SIGABRT),
+                                       killed=code == -signal.SIGKILL)
             self._buffer += chunk  # a bytearray: a long answer is not copied per chunk
 
-    def _ran_out_of_memory(self) -> bool:
-        """Whether the process ended because an allocation failed (Rust aborts then)."""
+    def _exit_code(self) -> int | None:
+        """How the process ended (it closed its pipe): SIGABRT when an allocation failed
+        (Rust aborts then)."""
         try:
-            code = self.process.wait(timeout=2)
+            return self.process.wait(timeout=2)
         except subprocess.TimeoutExpired:
-            return False
-        return code in (-signal.SIGABRT, 128 + signal.SIGABRT)
+            return None
+
+    def _ran_out_of_memory(self) -> bool:
+        return self._exit_code() in (-signal.SIGABRT, 128 + signal.SIGABRT)
 
     def _receive(self, deadline: float) -> object:
         self._fill(HEADER.size, deadline)
@@ -310,12 +317,11 @@ class QueryPool:
             self._new_standby()
 
     def _new_standby(self) -> None:
-        process = QueryProcess(self._settings)
+        """Start a standby unless there is one (starting one is a fork and an exec: its
+        start-up runs in the new process)."""
         with self._free:
             if not self._closed and self._standby is None:
-                self._standby = process
-                return
-        process.stop()  # another took the place, or the pool closed
+                self._standby = QueryProcess(self._settings)
 
     def run(self, job: Job, timeout: float, *, first_stretch: float | None = None,
             go_on: Callable[[], bool] | None = None, reserve: int = 0) -> Outcome:
@@ -324,13 +330,24 @@ class QueryPool:
         process ended before answering, :class:`QueryStopped` when it was still running
         after ``first_stretch`` seconds and ``go_on()`` said no. A process whose job did not
         answer is replaced, and the job is not run again: a job that took a process down may
-        take the next one down too. A promoted job's process is replaced after it (it ran at
-        a lower priority, with more memory). ``reserve``: see :meth:`_take`."""
+        take the next one down too (a job that never reached its process, or whose process
+        was killed from outside, is given to another, once). A promoted job's process is
+        replaced after it (it ran at a lower priority, with more memory). ``reserve``: see
+        :meth:`_take`."""
         deadline = time.monotonic() + timeout
-        process = self._take(deadline, reserve)
+        try:
+            return self._run(job, deadline, timeout, first_stretch, go_on, reserve)
+        except QueryProcessDied as died:
+            if not died.killed:
+                raise
+        # its process was killed from outside while it ran: the job did not end it
+        return self._run(job, deadline, timeout, first_stretch, go_on, reserve)
+
+    def _run(self, job: Job, deadline: float, timeout: float, first_stretch: float | None,
+             go_on: Callable[[], bool] | None, reserve: int) -> Outcome:
+        process = self._send(job, deadline, reserve)
         promoted = False
         try:
-            process.send(job)
             if go_on is not None and first_stretch is not None and first_stretch < timeout:
                 try:
                     outcome = process.outcome(min(deadline, time.monotonic() + first_stretch))
@@ -350,6 +367,21 @@ class QueryPool:
         else:
             self._give_back(process)
         return outcome
+
+    def _send(self, job: Job, deadline: float, reserve: int) -> QueryProcess:
+        """A process that took ``job``. A process that ended while idle (killed from outside,
+        its pipe closed) never got the job: it is replaced and another takes the job, twice
+        at most (a process that cannot start at all fails the job)."""
+        for attempt in range(3):
+            process = self._take(deadline, reserve)
+            try:
+                process.send(job)
+                return process
+            except QueryProcessDied:
+                self._replace(process)
+                if attempt == 2:
+                    raise
+        raise QueryProcessDied()
 
     @property
     def idle(self) -> int:
