@@ -306,10 +306,10 @@ def test_an_answer_over_the_byte_cap_is_cut_and_says_so(bounded: Server):
     rows = len(r.json()["results"]["bindings"])
     assert r.headers["KG-Result-Truncated"] == f"max-bytes={MAX_RESULT_BYTES}; rows={rows}"
     assert rows > 10
-    # one row of 16 MiB from a query of 500 bytes: no row fits, and the answer says so
+    # one row of 1 MiB from a query of 400 bytes: no row fits, and the answer says so
     doubling = ('SELECT ?x { BIND("0123456789abcdef" AS ?a0) '
-                + " ".join(f"BIND(CONCAT(?a{i}, ?a{i}) AS ?a{i + 1})" for i in range(20))
-                + " BIND(?a20 AS ?x) }")
+                + " ".join(f"BIND(CONCAT(?a{i}, ?a{i}) AS ?a{i + 1})" for i in range(16))
+                + " BIND(?a16 AS ?x) }")
     r = bounded.get("/sparql", params={"query": doubling}, headers={"Accept": "text/csv"})
     assert r.status_code == 200 and r.text.splitlines() == ["x"]
     assert r.headers["KG-Result-Truncated"] == f"max-bytes={MAX_RESULT_BYTES}; rows=0"
