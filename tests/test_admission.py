@@ -9,6 +9,7 @@ machines would.
 from __future__ import annotations
 
 import http.client
+import json
 import multiprocessing
 import socket
 import threading
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from tests.conftest import Server, start_server, stop_server
+from tests.test_sparql_protocol import _runner_pids
 
 from kg.served.admission import PAUSE_SECONDS, Admission, Refused
 
@@ -73,6 +75,20 @@ def test_a_stopped_query_makes_its_client_pause(tmp_path: Path) -> None:
     assert refused.value.retry_after <= PAUSE_SECONDS and "was stopped" in refused.value.message
 
 
+def test_a_stopped_client_is_on_probation_in_every_worker(tmp_path: Path) -> None:
+    """After a stopped query its client leaves a worker's last idle process to the others
+    (the pool's reserve), in this worker at once and in the others once they read it."""
+    path = tmp_path / "admission"
+    here = Admission(path, long_queries=1, budget_seconds=0)
+    there = Admission(path, long_queries=1, budget_seconds=0)
+    assert not here.stopped_lately("127.0.0.2")
+    here.finish("127.0.0.2", 0.5, stopped=True)
+    assert here.stopped_lately("127.0.0.2") and not here.stopped_lately("127.0.0.3")
+    with pytest.raises(Refused):  # the pause; reading it tells the other worker
+        there.check("127.0.0.2")
+    assert there.stopped_lately("127.0.0.2")
+
+
 # ---- through a real server ------------------------------------------------------------------
 
 class Client:
@@ -109,6 +125,14 @@ def tight(release, release_dir: Path,
     stop_server(server.process)
 
 
+def test_both_lanes_and_a_standby_are_started_before_the_first_request(tight: Server) -> None:
+    """One worker: 3 SPARQL processes, their standby, 1 process for the pages."""
+    deadline = time.monotonic() + 60
+    while len(_runner_pids(tight)) < 5 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert len(_runner_pids(tight)) == 5
+
+
 def test_long_work_takes_the_one_slot_and_cheap_queries_still_run(tight: Server) -> None:
     first: dict[str, tuple[int, dict[str, str], bytes]] = {}
     long = threading.Thread(target=lambda: first.update(
@@ -127,6 +151,30 @@ def test_long_work_takes_the_one_slot_and_cheap_queries_still_run(tight: Server)
     assert status == 200 and time.monotonic() - started < 5
     long.join(30)
     assert first["r"][0] == 503 and b"limit" in first["r"][2]
+
+
+def test_reconciliation_is_long_work_under_the_same_rules(tight: Server) -> None:
+    """A heavy reconciliation batch while the one slot for long work is taken: stopped
+    (503, Retry-After), and its client pauses for SPARQL too."""
+    long = threading.Thread(target=Client(tight, "127.0.0.40").query, args=(COSTLY,))
+    long.start()
+    time.sleep(1.5)  # past the short stretch: it holds the slot now
+    words = " ".join(f"w{i:05d}x" for i in range(110))
+    batch = {f"q{i}": {"query": words} for i in range(100)}
+    port = int(tight.url.rsplit(":", 1)[1])
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60,
+                                            source_address=("127.0.0.41", 0))
+    connection.request("POST", "/reconcile", urllib.parse.urlencode(
+        {"queries": json.dumps(batch)}), {"Content-Type": "application/x-www-form-urlencoded"})
+    response = connection.getresponse()
+    body = response.read()
+    connection.close()
+    assert response.status == 503, body
+    assert b"slots for long queries were taken" in body
+    assert response.getheader("Retry-After") == str(int(PAUSE_SECONDS))
+    status, _, _ = Client(tight, "127.0.0.41").query(CHEAP % 4)
+    assert status == 429
+    long.join(30)
 
 
 def test_a_query_past_its_memory_is_stopped_and_said_so(tight: Server) -> None:

@@ -41,6 +41,7 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 MAX_BYTES = 20_000
 MAX_QUERIES = 5
 MAX_QUERY_BYTES = 3000
+MAX_RESULT_BYTES = 50_000
 #: the reconciliation time limit of the server `tight`
 RECONCILE_SECONDS = 0.5
 UPDATE_SECONDS = 3
@@ -55,13 +56,14 @@ def copy_releases(release_dir: Path, dest: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def bounded(release, release_dir: Path, tmp_path_factory: pytest.TempPathFactory):
-    """One worker, one request per client at a time, small reconciliation and query-text
-    bounds, updates enabled."""
+    """One worker, one request per client at a time, small reconciliation, query-text and
+    answer bounds, updates enabled."""
     releases = copy_releases(release_dir, tmp_path_factory.mktemp("bounded"))
     srv = start_server(releases, "--workers", "1", log=releases.parent / "server.log", env={
         "KG_RECONCILE_MAX_BYTES": str(MAX_BYTES), "KG_RECONCILE_MAX_QUERIES": str(MAX_QUERIES),
         "KG_CLIENT_CONCURRENCY": "1", "KG_UPDATE_TOKEN": TOKEN,
-        "KG_MAX_QUERY_BYTES": str(MAX_QUERY_BYTES)})
+        "KG_MAX_QUERY_BYTES": str(MAX_QUERY_BYTES),
+        "KG_MAX_RESULT_BYTES": str(MAX_RESULT_BYTES)})
     yield srv
     stop_server(srv.process)
 
@@ -295,6 +297,27 @@ def test_an_update_past_its_time_limit_is_stopped_and_nothing_of_it_served(tight
     assert not _writers(TOKEN)
 
 
+# ---- answers -----------------------------------------------------------------------------------
+
+def test_an_answer_over_the_byte_cap_is_cut_and_says_so(bounded: Server):
+    r = bounded.get("/sparql", params={"query": "SELECT * WHERE { ?s ?p ?o }"},
+                    headers={"Accept": JSON})
+    assert r.status_code == 200 and len(r.content) <= MAX_RESULT_BYTES
+    rows = len(r.json()["results"]["bindings"])
+    assert r.headers["KG-Result-Truncated"] == f"max-bytes={MAX_RESULT_BYTES}; rows={rows}"
+    assert rows > 10
+    # one row of 1 MiB from a query of 400 bytes: no row fits, and the answer says so
+    doubling = ('SELECT ?x { BIND("0123456789abcdef" AS ?a0) '
+                + " ".join(f"BIND(CONCAT(?a{i}, ?a{i}) AS ?a{i + 1})" for i in range(16))
+                + " BIND(?a16 AS ?x) }")
+    r = bounded.get("/sparql", params={"query": doubling}, headers={"Accept": "text/csv"})
+    assert r.status_code == 200 and r.text.splitlines() == ["x"]
+    assert r.headers["KG-Result-Truncated"] == f"max-bytes={MAX_RESULT_BYTES}; rows=0"
+    small = bounded.get("/sparql", params={"query": "SELECT * { ?s ?p ?o } LIMIT 3"},
+                        headers={"Accept": JSON})
+    assert "KG-Result-Truncated" not in small.headers
+
+
 # ---- tokens ------------------------------------------------------------------------------------
 
 def test_401_carries_www_authenticate(bounded: Server):
@@ -411,9 +434,11 @@ def test_host_names_and_defaults():
 
 def test_settings_of_the_guards_are_read_from_the_environment():
     config = Config.from_env({"KG_ALLOW_EMPTYING": "yes", "KG_TRUSTED_HOSTS": "A.example b",
-                              "KG_MIN_QUERY_TIMEOUT": "2", "KG_RECONCILE_MAX_QUERIES": "7"})
+                              "KG_MIN_QUERY_TIMEOUT": "2", "KG_RECONCILE_MAX_QUERIES": "7",
+                              "KG_MAX_RESULT_BYTES": "1000"})
     assert config.allow_emptying and config.trusted_hosts == ("a.example", "b")
     assert config.min_query_timeout == 2 and config.reconcile_max_queries == 7
+    assert config.max_result_bytes == 1000
     assert Config.from_json(config.to_json()) == config
     with pytest.raises(ValueError, match="KG_ALLOW_EMPTYING"):
         Config.from_env({"KG_ALLOW_EMPTYING": "perhaps"})

@@ -60,6 +60,8 @@ class Config:
     #: seconds an update (or Graph Store write) may take, validation and reasoning included
     update_timeout: float = 300.0
     max_result_rows: int = 100_000
+    #: the most bytes an answer may take (serialized); a longer one is cut at a row boundary
+    max_result_bytes: int = 64 * 1024 * 1024
     max_query_bytes: int = 100_000
     #: bearer token that enables SPARQL Update; ``None`` keeps the endpoint read-only
     update_token: str | None = None
@@ -69,9 +71,9 @@ class Config:
     #: search, reconciliation): pages never wait behind SPARQL queries
     page_processes: int = 2
     #: megabytes of memory a query process may use (heap); past it the query is stopped
-    query_memory_mb: int = 512
+    query_memory_mb: int = 384
     #: megabytes of memory an update (its writer process) may use
-    update_memory_mb: int = 2048
+    update_memory_mb: int = 512
     #: a query still running after this many seconds is long work: it needs one of the
     #: server's ``long_queries`` slots to go on, and runs at a lower priority
     short_query_seconds: float = 0.5
@@ -174,7 +176,8 @@ class Config:
         if self.reasoner == "reasonable" and self.reasoning == "rdfs":
             problems.append("the reasonable engine computes OWL 2 RL only; use the owlrl "
                             "reasoner for RDFS reasoning")
-        for name in ("query_timeout", "update_timeout", "max_result_rows", "max_query_bytes",
+        for name in ("query_timeout", "update_timeout", "max_result_rows", "max_result_bytes",
+                     "max_query_bytes",
                      "query_processes", "page_processes", "max_request_bytes",
                      "reasoner_threshold", "short_query_seconds", "long_queries",
                      "max_connections", "min_query_timeout", "reconcile_timeout",
@@ -277,6 +280,7 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], object]]] = {
     "KG_QUERY_TIMEOUT": ("query_timeout", float),
     "KG_UPDATE_TIMEOUT": ("update_timeout", float),
     "KG_MAX_RESULT_ROWS": ("max_result_rows", int),
+    "KG_MAX_RESULT_BYTES": ("max_result_bytes", int),
     "KG_MAX_QUERY_BYTES": ("max_query_bytes", int),
     "KG_QUERY_PROCESSES": ("query_processes", int),
     "KG_PAGE_PROCESSES": ("page_processes", int),

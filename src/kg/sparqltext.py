@@ -13,7 +13,8 @@ projection (§11.4), aggregates only in SELECT, HAVING and ORDER BY, VALUES rows
 their variable list, fixed arities of the built-in calls.
 
 The work is bounded: the text is tokenized once (one compiled regular expression, linear),
-its nesting is measured from the tokens and refused past ``max_depth`` before any recursion,
+its nesting is measured from the tokens and refused past ``max_depth`` before any recursion
+(tokenizing stops there: a text nested 30,000 deep costs no more than one nested 129 deep),
 and the descent is LL(1) over the tokens.
 """
 
@@ -304,7 +305,7 @@ class _Tokens:
                     depth += 1
                     if depth > max_seen:
                         max_seen = depth
-                        if depth > max_depth and too_deep_at < 0:
+                        if depth > max_depth:
                             too_deep_at = len(kinds)
                 elif kind in _CLOSE and depth:
                     depth -= 1
@@ -327,7 +328,7 @@ class _Tokens:
             elif kind == "NIL" or kind == "ANON":
                 if depth + 1 > max_seen:
                     max_seen = depth + 1
-                    if max_seen > max_depth and too_deep_at < 0:
+                    if max_seen > max_depth:
                         too_deep_at = len(kinds)
             elif kind == "EOF":
                 break
@@ -339,6 +340,8 @@ class _Tokens:
             kinds.append(kind)
             values.append(value)
             starts.append(start)
+            if too_deep_at >= 0:
+                break
         kinds.append("EOF")
         values.append("")
         starts.append(len(text))
@@ -1759,7 +1762,7 @@ def inspect(text: str, *, predefined: Mapping[str, str] = MappingProxyType({}),
     parser.unit = _unit(tokens)
     if tokens.too_deep_at >= 0:
         raise parser._error(tokens.too_deep_at,
-                            f"the {parser.unit} nests {tokens.depth} levels deep; "
+                            f"the {parser.unit} nests more than {max_depth} levels deep; "
                             f"this endpoint accepts at most {max_depth}")
     try:
         parser.parse()

@@ -40,7 +40,8 @@ from kg.served.wire import Job, Outcome
 
 __all__ = ["JobFailed", "PooledStore", "Refused", "ServedDataset", "UpdateFailed", "deadline"]
 
-#: the lane of each job: SPARQL queries apart from everything the pages read
+#: the lane of each job: the work clients send (SPARQL queries, reconciliation), under the
+#: admission rules, apart from everything the pages read
 SPARQL_LANE, PAGES_LANE = "sparql", "pages"
 
 #: the time by which the work of the current request must be done (``time.monotonic()``)
@@ -176,16 +177,19 @@ class ServedDataset:
                     # the update token stays in the web workers
                     settings = self.config.with_(update_token=None).to_json()
                     memory = self.config.query_memory_mb
+                    # SPARQL queries are stopped and their processes replaced: a standby
+                    # takes a stopped one's place at once
                     self._pools = {SPARQL_LANE: QueryPool(settings, self.config.query_processes,
-                                                          memory_mb=memory),
+                                                          memory_mb=memory, standby=True),
                                    PAGES_LANE: QueryPool(settings, self.config.page_processes,
                                                          memory_mb=memory)}
                     self._pools_pid = os.getpid()
         return self._pools[lane]
 
     def start(self) -> None:
-        """Start the first query processes now, so that the first request does not wait."""
+        """Start the query processes of both lanes now, so that no first request waits."""
         self.pool(SPARQL_LANE)
+        self.pool(PAGES_LANE)
 
     def close(self) -> None:
         if self._pools_pid == os.getpid():
@@ -204,12 +208,13 @@ class ServedDataset:
 
     def run(self, job: Job, timeout: float | None = None, client: str | None = None
             ) -> Outcome:
-        """The outcome of ``job`` in a query process. A SPARQL query (``query`` job) of a
-        ``client`` runs under the admission rules: raises :class:`Refused` when the client
-        may not run it now. Raises :class:`JobFailed` when the work ran past its time, was
-        stopped as long work, ran out of memory or its process ended."""
+        """The outcome of ``job`` in a query process. The work of a ``client`` (a SPARQL
+        query, a reconciliation) runs in the SPARQL lane under the admission rules: raises
+        :class:`Refused` when the client may not run it now. Raises :class:`JobFailed` when
+        the work ran past its time, was stopped as long work, ran out of memory or its
+        process ended."""
         seconds = self.time_left(timeout)
-        if job.function != "query" or client is None:
+        if client is None:
             lane = SPARQL_LANE if job.function == "query" else PAGES_LANE
             return self._run(lane, job, seconds, client, False)
         self.admission.check(client)
@@ -232,10 +237,12 @@ class ServedDataset:
                 self._running[client or ""] = running + 1
         try:
             if admitted:
-                # a client with a query running already leaves one process for the others
+                # a client with a query running already, or whose query was stopped lately,
+                # leaves one process for the others
+                lately = self.admission.stopped_lately(client or "")
                 return self.pool(lane).run(job, seconds,
                                            first_stretch=self.config.short_query_seconds,
-                                           go_on=go_on, reserve=1 if running else 0)
+                                           go_on=go_on, reserve=1 if running or lately else 0)
             return self.pool(lane).run(job, seconds)
         except QueryStopped:
             stopped = True
@@ -274,13 +281,15 @@ class ServedDataset:
                 self.admission.finish(client, time.monotonic() - started, long=long,
                                       stopped=stopped)
 
-    def call(self, function: str, *args: Any, timeout: float | None = None) -> Any:
-        """The value of a read job (:data:`kg.served.jobs.FUNCTIONS`); raises
-        :class:`JobFailed` for anything but an answer."""
+    def call(self, function: str, *args: Any, timeout: float | None = None,
+             client: str | None = None) -> Any:
+        """The value of a read job (:data:`kg.served.jobs.FUNCTIONS`), as the work of
+        ``client`` when given (:meth:`run`); raises :class:`JobFailed` for anything but an
+        answer."""
         pinned = _pinned.get()
         if pinned is not None:
             function, args = "at_version", (pinned.id, function, *args)
-        outcome = self.run(Job(function, args), timeout)
+        outcome = self.run(Job(function, args), timeout, client)
         if outcome.status == "memory":
             raise JobFailed("memory", f"the work needed more than the "
                                       f"{self.config.query_memory_mb} MB of memory a query "

@@ -11,6 +11,8 @@ client a budget of query seconds per minute):
 - **A pause after a stopped query.** A client whose query was stopped for want of a long
   slot, or ended its process by needing too much memory, waits ``PAUSE_SECONDS`` before
   its next one: a client cannot make the server start and kill query processes in a loop.
+  For ``PROBATION_SECONDS`` after that, its queries leave a worker's last idle query
+  process to the other clients (:meth:`Admission.stopped_lately`).
 
 The state lives in a small file that every worker maps into memory (``RELEASES/admission``),
 changed under an exclusive ``flock``. Each worker keeps its long slots in a region of its
@@ -35,6 +37,9 @@ from pathlib import Path
 
 #: seconds a client waits after one of its queries was stopped for want of a long slot
 PAUSE_SECONDS = 5.0
+#: seconds after a stopped query during which its client may not take a worker's last idle
+#: query process (it is left for the others)
+PROBATION_SECONDS = 60.0
 #: how long a worker trusts what it read of a client's budget
 REFRESH_SECONDS = 0.5
 #: query time a worker gathers for a client before it writes it to the shared budget
@@ -78,6 +83,8 @@ class _Local:
     read_at: float = -math.inf
     refused_until: float = 0.0
     reason: str = ""
+    #: until when a query of the client counts as stopped lately
+    probation_until: float = 0.0
 
 
 class Admission:
@@ -184,6 +191,8 @@ class Admission:
             _BUDGET.pack_into(shared, _BUDGETS_AT + index * _BUDGET.size, key, tokens, now,
                               pause)
         local.unflushed, local.read_at = 0.0, now
+        if pause:
+            local.probation_until = pause - PAUSE_SECONDS + PROBATION_SECONDS
         if pause > now:
             local.refused_until = pause
             local.reason = ("this client's last query was stopped (it ran long while the "
@@ -195,6 +204,12 @@ class Admission:
                             "minute")
         else:
             local.refused_until = 0.0
+
+    def stopped_lately(self, client: str) -> bool:
+        """Whether a query of ``client`` was stopped in the last ``PROBATION_SECONDS``, as
+        this worker last read it (:meth:`check` reads it; no access to the shared file)."""
+        local = self._local.get(client)
+        return local is not None and time.time() < local.probation_until
 
     def start_long(self, client: str) -> bool:
         """A slot for a long query of ``client``: ``False`` when the server's slots are taken
@@ -247,6 +262,7 @@ class Admission:
             pause = entry[3] if entry[0] == key else 0.0
             if stopped:
                 pause = now + PAUSE_SECONDS
+                local.probation_until = now + PROBATION_SECONDS
             _BUDGET.pack_into(shared, _BUDGETS_AT + index * _BUDGET.size, key,
                               self._tokens(entry, key, now) - spent, now, pause)
 

@@ -33,8 +33,11 @@ class Answer:
     """A SPARQL answer serialized in the format asked for."""
 
     body: bytes
-    #: rows (or triples) left out because of the row cap; 0 when the answer is complete
-    truncated: int = 0
+    #: why the answer was cut: ``rows`` (the row cap) or ``bytes`` (the byte cap); empty when
+    #: the answer is complete
+    cut: str = ""
+    #: the rows (or triples) a cut answer holds
+    rows: int = 0
 
 
 @dataclass
@@ -60,14 +63,63 @@ class Table:
         raise ValueError("a table read for a page is not serialized; run a query job")
 
 
-def _cap_lines(data: bytes, keep: int) -> tuple[bytes, int]:
-    """The first ``keep`` lines of ``data`` and how many were dropped."""
-    lines = data.split(b"\n")
-    if lines and lines[-1] == b"":
-        lines.pop()
-    if len(lines) <= keep:
-        return data, 0
-    return b"\n".join(lines[:keep]) + b"\n", len(lines) - keep
+class Overflow(Exception):
+    """An answer grew past a cap (``reason``: ``rows`` or ``bytes``) while it was written."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+#: what separates rows in each format (an upper bound on the rows: see :func:`most_rows`)
+_SEPARATORS = {"json": b"},{", "xml": b"<result>", "csv": b"\n", "tsv": b"\n",
+               "ntriples": b"\n", "nquads": b"\n"}
+
+
+class CappedOutput:
+    """The file Oxigraph serializes an answer into: it keeps at most ``max_bytes`` bytes, and
+    stops the serialization (raises :class:`Overflow` from ``write``) as soon as the answer
+    grows past them or may hold more than ``max_rows`` rows (:attr:`most_rows`, counted on
+    the way; 0: no row cap). What was kept stays readable, up to the byte cap exactly."""
+
+    def __init__(self, max_bytes: int, format_name: str, max_rows: int = 0) -> None:
+        self.max_bytes = max_bytes
+        self.max_rows = max_rows
+        self._separator = _SEPARATORS.get(format_name)
+        self._parts: list[bytes] = []
+        self._tail = b""
+        self.size = 0
+        # JSON has a separator between rows: one row more than separators
+        self._separated = 1 if format_name == "json" else 0
+
+    def write(self, data: bytes) -> int:
+        room = self.max_bytes - self.size
+        if len(data) > room:
+            self._keep(bytes(data[:room]))
+            raise Overflow("bytes")
+        self._keep(bytes(data))
+        if self.max_rows and self.most_rows > self.max_rows:
+            raise Overflow("rows")
+        return len(data)
+
+    def _keep(self, data: bytes) -> None:
+        self._parts.append(data)
+        self.size += len(data)
+        if self._separator is not None and data:
+            # a separator may straddle two writes: the end of the last one counts too
+            self._separated += (self._tail + data).count(self._separator)
+            self._tail = data[1 - len(self._separator):] if len(self._separator) > 1 else b""
+
+    @property
+    def most_rows(self) -> int:
+        """An upper bound on the rows written so far (:func:`most_rows`)."""
+        return self._separated if self._separator is not None else self.size // 3 + 1
+
+    def flush(self) -> None:
+        pass
+
+    def getvalue(self) -> bytes:
+        return b"".join(self._parts)
 
 
 def most_rows(body: bytes, format_name: str) -> int:
@@ -77,24 +129,29 @@ def most_rows(body: bytes, format_name: str) -> int:
     a line in CSV, TSV, N-Triples and N-Quads) and literals can only add more; in
     the other RDF formats a triple takes at least three bytes (``,:a``).
     """
-    if format_name == "json":
-        return body.count(b"},{") + 1
-    if format_name == "xml":
-        return body.count(b"<result>")
-    if format_name in ("csv", "tsv", "ntriples", "nquads"):
-        return body.count(b"\n")
-    return len(body) // 3 + 1
+    output = CappedOutput(len(body), format_name)
+    output.write(body)
+    return output.most_rows
+
+
+def _lines(data: bytes, keep: int) -> list[bytes]:
+    """The first ``keep`` complete lines of ``data`` (a line cut by a cap is left out)."""
+    return data[:data.rfind(b"\n") + 1].splitlines(keepends=True)[:keep]
 
 
 def query(reader: Reader, text: str, format_name: str, default_graph_uris: Sequence[str],
           named_graph_uris: Sequence[str], union_default_graph: bool, max_rows: int,
-          base_iri: str | None, prefixes: Mapping[str, str]) -> Answer:
-    """The answer to a SPARQL query in ``format_name``, cut to ``max_rows`` rows or triples.
+          max_bytes: int, base_iri: str | None, prefixes: Mapping[str, str]) -> Answer:
+    """The answer to a SPARQL query in ``format_name``, cut at a row boundary to at most
+    ``max_rows`` rows (or triples) and ``max_bytes`` bytes.
 
-    The answer is serialized once. Only when it may hold more than ``max_rows`` rows
-    (:func:`most_rows`) is the query run again to count them on a line-based serialization
-    (TSV for solutions, N-Triples for triples: one line per row or triple), which Oxigraph
-    parses back into the wanted format after the cut.
+    The answer is serialized once, into a :class:`CappedOutput` that stops the
+    serialization as soon as it grows past the byte cap or may hold more rows than the row
+    cap: no answer is built whole to be cut afterwards. Only then is the query run again
+    and serialized in a line-based format (TSV for solutions, N-Triples for triples: one
+    line per row or triple) under the same caps; the complete lines kept are parsed back by
+    Oxigraph and written in the wanted format, with fewer rows when that format takes more
+    bytes than the lines did.
     """
     store = reader.store
 
@@ -104,26 +161,61 @@ def query(reader: Reader, text: str, format_name: str, default_graph_uris: Seque
                            union_default_graph=union_default_graph, base_iri=base_iri,
                            prefixes=prefixes)
 
-    result = run()
     fmt = by_name(format_name)
-    body = result.serialize(fmt.name)
-    if max_rows <= 0 or result.kind == "boolean" or most_rows(body, fmt.name) <= max_rows:
-        return Answer(body)
     result = run()
-    if result.kind == "bindings":
-        tsv, dropped = _cap_lines(result.serialize("tsv"), max_rows + 1)
-        if not dropped:
-            return Answer(body)
-        solutions = ox.parse_query_results(tsv, format=ox.QueryResultsFormat.TSV)
-        return Answer(solutions.serialize(format=fmt.oxigraph), dropped)  # type: ignore[union-attr]
-    nt, dropped = _cap_lines(result.serialize("ntriples"), max_rows)
-    if not dropped:
-        return Answer(body)
-    triples = ox.parse(nt, format=ox.RdfFormat.N_TRIPLES)
+    if result.kind == "boolean":
+        return Answer(result.serialize(fmt.name))
+    whole = CappedOutput(max_bytes, fmt.name, max_rows)
+    try:
+        result.serialize_into(whole, fmt.name)
+        return Answer(whole.getvalue())
+    except Overflow:
+        del whole
+    result = run()
+    solutions = result.kind == "bindings"
+    head = 1 if solutions else 0  # TSV's first line names the variables
+    lines = CappedOutput(max_bytes, "tsv" if solutions else "ntriples", max_rows + head)
+    cut = ""
+    try:
+        result.serialize_into(lines, "tsv" if solutions else "ntriples")
+    except Overflow as overflow:
+        cut = overflow.reason
+    kept = _lines(lines.getvalue(), max_rows + head)
+    del lines
+    if solutions and not kept:  # not even the variables' line fit: no rows
+        kept = [("\t".join("?" + v for v in result.variables) + "\n").encode()]
+    while True:
+        output = CappedOutput(max_bytes, fmt.name)
+        try:
+            _write_lines(kept, solutions, fmt.name, output)
+            return Answer(output.getvalue(), cut, len(kept) - head)
+        except Overflow:
+            rows = len(kept) - head
+            if rows <= 0:
+                raise ValueError(f"an empty answer takes more than the {max_bytes} bytes an "
+                                 "answer may take") from None
+            # the wanted format takes more bytes a row than the lines did: fewer rows, in
+            # proportion, and at least one fewer
+            cut = "bytes"
+            share = max_bytes / max(1, sum(map(len, kept)))
+            kept = kept[:head + min(rows - 1, int(rows * share * 0.9))]
+
+
+def _write_lines(lines: list[bytes], solutions: bool, format_name: str,
+                 output: CappedOutput) -> None:
+    """Lines of TSV (``solutions``) or N-Triples written in ``format_name`` into ``output``."""
+    fmt = by_name(format_name)
+    data = b"".join(lines)
+    if solutions:
+        parsed = ox.parse_query_results(data, format=ox.QueryResultsFormat.TSV)
+        parsed.serialize(output, format=fmt.oxigraph)  # type: ignore[union-attr]
+        return
+    triples = ox.parse(data, format=ox.RdfFormat.N_TRIPLES)
     if fmt.keeps_named_graphs:
         quads = (ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in triples)
-        return Answer(ox.serialize(quads, format=fmt.oxigraph), dropped)
-    return Answer(ox.serialize(triples, format=fmt.oxigraph), dropped)
+        ox.serialize(quads, output, format=fmt.oxigraph)
+    else:
+        ox.serialize(triples, output, format=fmt.oxigraph)
 
 
 def select(reader: Reader, text: str, default_graph_uris: Sequence[str] = (),

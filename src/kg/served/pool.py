@@ -2,7 +2,8 @@
 
 Processes are reused, never started per request: the first with the pool, the others in
 the background once it is ready (all at once, they would share the cores while the first
-query waits for one of them). Each process runs under a memory limit (``RLIMIT_DATA``, set
+query waits for one of them). A pool may keep a standby process, started and idle, to take
+the place of a killed one at once. Each process runs under a memory limit (``RLIMIT_DATA``, set
 by the process itself before it opens the store): an allocation past it ends the process.
 
 A job waits for an idle process no longer than its deadline. A job that runs past its
@@ -17,6 +18,7 @@ processes of the pool meanwhile.
 
 from __future__ import annotations
 
+import logging
 import os
 import pickle
 import resource
@@ -30,6 +32,8 @@ from collections.abc import Callable
 
 from kg.served.wire import HEADER, READY, Job, Outcome
 
+log = logging.getLogger(__name__)
+
 #: how long a new query process may take to import and open the store
 STARTUP_SECONDS = 120.0
 #: the priority (nice value) of a process while it runs a promoted (long) job
@@ -39,7 +43,17 @@ LONG_WORK_NICE = 10
 def short_memory_mb(memory_mb: int) -> int:
     """The memory a query process may use until its job is promoted to long work: half of
     what long work may use, and never less than a process needs to open the store."""
-    return max(256, memory_mb // 2)
+    return max(192, memory_mb // 2)
+
+
+def ended_by(code: int) -> str:
+    """How a process ended, from its return code: a signal's name or its exit status."""
+    if code < 0:
+        try:
+            return signal.Signals(-code).name
+        except ValueError:
+            return f"signal {-code}"
+    return f"exit status {code}"
 
 
 class QueryTimeout(Exception):
@@ -56,9 +70,11 @@ class QueryProcessDied(Exception):
     it may use (an allocation failed and the process aborted), else it crashed or was killed
     from outside."""
 
-    def __init__(self, memory: bool = False) -> None:
+    def __init__(self, memory: bool = False, killed: bool = False) -> None:
         super().__init__("out of memory" if memory else "the process ended")
         self.memory = memory
+        #: it got SIGKILL, not from its pool: killed from outside, not by its job
+        self.killed = killed
 
 
 class QueryStopped(Exception):
@@ -75,7 +91,7 @@ class QueryProcess:
         assert self.process.stdin is not None and self.process.stdout is not None
         self._in = self.process.stdin
         self._out = self.process.stdout.fileno()
-        self._buffer = b""
+        self._buffer = bytearray()
         self._ready = False
         try:
             self._in.write(settings.encode("utf-8") + b"\n")
@@ -95,33 +111,38 @@ class QueryProcess:
                 raise QueryTimeout
             chunk = os.read(self._out, min(size - len(self._buffer), 1 << 20))
             if not chunk:
-                raise QueryProcessDied(memory=self._ran_out_of_memory())
-            self._buffer += chunk
+                code = self._exit_code()
+                raise QueryProcessDied(memory=code in (-signal.SIGABRT, 128 + signal.SIGABRT),
+                                       killed=code == -signal.SIGKILL)
+            self._buffer += chunk  # a bytearray: a long answer is not copied per chunk
+
+    def _exit_code(self) -> int | None:
+        """How the process ended (it closed its pipe): SIGABRT when an allocation failed
+        (Rust aborts then)."""
+        try:
+            return self.process.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            return None
 
     def _ran_out_of_memory(self) -> bool:
-        """Whether the process ended because an allocation failed (Rust aborts then)."""
-        try:
-            code = self.process.wait(timeout=2)
-        except subprocess.TimeoutExpired:
-            return False
-        return code in (-signal.SIGABRT, 128 + signal.SIGABRT)
+        return self._exit_code() in (-signal.SIGABRT, 128 + signal.SIGABRT)
 
     def _receive(self, deadline: float) -> object:
         self._fill(HEADER.size, deadline)
         (size,) = HEADER.unpack_from(self._buffer)
         self._fill(HEADER.size + size, deadline)
-        message = pickle.loads(self._buffer[HEADER.size:HEADER.size + size])
-        self._buffer = self._buffer[HEADER.size + size:]
+        with memoryview(self._buffer) as view:
+            message = pickle.loads(view[HEADER.size:HEADER.size + size])
+        del self._buffer[:HEADER.size + size]
         return message
 
-    @property
-    def said_ready(self) -> bool:
+    def said_ready(self, wait: float = 0.0) -> bool:
         """Whether the process has opened its store: its ready message was read, or waits to
-        be (looked at for 50 ms, not read)."""
+        be (looked at for up to ``wait`` seconds, not read)."""
         if self._ready:
             return True
         try:
-            readable, _, _ = select.select([self._out], [], [], 0.05)
+            readable, _, _ = select.select([self._out], [], [], wait)
         except (OSError, ValueError):  # killed and closed meanwhile
             return True
         return bool(readable)
@@ -163,8 +184,14 @@ class QueryProcess:
             pass
 
     def kill(self) -> None:
-        if self.process.poll() is None:
+        """Kill the process; one that had ended by itself is reported in the log (a crash,
+        or SIGABRT: an allocation past its memory limit)."""
+        code = self.process.poll()
+        if code is None:
             self.process.kill()
+        else:
+            log.warning("query process %d ended by itself (%s)", self.process.pid,
+                        ended_by(code))
         self.process.wait()
         self._in.close()
         if self.process.stdout is not None:
@@ -183,15 +210,24 @@ class QueryProcess:
 
 
 class QueryPool:
-    """Up to ``size`` query processes of this web worker; one job per process at a time."""
+    """Up to ``size`` query processes of this web worker; one job per process at a time.
 
-    def __init__(self, settings: str, size: int, *, memory_mb: int = 0) -> None:
+    With ``standby``, one more process is kept started and idle, outside the pool: when a
+    process is killed (a job ran past its deadline or its first stretch) the standby takes
+    its place at once, and a new standby starts in the background. A job that was waiting
+    for a process then never waits for a start-up (imports, opening the store), which would
+    take a second when the cores are busy."""
+
+    def __init__(self, settings: str, size: int, *, memory_mb: int = 0,
+                 standby: bool = False) -> None:
         """``settings``: the JSON of the :class:`~kg.config.Config` the processes serve;
         ``memory_mb``: the memory a promoted job may use (the processes start with a lower
         limit, :func:`short_memory_mb`)."""
         self._settings = settings
         self._size = max(1, size)
         self._memory_mb = memory_mb
+        self._keeps_standby = standby
+        self._standby: QueryProcess | None = None
         self._idle: list[QueryProcess] = []
         self._started = 0
         self._free = threading.Condition()
@@ -199,27 +235,30 @@ class QueryPool:
         self._closed = False
         first = self._start()
         self._give_back(first, fresh=True)
-        if self._size > 1:
+        if self._size > 1 or standby:
             threading.Thread(target=self._start_others, args=(first,), daemon=True).start()
 
     def _start_others(self, first: QueryProcess) -> None:
-        """Start the rest of the pool once the first process has opened the store (or after
-        the start-up a process may take)."""
+        """Start the rest of the pool, then its standby, once the first process has opened
+        the store (or after the start-up a process may take)."""
         deadline = time.monotonic() + STARTUP_SECONDS
-        while time.monotonic() < deadline and first.process.poll() is None and not first.said_ready:
+        while (time.monotonic() < deadline and first.process.poll() is None
+               and not first.said_ready(0.05)):
             pass
         for _ in range(self._size - 1):
             with self._free:
                 if self._closed or self._started >= self._size:
-                    return
+                    break
             process = self._start()
             with self._free:
                 if not self._closed:
-                    self._idle.append(process)
-                    self._free.notify()
+                    self._idle.insert(0, process)  # still starting: last in line
+                    self._free.notify_all()
                     continue
             process.stop()  # the pool closed while it started
             return
+        if self._keeps_standby:
+            self._new_standby()
 
     def _start(self) -> QueryProcess:
         with self._free:
@@ -234,7 +273,8 @@ class QueryPool:
                 self._idle.insert(0, process)
             else:
                 self._idle.append(process)
-            self._free.notify()
+            # every waiter looks: one that keeps a reserve may not take it, another may
+            self._free.notify_all()
 
     def _take(self, deadline: float, reserve: int) -> QueryProcess:
         """An idle process, started if the pool has room; raises ``QueryTimeout(waited=True)``
@@ -263,10 +303,25 @@ class QueryPool:
         return process
 
     def _replace(self, process: QueryProcess) -> None:
+        """Kill ``process`` and put the standby (or a new process) in its place."""
         process.kill()
         with self._free:
-            self._started -= 1
-        self._give_back(self._start(), fresh=True)
+            standby, self._standby = self._standby, None
+        if standby is not None and standby.process.poll() is not None:
+            standby.kill()  # it died while it stood by (killed from outside)
+            standby = None
+        if standby is None:
+            standby = QueryProcess(self._settings)
+        self._give_back(standby, fresh=not standby.said_ready())
+        if self._keeps_standby:
+            self._new_standby()
+
+    def _new_standby(self) -> None:
+        """Start a standby unless there is one (starting one is a fork and an exec: its
+        start-up runs in the new process)."""
+        with self._free:
+            if not self._closed and self._standby is None:
+                self._standby = QueryProcess(self._settings)
 
     def run(self, job: Job, timeout: float, *, first_stretch: float | None = None,
             go_on: Callable[[], bool] | None = None, reserve: int = 0) -> Outcome:
@@ -275,13 +330,24 @@ class QueryPool:
         process ended before answering, :class:`QueryStopped` when it was still running
         after ``first_stretch`` seconds and ``go_on()`` said no. A process whose job did not
         answer is replaced, and the job is not run again: a job that took a process down may
-        take the next one down too. A promoted job's process is replaced after it (it ran at
-        a lower priority, with more memory). ``reserve``: see :meth:`_take`."""
+        take the next one down too (a job that never reached its process, or whose process
+        was killed from outside, is given to another, once). A promoted job's process is
+        replaced after it (it ran at a lower priority, with more memory). ``reserve``: see
+        :meth:`_take`."""
         deadline = time.monotonic() + timeout
-        process = self._take(deadline, reserve)
+        try:
+            return self._run(job, deadline, timeout, first_stretch, go_on, reserve)
+        except QueryProcessDied as died:
+            if not died.killed:
+                raise
+        # its process was killed from outside while it ran: the job did not end it
+        return self._run(job, deadline, timeout, first_stretch, go_on, reserve)
+
+    def _run(self, job: Job, deadline: float, timeout: float, first_stretch: float | None,
+             go_on: Callable[[], bool] | None, reserve: int) -> Outcome:
+        process = self._send(job, deadline, reserve)
         promoted = False
         try:
-            process.send(job)
             if go_on is not None and first_stretch is not None and first_stretch < timeout:
                 try:
                     outcome = process.outcome(min(deadline, time.monotonic() + first_stretch))
@@ -302,6 +368,21 @@ class QueryPool:
             self._give_back(process)
         return outcome
 
+    def _send(self, job: Job, deadline: float, reserve: int) -> QueryProcess:
+        """A process that took ``job``. A process that ended while idle (killed from outside,
+        its pipe closed) never got the job: it is replaced and another takes the job, twice
+        at most (a process that cannot start at all fails the job)."""
+        for attempt in range(3):
+            process = self._take(deadline, reserve)
+            try:
+                process.send(job)
+                return process
+            except QueryProcessDied:
+                self._replace(process)
+                if attempt == 2:
+                    raise
+        raise QueryProcessDied()
+
     @property
     def idle(self) -> int:
         return len(self._idle)
@@ -312,5 +393,8 @@ class QueryPool:
         with self._free:
             self._closed = True
             idle, self._idle = self._idle, []
+            if self._standby is not None:
+                idle.append(self._standby)
+                self._standby = None
         for process in idle:
             process.stop()

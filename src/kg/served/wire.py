@@ -38,7 +38,9 @@ class Outcome:
 
 def send(stream: BinaryIO, message: object) -> None:
     data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-    stream.write(HEADER.pack(len(data)) + data)
+    # two writes: an answer of many megabytes is not copied to put its length first
+    stream.write(HEADER.pack(len(data)))
+    stream.write(data)
     stream.flush()
 
 

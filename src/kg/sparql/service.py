@@ -44,7 +44,8 @@ MAX_DEPTH = 128
 def predefined_prefixes(config: Config) -> dict[str, str]:
     """The prefixes declared for every query: the usual vocabularies and the graph's own."""
     return config.prefixes
-#: the response header that reports a result cut at ``max_result_rows``
+#: the response header that reports a result cut at ``max_result_rows`` or
+#: ``max_result_bytes``
 TRUNCATED_HEADER = "KG-Result-Truncated"
 
 log = logging.getLogger(__name__)
@@ -255,10 +256,11 @@ class QueryService:
             default, named = asserted, asserted
         union = not (default or named or inspection.has_dataset_clause)
         prefixes = {p: self.prefixes[p] for p in inspection.undeclared}
-        job = Job("query", (engine_text(inspection), fmt.name, default, named, union,
-                            self.config.max_result_rows, self.config.base_iri, prefixes))
+        caps = (self.config.max_result_rows, self.config.max_result_bytes)
+        job = Job("query", (engine_text(inspection), fmt.name, default, named, union, *caps,
+                            self.config.base_iri, prefixes))
         key = "\0".join([request.query, fmt.name, " ".join(default), "|", " ".join(named),
-                         str(self.config.max_result_rows)])
+                         *map(str, caps)])
         # a shorter limit than min_query_timeout is raised to it: a query stopped before a
         # query process could answer anything only costs a process restart
         limit = self.config.query_timeout
@@ -324,8 +326,9 @@ class QueryService:
             raise ProtocolError(400, f"the query failed: {outcome.message}")
         result: JobAnswer = outcome.value
         headers = {}
-        if result.truncated:
-            headers[TRUNCATED_HEADER] = (f"max-rows={self.config.max_result_rows}; "
-                                         f"dropped={result.truncated}")
+        if result.cut:
+            cap = (f"max-rows={self.config.max_result_rows}" if result.cut == "rows" else
+                   f"max-bytes={self.config.max_result_bytes}")
+            headers[TRUNCATED_HEADER] = f"{cap}; rows={result.rows}"
         return Answer(200, plan.format.content_type, result.body, headers, outcome.version,
                       plan.etag(outcome.version))

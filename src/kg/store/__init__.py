@@ -54,6 +54,11 @@ class QueryResult(Protocol):
         """Bytes in a format of :mod:`kg.formats` (by short name) fit for ``kind``."""
         ...
 
+    def serialize_into(self, output: BinaryIO, format_name: str) -> None:
+        """The same bytes written into ``output`` as they are made (a backend that makes
+        them all at once writes them at once): a writer that raises stops the work."""
+        ...
+
     def rows(self) -> Iterator[tuple[Node | None, ...]]:
         """SELECT rows as rdflib terms, in ``variables`` order (``None`` for unbound)."""
         ...

@@ -72,6 +72,9 @@ class MemoryResult:
             raise ValueError(f"{fmt.label} cannot carry SELECT/ASK results")
         return self._result.serialize(format=fmt.name, encoding="utf-8")  # type: ignore[return-value]
 
+    def serialize_into(self, output: BinaryIO, format_name: str) -> None:
+        output.write(self.serialize(format_name))
+
     def _tsv(self) -> bytes:
         lines = ["\t".join("?" + v for v in self.variables)]
         for row in self.rows():

@@ -84,16 +84,25 @@ class OxigraphResult:
         return self._raw
 
     def serialize(self, format_name: str) -> bytes:
+        if self.kind == "boolean" and format_name in ("csv", "tsv"):
+            return boolean_table(self.boolean, format_name)
+        return self._take().serialize(format=self._format(format_name))  # type: ignore[attr-defined,no-any-return]
+
+    def serialize_into(self, output: BinaryIO, format_name: str) -> None:
+        if self.kind == "boolean" and format_name in ("csv", "tsv"):
+            output.write(boolean_table(self.boolean, format_name))
+        else:
+            self._take().serialize(output, format=self._format(format_name))  # type: ignore[attr-defined]
+
+    def _format(self, format_name: str) -> object:
+        """Oxigraph's format for ``format_name``; ValueError when it cannot carry ``kind``."""
         fmt = by_name(format_name)
         if self.kind == "graph":
             if "CONSTRUCT" not in fmt.forms:
                 raise ValueError(f"{fmt.label} cannot carry the triples of a CONSTRUCT/DESCRIBE")
-            return self._take().serialize(format=fmt.oxigraph)  # type: ignore[attr-defined,no-any-return]
-        if "SELECT" not in fmt.forms:
+        elif "SELECT" not in fmt.forms:
             raise ValueError(f"{fmt.label} cannot carry SELECT/ASK results")
-        if self.kind == "boolean" and fmt.name in ("csv", "tsv"):
-            return boolean_table(self.boolean, fmt.name)
-        return self._take().serialize(format=fmt.oxigraph)  # type: ignore[attr-defined,no-any-return]
+        return fmt.oxigraph
 
     def rows(self) -> Iterator[tuple[Node | None, ...]]:
         for solution in self._take():  # type: ignore[attr-defined]

@@ -132,6 +132,9 @@ class RemoteResult:
         solutions = self._solutions()
         return solutions.serialize(format=fmt.oxigraph)  # type: ignore[attr-defined,no-any-return]
 
+    def serialize_into(self, output: BinaryIO, format_name: str) -> None:
+        output.write(self.serialize(format_name))
+
     def rows(self) -> Iterator[tuple[Node | None, ...]]:
         variables = self.variables
         for solution in self._solutions():  # type: ignore[attr-defined]

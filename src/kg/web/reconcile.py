@@ -24,6 +24,7 @@ from kg.reconcile import bounds
 from kg.reconcile.index import DEFAULT_TYPES
 from kg.reconcile.service import QueryError
 from kg.served import JobFailed
+from kg.served import Refused as NotAdmitted
 from kg.web.per_client import bounded
 from kg.web.state import state
 
@@ -32,28 +33,39 @@ _CALLBACK = re.compile(r"[A-Za-z_$][\w$.]{0,63}")
 
 
 class Refused(Exception):
-    """A request answered with an error status other than 400."""
+    """A request answered with an error status other than 400 (and, for 429 and 503, the
+    seconds to wait before trying again)."""
 
-    def __init__(self, message: str, status: int) -> None:
+    def __init__(self, message: str, status: int, retry_after: int | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
+        self.retry_after = retry_after
 
 
 def _call(method: str, *args: Any) -> Any:
     """A call of the reconciliation service, in a query process (its index is built there,
-    once per version) within ``reconcile_timeout``; a query the service refuses is a
-    :class:`QueryError`, one that ran out of time is :class:`Refused` (503)."""
+    once per version) within ``reconcile_timeout``, as the work of the request's client:
+    under the admission rules of SPARQL queries (:mod:`kg.served.admission`: long work is
+    scarce, a budget per client, a pause after a stopped call). A query the service refuses
+    is a :class:`QueryError`; one that ran out of time, was stopped as long work or was not
+    admitted is :class:`Refused` (503 or 429)."""
     config = state().config
     seconds = min(config.reconcile_timeout, config.query_timeout)
     try:
-        return state().served.call("reconcile", method, *args, timeout=seconds)
+        return state().served.call("reconcile", method, *args, timeout=seconds,
+                                   client=request.remote_addr or "unknown")
+    except NotAdmitted as e:
+        raise Refused(e.message, e.status, e.retry_after) from None
     except JobFailed as e:
         if e.kind == "invalid":
             raise QueryError(e.message) from None
-        if e.kind == "timeout":
+        if e.kind == "timeout" and not e.retry_after:
             raise Refused(f"the reconciliation ran longer than the {seconds:g} s limit and was "
                           "stopped; send smaller batches or shorter texts", 503) from None
+        if e.kind in ("timeout", "busy", "memory"):
+            raise Refused(f"{e.message}; send smaller batches or shorter texts", 503,
+                          e.retry_after) from None
         raise
 
 
@@ -122,7 +134,10 @@ def _answering(view: Any) -> Any:
         except QueryError as e:
             return _error(str(e))
         except Refused as e:
-            return _error(e.message, e.status)
+            response = _error(e.message, e.status)
+            if e.retry_after:
+                response.headers["Retry-After"] = str(e.retry_after)
+            return response
     return answer
 
 
