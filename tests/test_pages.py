@@ -222,16 +222,63 @@ def test_home_page(ld_server: Server) -> None:
 def test_search_is_case_and_diacritic_insensitive(ld_server: Server, query: str,
                                                   expected: str) -> None:
     html = ld_server.get("/search", params={"q": query}).text
-    results = html.split('<ol class="results">')[1]
+    results = html.split('<ol class="results"')[1]
     assert f'href="{expected}"' in results
 
 
 def test_search_ranks_exact_matches_first_and_shows_types(ld_server: Server) -> None:
     html = ld_server.get("/search", params={"q": "Republic of Kazakhstan"}).text
-    first = html.split('<ol class="results">')[1].split("</li>")[0]
+    first = html.split('<ol class="results"')[1].split("</li>")[0]
     assert 'href="/page/kazakhstan"' in first
     assert 'href="/ontology#Country"' in first
     assert "Results: 0" in ld_server.get("/search", params={"q": "zzzzqx"}).text
+
+
+def _search(server: Server, **params: object) -> dict:
+    r = server.get("/search", params=params, headers={"Accept": "application/json"})
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+@pytest.mark.parametrize("text", ["Nazarbaev", "Назарбаев Н.", "Культурный"])
+def test_search_finds_what_reconciliation_finds(ld_server: Server, text: str) -> None:
+    """One matcher: the candidates /reconcile proposes are hits of /search."""
+    candidates = ld_server.get("/reconcile", params={"query": text}).json()["result"]
+    assert candidates, text
+    hits = {h["iri"] for h in _search(ld_server, q=text)["hits"]}
+    assert {BASE + "id/" + c["id"] for c in candidates} <= hits
+
+
+def test_search_pages_past_fifty(ld_server: Server) -> None:
+    first = _search(ld_server, q="a")
+    assert first["total"] > 50 and first["pages"] >= 2 and len(first["hits"]) == 50
+    second = _search(ld_server, q="a", page=2)
+    assert second["page"] == 2 and second["hits"]
+    assert not {h["iri"] for h in first["hits"]} & {h["iri"] for h in second["hits"]}
+    html = ld_server.get("/search", params={"q": "a", "page": 2}).text
+    assert 'rel="prev" href="/search?q=a&amp;page=1"' in html
+    assert 'rel="next" href="/search?q=a&amp;page=3"' in html
+    assert '<ol class="results" start="51">' in html
+    assert ld_server.get("/search", params={"q": "a", "page": "0"}).status_code == 400
+
+
+def test_search_leaves_out_observations_and_link_statements(ld_server: Server) -> None:
+    default = _search(ld_server, q="Kazakhstan")
+    everything = _search(ld_server, q="Kazakhstan", all=1)
+    assert default["left_out"] > 0 and everything["left_out"] == 0
+    assert everything["total"] == default["total"] + default["left_out"]
+
+    def kinds(hits: list[dict]) -> set[str]:
+        return {t for h in hits for t in h["types"]}
+
+    pages = [_search(ld_server, q="Kazakhstan", all=1, page=n)["hits"]
+             for n in range(1, everything["pages"] + 1)]
+    left_out = {"http://purl.org/linked-data/cube#Observation",
+                "http://www.w3.org/1999/02/22-rdf-syntax-ns#Statement"}
+    assert left_out <= kinds([h for p in pages for h in p])
+    assert not left_out & kinds(default["hits"])
+    html = ld_server.get("/search", params={"q": "Kazakhstan"}).text
+    assert "/search?q=Kazakhstan&amp;all=1" in html
 
 
 def crawl(server: Server) -> tuple[set[str], set[str]]:

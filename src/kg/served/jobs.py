@@ -17,7 +17,7 @@ from rdflib.term import Node
 
 from kg.formats import by_name
 from kg.served import describe as describing
-from kg.served.search import Hit, SearchIndex
+from kg.served.search import Results, SearchIndex
 from kg.store import QueryResult, ResultKind
 
 if TYPE_CHECKING:
@@ -154,11 +154,13 @@ def labels(reader: Reader, iris: Sequence[str]) -> list[tuple[Node, Node, Node]]
 def _search_index(reader: Reader) -> SearchIndex:
     config = reader.config
     return reader.cached("search", lambda: SearchIndex.build(  # type: ignore[no-any-return]
-        reader.store, config.base_iri, config.graph_iri("inferred")))
+        reader.store, config.base_iri, config.graph_iri("inferred"), config.graph_iri("links")))
 
 
-def search(reader: Reader, text: str, language: str, limit: int = 50) -> list[Hit]:
-    return _search_index(reader).search(text, language, limit)
+def search(reader: Reader, text: str, language: str, page: int = 1,
+           everything: bool = False) -> Results:
+    """One page of the resources whose names match ``text`` (:mod:`kg.served.search`)."""
+    return _search_index(reader).search(text, language, page, everything)
 
 
 @dataclass(frozen=True)
