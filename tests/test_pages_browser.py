@@ -6,8 +6,10 @@ Screenshots are kept as test artifacts in tests/artifacts/ (not committed).
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -262,3 +264,55 @@ def test_query_page_has_the_site_navigation(ld_server: Server, sized: Page) -> N
     assert sized.locator("header.site nav a[href='/ontology']").is_visible()
     assert sized.locator("nav.languages a").count() == 4
     assert sized.locator("header.site form.search input").is_visible()
+
+
+@contextmanager
+def framing_site(html: str) -> Iterator[str]:
+    """A page at another origin (``localhost`` on a port of its own, where the server under
+    test is ``127.0.0.1``), as OpenRefine is to the reconciliation service."""
+    class Framing(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (the handler's protocol)
+            body = html.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Framing)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://localhost:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_reconciliation_preview_in_a_cross_origin_frame(ld_server: Server, sized: Page) -> None:
+    """OpenRefine shows /reconcile/preview in a frame of its own page: the preview may be
+    framed from any origin and is styled by its style sheet; the site's pages may not be
+    framed (the same frame on /page/almaty stays empty)."""
+    preview = f"{ld_server.url}/reconcile/preview?id=almaty"
+    html = (f'<!doctype html><title>OpenRefine</title>'
+            f'<iframe id="preview" src="{preview}" width="420" height="180"></iframe>'
+            f'<iframe id="page" src="{ld_server.url}/page/almaty" width="420" height="180">'
+            f'</iframe>')
+    with framing_site(html) as origin:
+        sized.goto(origin)
+        sized.wait_for_load_state("load")
+        framed = sized.frame_locator("#preview")
+        link = framed.locator("strong a")
+        assert link.inner_text() == "Almaty"
+        assert link.get_attribute("href") == f"{ld_server.url}/page/almaty"
+        assert framed.locator("li", has_text="Алматы, Алма-Ата").is_visible()
+        font_size = framed.locator("body").evaluate("b => getComputedStyle(b).fontSize")
+        assert font_size == "14px", "the preview's style sheet applies inside the frame"
+        assert framed.locator("body").evaluate("b => b.ownerDocument.styleSheets.length") == 1
+        shot(sized, f"reconcile-preview-framed-{sized.viewport_size['width']}")  # type: ignore[index]
+    # one violation, the site's page; none for the preview (nor for an inline style)
+    assert len(sized.errors) == 1, sized.errors  # type: ignore[attr-defined]
+    assert "frame-ancestors 'none'" in sized.errors[0]  # type: ignore[attr-defined]
