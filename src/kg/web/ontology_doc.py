@@ -11,6 +11,7 @@ from rdflib.term import Node
 
 from kg import formats
 from kg.sparql.negotiate import choose
+from kg.web import prefixes
 from kg.web.html import HTML, not_acceptable, page
 from kg.web.resources import add_labels
 from kg.web.state import state
@@ -43,9 +44,8 @@ class TermDoc:
 
 
 def ontology_graph() -> Graph:
-    base = state().config.base_iri
     graph = Graph()
-    graph.bind("kko", base + "ontology#")
+    prefixes.bind(graph)
     for triple in state().served.call("graph_triples", state().config.graph_iri("ontology")):
         graph.add(triple)
     return graph

@@ -18,6 +18,7 @@ from kg.served import JobFailed
 from kg.served.describe import LABEL_PROPERTIES, SOURCE_PROPERTIES, Description
 from kg.sparql.negotiate import choose
 from kg.web import cube as qb
+from kg.web import prefixes
 from kg.web.failures import job_failed
 from kg.web.html import HTML, not_acceptable, not_found, page
 from kg.web.plot import SeriesData, draw, format_number
@@ -34,7 +35,6 @@ from kg.web.terms import (
 blueprint = Blueprint("resources", __name__)
 
 INFERRED = "inferred"
-PREFIXES = {"kko": "ontology#", "kkid": "id/"}
 
 
 def _inferred_graph() -> str:
@@ -122,8 +122,7 @@ def rdf_response(description: Description, fmt: formats.Format) -> Response:
         rdf = description.to_dataset(graph_iris)
     else:
         rdf = description.to_graph(graph_iris)
-    for prefix, rest in PREFIXES.items():
-        rdf.bind(prefix, config.base_iri + rest)
+    prefixes.bind(rdf)
     if fmt.name == "jsonld":
         body = compact(rdf, config)
     else:
