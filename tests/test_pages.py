@@ -75,6 +75,111 @@ def test_entity_page_shows_type_facts_incoming_inferred_and_sources(ld_server: S
     assert 'href="/page/declaration-1995"' in incoming
 
 
+FIXTURES = BASE + "test#"
+#: what a reader should never see where a property or a type is named
+RAW_NAME = re.compile(r"https?://|^[a-z][\w-]*:[A-Za-z]|\(a nested description\)")
+
+
+def _texts(html: str, pattern: str) -> list[str]:
+    return [re.sub(r"<[^>]+>", "", m).strip() for m in re.findall(pattern, html, re.S)]
+
+
+@pytest.mark.parametrize("language", ["en", "ru", "kk", "ko"])
+@pytest.mark.parametrize("path", ["/page/kazakhstan", "/page/dataset/table-7", "/page/almaty",
+                                  "/page/agreement-cultural-scientific-technological-1995",
+                                  "/page/link/kazakhstan/wikidata", "/page/nursultan-nazarbayev"])
+def test_properties_and_types_by_their_labels(ld_server: Server, path: str,
+                                              language: str) -> None:
+    """Every property (facts, references, inferred facts, table headers) and type is named by
+    its label in the reader's language: no IRI, no prefixed name."""
+    html = ld_server.get(path, params={"lang": language}).text
+    html = re.sub(r'<section class="identifiers">.*?</section>', "", html, flags=re.S)
+    names = (_texts(html, r"<dt>(.*?)</dt>") + _texts(html, r'<span class="type[^"]*">(.*?)</span>')
+             + _texts(html, r"<th>(.*?)</th>") + _texts(html, r'<span class="part">(.*?)</span>'))
+    assert names
+    raw = [n for n in names if RAW_NAME.search(n)]
+    assert raw == [], raw
+    if language != "en":
+        # the fixture cubes' own properties (tests/fixtures/ld) have English labels only
+        ours = [dt for dt in re.findall(r"<dt>(.*?)</dt>", html, re.S) if FIXTURES not in dt]
+        english = [n for n in (re.sub(r"<[^>]+>", "", dt).strip() for dt in ours)
+                   if re.fullmatch(r"[ -~]+", n)]
+        assert english == [], f"properties without a {language} label: {english}"
+
+
+def test_nested_descriptions_inline_and_links_as_identifiers(ld_server: Server) -> None:
+    """A SKOS-XL label shows its written form and its source in place; the links to other
+    datasets are one section, each with its evidence; the statements of the links are not
+    references, and no block of per-statement sources is left."""
+    html = ld_server.get("/page/kazakhstan").text
+    assert "(a nested description)" not in html and "Nested descriptions" not in html
+    facts = section(html, "asserted")
+    nested = re.search(r'<span class="nested">(.*?)</span></li>', facts, re.S)
+    assert nested and "Kazakhstan" in nested.group(1) and "source" in nested.group(1)
+    identifiers = section(html, "identifiers")
+    for dataset, identifier, href in (("Wikidata", "Q232", "http://www.wikidata.org/entity/Q232"),
+                                      ("GeoNames", "1522867", "https://sws.geonames.org/1522867/"),
+                                      ("DBpedia", "Kazakhstan",
+                                       "http://dbpedia.org/resource/Kazakhstan")):
+        assert re.search(rf"<dt>{dataset}</dt>\s*<dd><a [^>]*href=\"{re.escape(href)}\">"
+                         rf"{identifier}</a>", identifiers), dataset
+    assert 'href="/page/link/kazakhstan/wikidata"' in identifiers
+    assert "same as" not in facts
+    assert "/page/link/" not in section(html, "incoming")
+    assert "Sources of single statements" not in html
+    assert "github.com" not in section(html, "sources")
+
+
+def test_values_show_the_dates_of_events(ld_server: Server) -> None:
+    """The 1995 agreement has no date of its own: it was signed during the visit of
+    15-18 May 1995, and the page says so."""
+    facts = section(ld_server.get(
+        "/page/agreement-cultural-scientific-technological-1995").text, "asserted")
+    assert re.search(r'href="/page/official-visit-1995".*?1995-05-15 – 1995-05-18', facts, re.S)
+
+
+def test_discrepant_cells_are_marked_and_linked(ld_server: Server) -> None:
+    """Every cell of a dataset that a discrepancy record involves is marked and links to the
+    record; no other cell is."""
+    r = ld_server.get("/sparql", headers={"Accept": "application/sparql-results+json"},
+                      params={"query": f"""
+        SELECT ?obs ?d WHERE {{ ?obs <http://purl.org/linked-data/cube#dataSet>
+        <{BASE}id/dataset/table-7> . ?d a <{BASE}ontology#Discrepancy> ;
+        <{BASE}ontology#involves> ?obs }}"""})
+    involved = {(b["obs"]["value"][len(BASE + "id"):], b["d"]["value"][len(BASE + "id"):])
+                for b in r.json()["results"]["bindings"]}
+    assert len({d for _o, d in involved}) == 4
+    html = ld_server.get("/page/dataset/table-7").text
+    pivot = html.split('class="pivot"')[1].split("</table>")[0]
+    marked = set()
+    for cell in re.findall(r"<td class=\"number([^\"]*)\">(.*?)</td>", pivot, re.S):
+        observation = re.search(r'href="/page(/dataset/[^"]+)"', cell[1])
+        records = re.findall(r'class="discrepancy" href="/page(/discrepancy/[^"]+)"', cell[1])
+        assert ("discrepant" in cell[0]) == bool(records)
+        marked |= {(observation.group(1), d) for d in records} if observation else set()
+    assert marked == involved
+    legend = html.split('class="discrepancies"')[1].split("</div>")[0]
+    assert {d for _o, d in involved} == set(re.findall(r'href="/page(/discrepancy/[^"]+)"', legend))
+
+
+def test_summaries_are_prose(ld_server: Server) -> None:
+    """The descriptions the pages lead with are sentences, not prefixed names: Table 6 said
+    "kko:cellStatus kko:status-no-data"."""
+    r = ld_server.get("/sparql", headers={"Accept": "application/sparql-results+json"},
+                      params={"query": f"""
+        SELECT ?s ?text WHERE {{ ?s ?p ?text FILTER (STRSTARTS(STR(?s), "{BASE}id/"))
+        VALUES ?p {{ <http://www.w3.org/2000/01/rdf-schema#comment>
+                     <http://purl.org/dc/terms/description>
+                     <http://www.w3.org/2004/02/skos/core#definition> }} }}"""})
+    texts = {b["s"]["value"]: b["text"]["value"] for b in r.json()["results"]["bindings"]}
+    assert len(texts) > 20
+    curie = re.compile(r"\b(kko|kkid|kkint|qb|skos|rdfs?|owl|dcterms|prov|sdmx[a-z-]*):\w")
+    assert {s: t for s, t in texts.items() if curie.search(t)} == {}
+    lead = re.search(r'<p class="lead"[^>]*>(.*?)</p>',
+                     ld_server.get("/page/dataset/table-6").text, re.S)
+    assert lead and "no data" in lead.group(1) and "kko:" not in lead.group(1)
+
+
 def test_inferred_facts_are_told_apart(ld_server: Server) -> None:
     html = ld_server.get("/page/kazakhstan").text
     assert 'class="type inferred"' in html

@@ -143,7 +143,9 @@ def test_not_found_page_offers_a_search(ld_server: Server, page: Page) -> None:
 
 #: the pages a first visitor meets, at a laptop's and at a phone's width
 FIT_PATHS = ["/", "/page/kazakhstan", "/page/dataset/table-6", "/page/dataset/table-7",
-             "/ontology", "/sparql", "/validation", "/search?q=a"]
+             "/page/agreement-cultural-scientific-technological-1995", "/ontology", "/sparql",
+             "/validation", "/search?q=a", "/search?q=%D0%9A%D1%83%D0%BB%D1%8C%D1%82%D1%83%D1%80"
+             "%D0%BD%D1%8B%D0%B9"]
 WIDTHS = [1366, 390]
 
 
@@ -316,3 +318,65 @@ def test_reconciliation_preview_in_a_cross_origin_frame(ld_server: Server, sized
     # one violation, the site's page; none for the preview (nor for an inline style)
     assert len(sized.errors) == 1, sized.errors  # type: ignore[attr-defined]
     assert "frame-ancestors 'none'" in sized.errors[0]  # type: ignore[attr-defined]
+
+
+#: /page/kazakhstan was 3,803 px tall at 1366 px and 7,318 px at 390 px (issue 18)
+TALLEST_ENTITY_PAGE = {1366: 2600, 390: 4200}
+
+
+def test_entity_page_names_properties_and_folds_what_is_inferred(ld_server: Server,
+                                                                 sized: Page) -> None:
+    width = sized.viewport_size["width"]  # type: ignore[index]
+    sized.goto(ld_server.url + "/page/kazakhstan?lang=ru")
+    assert sized.locator("section.asserted dt", has_text="находится в").is_visible()
+    identifiers = sized.locator("section.identifiers")
+    assert identifiers.locator("a", has_text="Q232").is_visible()
+    assert identifiers.locator("a[href='/page/link/kazakhstan/wikidata']").is_visible()
+    inferred = sized.locator("section.inferred > details")
+    assert inferred.get_attribute("open") is None, "inferred facts are folded"
+    assert not sized.locator("section.inferred dl.facts").first.is_visible()
+    height = sized.evaluate("document.documentElement.scrollHeight")
+    shot(sized, f"entity-kazakhstan-ru-{width}")
+    assert height <= TALLEST_ENTITY_PAGE[width], f"{height} px tall at {width} px"
+    sized.locator("section.inferred > details > summary").click()
+    assert sized.locator("section.inferred dl.facts").first.is_visible()
+    assert sized.errors == []  # type: ignore[attr-defined]
+
+
+def test_discrepant_cells_lead_to_their_record(ld_server: Server, sized: Page) -> None:
+    width = sized.viewport_size["width"]  # type: ignore[index]
+    sized.goto(ld_server.url + "/page/dataset/table-7")
+    marks = sized.locator("table.pivot td.discrepant a.discrepancy")
+    assert marks.count() >= 8
+    background = sized.locator("table.pivot td.discrepant").first.evaluate(
+        "c => getComputedStyle(c).backgroundColor")
+    plain = sized.locator("table.pivot td.number:not(.discrepant)").first.evaluate(
+        "c => getComputedStyle(c).backgroundColor")
+    assert background != plain, "a discrepant cell stands out"
+    shot(sized, f"table-7-discrepancies-{width}")
+    record = marks.first.get_attribute("title")
+    marks.first.click()
+    sized.wait_for_url(re.compile(r"/page/discrepancy/"))
+    assert sized.locator("h1").inner_text() == record
+    assert sized.errors == []  # type: ignore[attr-defined]
+
+
+def test_search_pages_through_its_results(ld_server: Server, sized: Page) -> None:
+    sized.goto(ld_server.url + "/search?q=a")
+    assert sized.locator("ol.results > li").count() == 50
+    sized.locator("nav.pager a[rel=next]").click()
+    sized.wait_for_url(re.compile(r"page=2"))
+    assert sized.locator("ol.results").get_attribute("start") == "51"
+    assert sized.locator("nav.pager a[rel=prev]").is_visible()
+    sized.goto(ld_server.url + "/search?q=Nazarbaev")
+    assert sized.locator("ol.results a[href='/page/nursultan-nazarbayev']").is_visible()
+    sized.locator("p.left-out a").click()
+    sized.wait_for_url(re.compile(r"all=1"))
+    shot(sized, f"search-nazarbaev-all-{sized.viewport_size['width']}")  # type: ignore[index]
+    assert sized.errors == []  # type: ignore[attr-defined]
+
+
+def test_ontology_names_terms_in_the_readers_language(ld_server: Server, sized: Page) -> None:
+    sized.goto(ld_server.url + "/ontology?lang=ko#Country")
+    assert sized.locator("section#Country h3").inner_text().startswith("국가")
+    shot(sized, f"ontology-ko-{sized.viewport_size['width']}")  # type: ignore[index]

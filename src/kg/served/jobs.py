@@ -17,6 +17,7 @@ from rdflib.term import Node
 
 from kg.formats import by_name
 from kg.served import describe as describing
+from kg.served import pages
 from kg.served.search import Results, SearchIndex
 from kg.store import QueryResult, ResultKind
 
@@ -145,6 +146,14 @@ def describe(reader: Reader, iri: str) -> describing.Description:
     return describing.describe(reader.store, iri, reader.config.graph_iri("inferred"))
 
 
+def page(reader: Reader, iri: str) -> pages.PageData:
+    """What the entity page of ``iri`` shows (:mod:`kg.served.pages`), in one round trip."""
+    config = reader.config
+    spaces = reader.cached("uri-spaces", lambda: pages.uri_spaces(
+        reader.store, config.graph_iri("meta")))
+    return pages.page(reader.store, iri, config.base_iri, config.graph_iri("inferred"), spaces)
+
+
 def labels(reader: Reader, iris: Sequence[str]) -> list[tuple[Node, Node, Node]]:
     """The asserted labels of ``iris``."""
     return describing.labels_of(reader.store, iris,  # type: ignore[return-value]
@@ -258,5 +267,5 @@ def graph_triples(reader: Reader, graph: str) -> list[tuple[Node, Node, Node]]:
 
 #: the jobs a web worker may send, by name
 FUNCTIONS: dict[str, Callable[..., Any]] = {f.__name__: f for f in (
-    query, select, count, describe, labels, search, overview, reconcile, explain,
+    query, select, count, describe, page, labels, search, overview, reconcile, explain,
     graph_triples)}

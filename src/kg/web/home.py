@@ -12,10 +12,10 @@ from flask import Blueprint, Response, jsonify, request, url_for
 from rdflib import URIRef
 
 from kg.pipeline.dumps import read_manifest
+from kg.served.cube import QB
 from kg.served.jobs import Overview
 from kg.served.search import PAGE_SIZE, Results
 from kg.sparql.negotiate import choose
-from kg.web.cube import QB
 from kg.web.html import HTML, JSON, page
 from kg.web.per_client import bounded
 from kg.web.resources import add_labels
