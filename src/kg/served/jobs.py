@@ -18,6 +18,7 @@ from rdflib.term import Node
 from kg.formats import by_name
 from kg.served import describe as describing
 from kg.served import pages
+from kg.served.ontology import Documentation, document
 from kg.served.search import Results, SearchIndex
 from kg.store import QueryResult, ResultKind
 
@@ -154,6 +155,14 @@ def page(reader: Reader, iri: str) -> pages.PageData:
     return pages.page(reader.store, iri, config.base_iri, config.graph_iri("inferred"), spaces)
 
 
+def ontology(reader: Reader) -> Documentation:
+    """The documentation of the ontology (:mod:`kg.served.ontology`), once per version."""
+    config = reader.config
+    return reader.cached("ontology", lambda: document(  # type: ignore[no-any-return]
+        reader.store, config.base_iri, config.graph_iri("ontology"), config.graph_iri("data"),
+        config.graph_iri("inferred")))
+
+
 def labels(reader: Reader, iris: Sequence[str]) -> list[tuple[Node, Node, Node]]:
     """The asserted labels of ``iris``."""
     return describing.labels_of(reader.store, iris,  # type: ignore[return-value]
@@ -267,5 +276,5 @@ def graph_triples(reader: Reader, graph: str) -> list[tuple[Node, Node, Node]]:
 
 #: the jobs a web worker may send, by name
 FUNCTIONS: dict[str, Callable[..., Any]] = {f.__name__: f for f in (
-    query, select, count, describe, page, labels, search, overview, reconcile, explain,
+    query, select, count, describe, page, ontology, labels, search, overview, reconcile, explain,
     graph_triples)}
