@@ -58,8 +58,9 @@ class Results:
 
 
 class SearchIndex:
-    def __init__(self, owners: list[str], all_names: list[Name],
+    def __init__(self, base: str, owners: list[str], all_names: list[Name],
                  types: dict[str, tuple[str, ...]], left_out: set[str]) -> None:
+        self.entity_space = base + "id/"
         #: whose each name is, by position
         self.owners = owners
         self.matcher = Matcher(all_names)
@@ -100,9 +101,16 @@ class SearchIndex:
                                person=bool(person & types.get(str(subject), set())))
             found.append((LABEL_PROPERTIES.index(str(prop)), str(subject), forms))
         found.sort(key=lambda o: (o[1], o[0]))  # the better label properties first
-        return cls([s for _p, s, forms in found for _f in forms],
+        return cls(base, [s for _p, s, forms in found for _f in forms],
                    [f for _p, _s, forms in found for f in forms],
                    {k: tuple(sorted(v)) for k, v in types.items()}, left_out)
+
+    def depth(self, iri: str) -> int:
+        """Among equal scores, the graph's entities (``BASE/id/{slug}``) first, then what is
+        in their folders (sources, sites, observations…), then the ontology's terms."""
+        if not iri.startswith(self.entity_space):
+            return 2
+        return 0 if "/" not in iri[len(self.entity_space):] else 1
 
     def label(self, iri: str, language: str) -> tuple[str, str]:
         """The name of ``iri`` to show in ``language`` (else English, untagged, any)."""
@@ -115,7 +123,8 @@ class SearchIndex:
     def search(self, text: str, language: str = "en", page: int = 1,
                everything: bool = False) -> Results:
         """The ``page``-th page of the resources whose names match ``text``, the best first;
-        among equal scores, names in ``language``, then the shorter."""
+        among equal scores, the graph's entities, then names in ``language``, then the
+        shorter."""
         best: dict[str, tuple[tuple[float, bool, bool, int, str], Name]] = {}
         for i, score in self.matcher.scores(text).items():
             name = self.matcher.names[i]
@@ -127,8 +136,8 @@ class SearchIndex:
         hidden = 0 if everything else len(best.keys() & self.left_out)
         ranked = sorted(((rank, iri, name) for iri, (rank, name) in best.items()
                          if everything or iri not in self.left_out),
-                        key=lambda r: (-r[0][0], not r[0][1], not r[0][2], -r[0][3], r[0][4],
-                                       r[1]))
+                        key=lambda r: (-r[0][0], self.depth(r[1]), not r[0][1], not r[0][2],
+                                       -r[0][3], r[0][4], r[1]))
         pages = max(1, -(-len(ranked) // PAGE_SIZE))
         start = (page - 1) * PAGE_SIZE
         hits = []
