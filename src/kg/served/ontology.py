@@ -30,6 +30,11 @@ STRUCTURE = (RDF.type, RDFS.subClassOf, RDFS.subPropertyOf, RDFS.domain, RDFS.ra
              URIRef(DCTERMS + "title"), URIRef(DCTERMS + "description"))
 
 
+#: the relations of a term to other terms, as :class:`Term` names them
+RELATIONS = ("kinds", "parents", "children", "domain", "range", "inverse", "disjoint",
+             "used_by")
+
+
 @dataclass
 class Term:
     """One class or property of the ontology, its relations as IRIs."""

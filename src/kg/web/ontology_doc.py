@@ -9,7 +9,7 @@ computes it again.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from flask import Blueprint, Response, request
 from rdflib import Graph, URIRef
@@ -17,7 +17,7 @@ from rdflib.term import Node
 
 from kg import formats
 from kg.served.describe import labels_best_first
-from kg.served.ontology import Documentation, Term
+from kg.served.ontology import RELATIONS, Documentation, Term
 from kg.sparql.negotiate import choose
 from kg.web import prefixes
 from kg.web.html import HTML, not_acceptable, page
@@ -32,15 +32,9 @@ class TermDoc:
     anchor: str
     term: TermView
     comment: str
-    kinds: list[TermView] = field(default_factory=list)
-    parents: list[TermView] = field(default_factory=list)
-    children: list[TermView] = field(default_factory=list)
-    domain: list[TermView] = field(default_factory=list)
-    range: list[TermView] = field(default_factory=list)
-    inverse: list[TermView] = field(default_factory=list)
-    disjoint: list[TermView] = field(default_factory=list)
-    used_by: list[TermView] = field(default_factory=list)
-    examples: list[tuple[TermView, TermView, TermView]] = field(default_factory=list)
+    #: the terms it relates to, by relation (:data:`kg.served.ontology.RELATIONS`)
+    relations: dict[str, list[TermView]]
+    examples: list[tuple[TermView, TermView, TermView]]
 
 
 def ontology_graph() -> Graph:
@@ -64,8 +58,7 @@ def documentation(doc: Documentation, labels: Labels) -> dict[str, object]:
             return view(s, labels), view(p, labels), view(o, labels)
 
         return TermDoc(str(t.iri)[len(namespace):], view(t.iri, labels), t.comment,
-                       views(t.kinds), views(t.parents), views(t.children), views(t.domain),
-                       views(t.range), views(t.inverse), views(t.disjoint), views(t.used_by),
+                       {r: views(getattr(t, r)) for r in RELATIONS},
                        [triple(*e) for e in t.examples])
 
     classes = {c.iri: c for c in doc.classes}
