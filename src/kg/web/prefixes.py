@@ -18,6 +18,7 @@ USUAL_PREFIXES = {
     "sh": "http://www.w3.org/ns/shacl#",
     "skosxl": "http://www.w3.org/2008/05/skos-xl#",
     "bibo": "http://purl.org/ontology/bibo/",
+    "spdx": "http://spdx.org/rdf/terms#",
 }
 
 
