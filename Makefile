@@ -1,4 +1,5 @@
-# KazKor KG: `make run` serves the graph, `make test` runs the whole test suite.
+# KazKor KG: `make run` serves the graph, `make test` installs what the tests need and runs
+# the whole test suite.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -26,7 +27,10 @@ run: $(VENV)/.installed
 build: $(VENV)/.installed
 	$(BIN)/kg build
 
+# the Debian packages the tests use (browser, Jena, roqet, curl, Virtuoso, wrk) are installed
+# first when missing (apt-get, as root; otherwise it says how): tests/system_packages.py
 test: $(VENV)/.installed-test
+	$(BIN)/python tests/system_packages.py install
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # side-by-side benchmarks -> docs/benchmarks.md (installs Debian's Virtuoso and wrk; root);

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from tests.system_packages import require
 
 from kg.config import Config
 from kg.pipeline.build import build
@@ -179,11 +180,7 @@ def virtuoso(release_dir: Path, tmp_path_factory: pytest.TempPathFactory):  # ty
     database, allowed to bulk load from the test releases; shut down at the end."""
     from kg.store import virtuoso as vt
 
-    if not vt.installed():
-        if os.environ.get("CI"):
-            pytest.fail("Virtuoso is not installed: .ci/run must apt-get install "
-                        "virtuoso-opensource")
-        pytest.skip("Virtuoso is not installed (apt-get install virtuoso-opensource)")
+    require("virtuoso-opensource")
     server = vt.VirtuosoServer(tmp_path_factory.mktemp("virtuoso"), load_dirs=(release_dir,),
                                buffers=20_000)
     server.start()

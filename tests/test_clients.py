@@ -8,7 +8,6 @@ import csv
 import gzip
 import io
 import json
-import shutil
 import subprocess
 import threading
 import xml.etree.ElementTree as ET
@@ -21,6 +20,7 @@ import requests
 from rdflib import Dataset, Graph, URIRef
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import CSV, JSON, JSONLD, N3, RDFXML, TSV, TURTLE, XML, SPARQLWrapper
+from tests.system_packages import require
 
 from kg import formats
 
@@ -72,9 +72,8 @@ def test_sparqlwrapper_json_and_xml(server, method):
 
 
 def test_curl_json_and_xml(server):
-    curl = shutil.which("curl")
-    assert curl, "curl is installed by .ci/run"
-    base = [curl, "-sS", "--fail", "-G", server.url + "/sparql", "--data-urlencode",
+    require("curl")
+    base = ["curl", "-sS", "--fail", "-G", server.url + "/sparql", "--data-urlencode",
             f"query={QUERY}"]
     as_json = subprocess.run([*base, "-H", "Accept: application/sparql-results+json"],
                              capture_output=True, check=True, timeout=60).stdout
@@ -83,7 +82,7 @@ def test_curl_json_and_xml(server):
     as_xml = subprocess.run([*base, "-H", "Accept: application/sparql-results+xml",
                              "--compressed"], capture_output=True, check=True, timeout=60).stdout
     assert from_xml(as_xml) == expected(server)
-    posted = subprocess.run([curl, "-sS", "--fail", server.url + "/sparql", "-H",
+    posted = subprocess.run(["curl", "-sS", "--fail", server.url + "/sparql", "-H",
                              "Content-Type: application/sparql-query", "-H",
                              "Accept: application/sparql-results+json", "--data-binary", ASK],
                             capture_output=True, check=True, timeout=60).stdout
@@ -99,8 +98,8 @@ def jena_classpath(tmp_path_factory: pytest.TempPathFactory) -> str:
     fails with "internal error". A folder with the bundles at the relocated path
     goes first on the classpath.
     """
-    assert shutil.which("java") and (JENA / "jena-arq.jar").is_file(), \
-        "java and libapache-jena-java are installed by .ci/run"
+    require("default-jre-headless")
+    require("libapache-jena-java")
     fix = tmp_path_factory.mktemp("jena-xerces")
     prefix = "org/apache/jena/ext/"
     with zipfile.ZipFile(JENA / "jena-core.jar") as jar:
@@ -210,9 +209,8 @@ def test_rdflib_sparqlstore(server):
 
 def test_roqet(server):
     """Redland's roqet (Debian rasqal-utils) against the endpoint."""
-    roqet = shutil.which("roqet")
-    assert roqet, "roqet (rasqal-utils) is installed by .ci/run"
-    done = subprocess.run([roqet, "-q", "-p", server.url + "/sparql", "-e", QUERY, "-r", "xml"],
+    require("rasqal-utils")
+    done = subprocess.run(["roqet", "-q", "-p", server.url + "/sparql", "-e", QUERY, "-r", "xml"],
                           capture_output=True, timeout=120)
     assert done.returncode == 0, done.stderr.decode(errors="replace")
     assert from_xml(done.stdout) == expected(server)
@@ -223,9 +221,8 @@ def test_roqet(server):
 
 
 def test_curl_graph_query_by_format_name(server):
-    curl = shutil.which("curl")
-    assert curl, "curl is installed by .ci/run"
-    done = subprocess.run([curl, "-sS", "--fail", "-G", server.url + "/sparql",
+    require("curl")
+    done = subprocess.run(["curl", "-sS", "--fail", "-G", server.url + "/sparql",
                            "--data-urlencode", f"query={CONSTRUCT}", "--data", "format=turtle"],
                           capture_output=True, check=True, timeout=60)
     parsed = Graph().parse(data=done.stdout.decode(), format="turtle")

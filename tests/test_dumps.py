@@ -1,6 +1,7 @@
-"""Dumps against the real server: every format, gzip, checksums, versioned names,
-ETag/Last-Modified with conditional GET, a listing with sizes and counts, and the
-same statements as the endpoint serves; ``kg dump`` from the command line."""
+"""Dumps against the real server: every format, gzip, checksums, versioned names and the
+stable ``latest`` names, ETag/Last-Modified with conditional GET, a listing with sizes and
+counts, and the same statements as the endpoint serves (but the dumps' own checksums);
+``kg dump`` from the command line."""
 
 from __future__ import annotations
 
@@ -8,15 +9,18 @@ import gzip
 import hashlib
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 from conftest import Server, run_kg
 from rdflib import OWL, RDF, Dataset, Graph, URIRef
+from tests.system_packages import require
 
 from kg.config import Config
 from kg.pipeline.build import build
-from kg.pipeline.dumps import read_manifest
+from kg.pipeline.dumps import DUMP_FORMATS, read_manifest
+from kg.pipeline.meta import CHECKSUM_TRIPLES
 from kg.pipeline.release import Releases
 
 PARSERS = {"nquads": "nquads", "trig": "trig", "turtle": "turtle", "ntriples": "nt",
@@ -45,10 +49,18 @@ def test_every_format_is_dumped_with_a_version_in_its_name(ld_server: Server) ->
 
 
 def test_dumps_parse_and_hold_what_the_endpoint_serves(ld_server: Server) -> None:
+    """Everything the endpoint serves but the dumps' checksums (a file cannot hold its own
+    checksum: the meta graph gets them once the dumps are written)."""
     quads = count(ld_server, "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
     triples = count(ld_server, "SELECT (COUNT(*) AS ?n) WHERE "
                                "{ SELECT DISTINCT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } } }")
     assert quads == ld_server.get("/health").json()["triples"]
+    checksums = count(ld_server, "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { "
+                                 "{ ?d <http://spdx.org/rdf/terms#checksum> ?c } UNION "
+                                 "{ ?d <http://spdx.org/rdf/terms#checksum> ?s . ?s ?p ?o } } }")
+    assert checksums == CHECKSUM_TRIPLES * len(DUMP_FORMATS)
+    quads -= checksums
+    triples -= checksums
     for d in manifest(ld_server)["dumps"]:
         r = ld_server.get("/dumps/" + d["file"])
         assert r.status_code == 200
@@ -129,13 +141,16 @@ def test_kg_dump_writes_the_release(ld_server: Server, ld_config: Config, tmp_pa
                     "dump", "--format", format_name, "--out", str(out))
     assert result.returncode == 0, result.stderr
     dumped = next(d for d in manifest(ld_server)["dumps"] if d["format"] == format_name)
+    # what the endpoint serves: the release's dump and the dumps' checksums
+    checksums = CHECKSUM_TRIPLES * len(DUMP_FORMATS)
     if format_name == "nquads":
         parsed = Dataset()
         parsed.parse(data=gzip.decompress(out.read_bytes()), format="nquads")
-        assert len(list(parsed.quads((None, None, None, None)))) == dumped["statements"]
+        assert len(list(parsed.quads((None, None, None, None)))) == \
+            dumped["statements"] + checksums
     else:
         graph = Graph().parse(data=gzip.decompress(out.read_bytes()), format="turtle")
-        assert len(graph) == dumped["statements"]
+        assert len(graph) == dumped["statements"] + checksums
 
 
 def test_kg_dump_one_graph_to_stdout(ld_config: Config) -> None:
@@ -159,3 +174,44 @@ def test_a_release_without_dumps_is_built_again(tmp_path: Path) -> None:
     assert not again.reused
     assert read_manifest(again.release.path) is not None
     assert build(config).reused
+
+
+def test_latest_names_give_the_current_files(ld_server: Server) -> None:
+    listed = manifest(ld_server)
+    version = listed["version"]
+    latest = listed["latest"]
+    extensions = {d["file"].removeprefix(f"kazkor-kg-{version}") for d in listed["dumps"]}
+    assert set(latest) == {"latest" + e for e in extensions} | {
+        "latest-links.nt.gz", "latest.sha256"}
+    assert {"latest.ttl.gz", "latest.nq.gz", "latest.trig.gz", "latest.nt.gz",
+            "latest.jsonld.gz", "latest.rdf.gz"} <= set(latest)
+    for name, file in latest.items():
+        r = ld_server.get("/dumps/" + name)
+        assert r.status_code == 200, name
+        assert r.headers["KG-Version"] == version
+        assert r.headers["Content-Location"] == f"/dumps/{file}"
+        assert r.headers["Cache-Control"] == "no-cache"
+        if name != "latest.sha256":
+            versioned = ld_server.get("/dumps/" + file)
+            assert r.content == versioned.content and r.headers["ETag"] == versioned.headers["ETag"]
+            again = ld_server.get("/dumps/" + name, headers={"If-None-Match": r.headers["ETag"]})
+            assert again.status_code == 304
+    page = ld_server.get("/dumps/", headers={"Accept": "text/html"}).text
+    assert all(f'href="/dumps/{name}"' in page for name in latest)
+    assert ld_server.get("/dumps/latest.xyz.gz").status_code == 404
+
+
+def test_curl_saves_the_latest_dump_and_its_checksum_checks(ld_server: Server,
+                                                            tmp_path: Path) -> None:
+    require("curl")
+    for name in ("latest.ttl.gz", "latest.sha256"):
+        subprocess.run(["curl", "-sO", f"{ld_server.url}/dumps/{name}"], cwd=tmp_path,
+                       check=True, timeout=60)
+    saved = (tmp_path / "latest.ttl.gz").read_bytes()
+    turtle = next(d for d in manifest(ld_server)["dumps"] if d["format"] == "turtle")
+    assert hashlib.sha256(saved).hexdigest() == turtle["sha256"]
+    assert len(Graph().parse(data=gzip.decompress(saved), format="turtle")) == \
+        turtle["statements"]
+    checked = subprocess.run(["sha256sum", "-c", "--ignore-missing", "latest.sha256"],
+                             cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert checked.returncode == 0 and checked.stdout == "latest.ttl.gz: OK\n", checked

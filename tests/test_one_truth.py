@@ -116,8 +116,10 @@ def _void_triples(server: Server) -> int:
     return int(void.value(URIRef(BASE), VOID.triples))
 
 
-def _check(server: Server, present: bool) -> dict[str, int]:
-    """Every view shows the facts (``present``) or none does; returns the counts."""
+def _check(server: Server, present: bool, gone: bool = False) -> dict[str, int]:
+    """Every view shows the facts (``present``) or none does (the deleted agreement is
+    ``gone``: 410 with its last memento); returns the counts."""
+    absent = 410 if gone else 404
     assert _ask(server, FACTS.replace(" .", " .\n")) is present
     page = server.get("/page/astana")
     assert page.status_code == 200 and ("Zzqtest" in page.text) is present
@@ -126,9 +128,9 @@ def _check(server: Server, present: bool) -> dict[str, int]:
             is present, fmt.name
     r = server.get("/id/zzq-test-agreement", allow_redirects=False,
                    headers={"Accept": "text/turtle"})
-    assert r.status_code == (303 if present else 404)
+    assert r.status_code == (303 if present else absent)
     new_page = server.get("/page/zzq-test-agreement")
-    assert new_page.status_code == (200 if present else 404)
+    assert new_page.status_code == (200 if present else absent)
     hits = server.get("/search", params={"q": "Zzqtest"},
                       headers={"Accept": "application/json"}).json()["hits"]
     assert ({h["iri"] for h in hits} >= {str(ASTANA), str(NEW)}) is present
@@ -144,9 +146,16 @@ def _check(server: Server, present: bool) -> dict[str, int]:
                            "{ GRAPH ?g { ?s ?p ?o } } }")
     described = _count(server, f"SELECT (COUNT(*) AS ?n) {{ SELECT DISTINCT ?s ?p ?o "
                                f"{{ GRAPH ?g {{ ?s ?p ?o }} FILTER(?g != <{BASE}graph/meta>) }} }}")
+    # a dump cannot hold its own checksum: the dumps leave out the spdx:checksum statements
+    # of the version's distributions, which the endpoint has
+    checksums = _count(server, "PREFIX spdx: <http://spdx.org/rdf/terms#>\n"
+                               "SELECT (COUNT(*) AS ?n) { SELECT DISTINCT ?s ?p ?o { "
+                               "{ ?d spdx:checksum ?s . ?s ?p ?o } UNION "
+                               "{ ?s spdx:checksum ?o BIND(spdx:checksum AS ?p) } } }")
+    assert checksums > 0
     health = server.get("/health").json()
     assert health["triples"] == quads
-    assert len(dump) == union
+    assert len(dump) == union - checksums
     assert _void_triples(server) == described
     return {"quads": quads, "union": union, "described": described}
 
@@ -164,9 +173,9 @@ def test_updates_and_restarts_keep_every_view_in_agreement(
     assert _check(_restart(server, tmp_path / "second.log"), present=True) == inserted
 
     _update(server[0], "DELETE")
-    deleted = _check(server[0], present=False)
+    deleted = _check(server[0], present=False, gone=True)
     assert deleted["described"] == before["described"]
-    assert _check(_restart(server, tmp_path / "third.log"), present=False) == deleted
+    assert _check(_restart(server, tmp_path / "third.log"), present=False, gone=True) == deleted
 
 
 def test_a_dump_names_the_version_it_holds(server: list[Server]) -> None:

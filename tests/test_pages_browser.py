@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from conftest import Server
 from playwright.sync_api import Browser, Page, sync_playwright
+from tests.system_packages import require
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -24,9 +25,8 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail("Debian chromium is not installed: apt-get install -y chromium "
-                    "(.ci/run does it)")
+    require("chromium")
+    require("fonts-nanum")  # the Korean pages' screenshots
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)

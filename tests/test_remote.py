@@ -142,7 +142,11 @@ def test_select_formats_parse_to_the_same_rows(remote, local, fmt):
         return [tuple(str(s[v]) for v in ("d", "l"))
                 for s in ox.parse_query_results(body, format=kinds[fmt])]
 
-    assert parsed(remote) == parsed(local)
+    # SPARQL leaves the order of literals in different languages to the store: Virtuoso and
+    # Oxigraph order the four labels of a document differently, the documents alike
+    remote_rows, local_rows = parsed(remote), parsed(local)
+    assert [row[0] for row in remote_rows] == [row[0] for row in local_rows]
+    assert sorted(remote_rows) == sorted(local_rows)
 
 
 @pytest.mark.parametrize("fmt,rdflib_format", [

@@ -12,6 +12,7 @@ import pytest
 from conftest import Server
 from playwright import sync_api as playwright
 from rdflib import Graph, URIRef
+from tests.system_packages import require
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -32,7 +33,7 @@ CENSUS = ROOT / "queries" / "cq" / "50-koreans-in-kazakhstan-by-census.rq"
 
 @pytest.fixture(scope="module")
 def browser():
-    assert Path(CHROMIUM).exists(), "chromium is installed by .ci/run"
+    require("chromium")
     ARTIFACTS.mkdir(exist_ok=True)
     with playwright.sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 from conftest import Server
-from rdflib import DCAT, DCTERMS, OWL, RDF, RDFS, SKOS, VOID, Graph, Literal, URIRef
+from rdflib import DCAT, DCTERMS, OWL, RDF, RDFS, SKOS, VOID, XSD, Graph, Literal, Namespace, URIRef
 
 BASE = "https://w3id.org/kazkor/"
 DATASET = URIRef(BASE)
@@ -138,3 +140,28 @@ def test_validation_report_is_linked_and_served(server: Server) -> None:
                                         URIRef(sh + "Violation"))))
     assert summary.startswith(f"{violations} violation(s), {warnings} warning(s)")
     assert warnings > 0
+
+
+def test_each_distribution_has_the_sha256_of_its_file(void: Graph, ld_server: Server) -> None:
+    """DCAT's spdx:checksum of every distribution is the SHA-256 of the file served."""
+    spdx = Namespace("http://spdx.org/rdf/terms#")
+    distributions = list(void.objects(DATASET, DCAT.distribution))
+    assert len(distributions) == 6
+    for distribution in distributions:
+        checksum = void.value(distribution, spdx.checksum)
+        assert (checksum, RDF.type, spdx.Checksum) in void
+        assert void.value(checksum, spdx.algorithm) == spdx.checksumAlgorithm_sha256
+        value = void.value(checksum, spdx.checksumValue)
+        assert value.datatype == XSD.hexBinary
+        url = str(void.value(distribution, DCAT.downloadURL))
+        body = ld_server.get(url[len(ld_server.url):]).content
+        assert str(value) == hashlib.sha256(body).hexdigest(), url
+
+
+def test_the_meta_graph_counts_its_own_triples(void: Graph, ld_server: Server) -> None:
+    meta = URIRef(BASE + "graph/meta")
+    r = ld_server.get("/sparql", params={"query": f"SELECT (COUNT(*) AS ?n) {{ GRAPH <{meta}> "
+                                                  "{ ?s ?p ?o } }"},
+                      headers={"Accept": "application/sparql-results+json"})
+    assert int(void.value(meta, VOID.triples)) == int(
+        r.json()["results"]["bindings"][0]["n"]["value"])

@@ -126,9 +126,10 @@ def build_command(ctx: click.Context, force: bool) -> None:
 @click.pass_context
 def serve_command(ctx: click.Context, host: str, port: int, workers: int,
                   store: str | None) -> None:
-    """Build the release if the sources changed, then serve it with gunicorn."""
+    """Build the release if the sources changed, have a query process open it (exit 1 if
+    it cannot), then serve it with gunicorn."""
     from kg.pipeline.build import build_in_subprocess
-    from kg.web.server import serve
+    from kg.web.server import ServeError, serve
 
     config = _config(ctx)
     if store is not None:
@@ -137,7 +138,10 @@ def serve_command(ctx: click.Context, host: str, port: int, workers: int,
         build_in_subprocess(config)
     except BuildError as e:
         raise Fail(str(e), e.status) from e
-    serve(config, host=host, port=port, workers=workers)
+    try:
+        serve(config, host=host, port=port, workers=workers)
+    except ServeError as e:
+        raise Fail(str(e)) from e
 
 
 def _term_text(term: Node | None) -> str:
@@ -281,6 +285,73 @@ def verify_command(ctx: click.Context, version_id: str | None) -> None:
     else:
         click.echo(f"version {version.id} is complete, but it was built before checksums were "
                    "recorded: `kg build --force` records them")
+
+
+@main.command("diff")
+@click.argument("old")
+@click.argument("new", default="current")
+@click.pass_context
+def diff_command(ctx: click.Context, old: str, new: str) -> None:
+    """Print the changes from version OLD to version NEW (default: the current one) as RDF
+    Patch: the removed quads (D rows), then the added ones (A rows), blank nodes named as
+    in the N-Quads dumps. Any two versions of the history, those that retention removed
+    too (rebuilt from the first version and the changesets); 'current' names the served
+    version. The counts go to standard error.
+    """
+    import uuid
+
+    from kg.pipeline.changes import Changes
+    from kg.pipeline.history import History
+
+    config = _config(ctx)
+    releases = Releases.of(config)
+    names = []
+    for name in (old, new):
+        if name == "current":
+            current = releases.current()
+            if current is None:
+                raise Fail(f"there is no release in {config.releases}; run `kg build`")
+            name = current.id
+        if "/" in name or name.startswith("."):
+            raise Fail(f"{name!r} is not a version name; `kg versions` lists them")
+        names.append(name)
+    history = History(releases)
+    try:
+        changes = Changes.between(history.lines_of(names[0]), history.lines_of(names[1]))
+    except ReleaseError as e:
+        raise Fail(str(e)) from e
+    patch = uuid.uuid5(uuid.NAMESPACE_URL, f"{config.base_iri}release/{names[0]}/diff/{names[1]}")
+    sys.stdout.buffer.write(changes.patch(f"uuid:{patch}"))
+    _say(f"version {names[0]} -> {names[1]}: {len(changes.removed)} quads removed, "
+         f"{len(changes.added)} added")
+
+
+@main.command("versions")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+@click.pass_context
+def versions_command(ctx: click.Context, output_format: str) -> None:
+    """The history: every version made current, oldest first, with when, how and what it
+    changed (the same list as /releases)."""
+    from dataclasses import asdict
+
+    from kg.pipeline.history import History
+
+    config = _config(ctx)
+    history = History(Releases.of(config))
+    steps = history.steps()
+    if output_format == "json":
+        click.echo(json.dumps([{**asdict(s), "kept": history.kept(s.version)} for s in steps],
+                              indent=2))
+        return
+    if not steps:
+        click.echo(f"no version has been made in {config.releases} yet; run `kg build`")
+        return
+    for s in steps:
+        after = f" after {s.previous}: +{s.added_total} -{s.removed_total} quads" \
+            if s.previous else ""
+        kept = "" if history.kept(s.version) else " (removed: changes and record only)"
+        click.echo(f"{s.number:>4}  {s.version:<24} {s.created}  {s.kind}{after}{kept}")
 
 
 @main.command("dump")

@@ -117,6 +117,9 @@ class Config:
     #: graphs) or ``any`` (any named graph, and it may empty the data: a general-purpose
     #: store)
     update_graphs: str = "project"
+    #: versions whose folders (store, dataset, dumps) are kept besides the first and the
+    #: current one; older ones keep their history and changesets only (0: keep every one)
+    keep_versions: int = 0
 
     @property
     def ontology_dir(self) -> Path:
@@ -185,6 +188,9 @@ class Config:
         if self.client_budget_seconds < 0:
             problems.append(f"client_budget_seconds must be 0 (no budget) or more, not "
                             f"{self.client_budget_seconds!r}")
+        if self.keep_versions < 0:
+            problems.append(f"KG_KEEP_VERSIONS must be 0 (keep every version) or more, not "
+                            f"{self.keep_versions!r}")
         if self.client_concurrency < 0:
             problems.append(f"client_concurrency must be 0 (no bound) or more, not "
                             f"{self.client_concurrency!r}")
@@ -294,4 +300,5 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], object]]] = {
     "KG_ALLOW_EMPTYING": ("allow_emptying", _switch),
     "KG_TRUSTED_HOSTS": ("trusted_hosts", lambda text: tuple(text.lower().split())),
     "KG_UPDATE_GRAPHS": ("update_graphs", str),
+    "KG_KEEP_VERSIONS": ("keep_versions", int),
 }

@@ -3,7 +3,8 @@ the same inputs reused.
 
 A release is named by the hash of its inputs. When that release exists and is sound it is
 served again, together with the updates made on it since (its newest update generation
-stays current); when the sources changed, a new release is built from them.
+stays current); when the sources changed, a new release is built from them. Whichever
+version ends up current, the history records it (:mod:`kg.pipeline.history`).
 
 Sound means complete and with the bytes it was built with (:meth:`Version.verify`). A
 damaged current version is not served: the newest sound version it was made on (its
@@ -17,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from kg.config import Config
+from kg.pipeline.history import History
 from kg.pipeline.load import load_sources, takes_large_path
 from kg.pipeline.rebuild import BuildError, Inputs, Origin, SmallInputs, rebuild
 from kg.pipeline.release import (
@@ -85,6 +87,7 @@ def build(config: Config, *, force: bool = False, progress: Progress | None = No
             say(f"{problem}: it is not served")
         if not force and current is not None and _release_of(current) == release_id:
             if problem is None:
+                History(releases).record(config.base_iri, say)
                 if current.path != existing.path:
                     say(f"inputs unchanged (hash {release_id}): reusing release "
                         f"{existing.path}, with its updates up to version {current.id}")
@@ -95,11 +98,13 @@ def build(config: Config, *, force: bool = False, progress: Progress | None = No
             for earlier in releases.lineage(current):
                 if _sound(earlier, say):
                     releases.make_current(earlier)
+                    History(releases).record(config.base_iri, say)
                     say(f"serving version {earlier.id} instead, the newest sound version "
                         f"{current.id} was made on")
                     return BuildResult(earlier, reused=True)
         elif not force and _sound(existing):
             releases.make_current(existing)
+            History(releases).record(config.base_iri, say)
             say(f"inputs unchanged (hash {release_id}): reusing release {existing.path}")
             return BuildResult(existing, reused=True)
         if problem is not None:

@@ -33,14 +33,18 @@ MANIFEST = "dumps.json"
 DUMP_FORMATS = ("nquads", "trig", "turtle", "ntriples", "jsonld", "rdfxml")
 
 
+def file_stem(version: str) -> str:
+    """``kazkor-kg-{version}``: what the name of each file of a version's dumps starts with."""
+    return f"kazkor-kg-{version}"
+
 
 def dump_file_name(version: str, format_name: str) -> str:
     """``kazkor-kg-{version}.{ext}.gz``: the version is the release id."""
-    return f"kazkor-kg-{version}.{formats.by_name(format_name).extension}.gz"
+    return f"{file_stem(version)}.{formats.by_name(format_name).extension}.gz"
 
 
 def checksum_file_name(version: str) -> str:
-    return f"kazkor-kg-{version}.sha256"
+    return f"{file_stem(version)}.sha256"
 
 
 @dataclass(frozen=True)
@@ -96,11 +100,11 @@ def _statement_count(store: ox.Store, format_name: str) -> int:
 
 
 def linkset_file_name(version: str) -> str:
-    return f"kazkor-kg-{version}-links.nt.gz"
+    return f"{file_stem(version)}-links.nt.gz"
 
 
 def jsonld_dataset_file_name(version: str) -> str:
-    return f"kazkor-kg-{version}-graphs.jsonld.gz"
+    return f"{file_stem(version)}-graphs.jsonld.gz"
 
 
 def _write(folder: Path, file: str, name: str, body: bytes, statements: int,

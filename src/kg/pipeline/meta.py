@@ -1,7 +1,9 @@
 """The meta graph: what the release is (VoID/DCAT), its statistics, and how it was built (PROV).
 
-Computed at build time from the other named graphs. Its IRIs use the base IRI;
-the web layer maps them to the serving host when it renders.
+Computed at build time from the other named graphs (:func:`describe_release`), and
+completed with the SHA-256 of each dump once the dumps are written
+(:func:`describe_checksums`). Its IRIs use the base IRI; the web layer maps them to the
+serving host when it renders.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from rdflib import (
     RDFS,
     VOID,
     XSD,
+    BNode,
     Graph,
     Literal,
     URIRef,
@@ -34,6 +37,7 @@ from kg import __version__, formats
 from kg.config import GRAPH_NAMES, Config
 from kg.pipeline.dumps import (
     DUMP_FORMATS,
+    Dump,
     checksum_file_name,
     dump_file_name,
     linkset_file_name,
@@ -43,11 +47,14 @@ from kg.store.oxigraph import to_rdflib
 
 DQV = Namespace("http://www.w3.org/ns/dqv#")
 OA = Namespace("http://www.w3.org/ns/oa#")
+SPDX = Namespace("http://spdx.org/rdf/terms#")
 CC_BY = URIRef("https://creativecommons.org/licenses/by/4.0/")
 DCAT_VERSION = URIRef("http://www.w3.org/ns/dcat#version")
+DCAT_HAS_CURRENT_VERSION = URIRef("http://www.w3.org/ns/dcat#hasCurrentVersion")
 SD_NAME = URIRef("http://www.w3.org/ns/sparql-service-description#name")
 
-#: predicates whose objects link to another dataset
+#: the triples that give one distribution's checksum (:func:`describe_checksums`)
+CHECKSUM_TRIPLES = 4
 #: example resources a visitor should look at first (slugs of docs/iris.md)
 EXAMPLE_SLUGS = ("kazakhstan", "south-korea", "declaration-1995", "dataset/table-1")
 
@@ -192,24 +199,49 @@ def _validation(g: Graph, dataset: URIRef, version: str, summary: dict[str, obje
         "names an inconsistency of the paper, published rather than hidden.", lang="en")))
 
 
+def _distribution(config: Config, version: str, format_name: str) -> URIRef:
+    """The DCAT distribution of a dump: its download location under the base IRI."""
+    return URIRef(f"{config.base_iri}dumps/{dump_file_name(version, format_name)}")
+
+
+def describe_checksums(config: Config, version: str, dumps: Sequence[Dump]) -> Graph:
+    """The SHA-256 of each distribution's file as written (``spdx:checksum``, as DCAT
+    gives it), for the meta graph once the dumps are written. A file cannot hold its own
+    checksum: the dumps hold the meta graph without these triples, the endpoint and
+    ``/.well-known/void`` with them."""
+    g = Graph()
+    for dump in dumps:
+        if dump.file != dump_file_name(version, dump.format):
+            continue  # the named graphs as JSON-LD: a file of the JSON-LD distribution
+        checksum = BNode()
+        g.add((_distribution(config, version, dump.format), SPDX.checksum, checksum))
+        g.add((checksum, RDF.type, SPDX.Checksum))
+        g.add((checksum, SPDX.algorithm, SPDX.checksumAlgorithm_sha256))
+        g.add((checksum, SPDX.checksumValue, Literal(dump.sha256, datatype=XSD.hexBinary)))
+    return g
+
+
 def example_resources(config: Config) -> list[URIRef]:
     return [URIRef(f"{config.base_iri}id/{slug}") for slug in EXAMPLE_SLUGS]
 
 
 def describe_release(config: Config, version: str, stats: Statistics, links: Graph,
                      examples: list[URIRef], dump_formats: tuple[str, ...] = DUMP_FORMATS,
-                     validation: dict[str, object] | None = None) -> Graph:
+                     validation: dict[str, object] | None = None, created: str | None = None,
+                     record: Graph | None = None) -> Graph:
     """VoID/DCAT description and PROV of a version from its statistics, its links graph,
     the example resources it holds, the formats of its dumps and the summary of its
-    validation report."""
+    validation report; ``created`` (ISO 8601) is when the version was made (now by
+    default), ``record`` its place in the history (kg.pipeline.history)."""
     base = config.base_iri
     dataset = URIRef(base)
     build = URIRef(f"{base}build/{version}")
     project = URIRef(f"{base}id/kazkor-kg-project")
-    now = Literal(datetime.now(UTC).replace(microsecond=0), datatype=XSD.dateTime)
+    now = (Literal(created, datatype=XSD.dateTime) if created is not None else
+           Literal(datetime.now(UTC).replace(microsecond=0), datatype=XSD.dateTime))
     g = Graph()
     for prefix, ns in (("void", VOID), ("dcat", DCAT), ("dcterms", DCTERMS), ("prov", PROV),
-                       ("foaf", FOAF), ("dqv", DQV), ("oa", OA)):
+                       ("foaf", FOAF), ("dqv", DQV), ("oa", OA), ("spdx", SPDX)):
         g.bind(prefix, ns)
     g.add((dataset, RDF.type, VOID.Dataset))
     g.add((dataset, RDF.type, DCAT.Dataset))
@@ -237,7 +269,7 @@ def describe_release(config: Config, version: str, stats: Statistics, links: Gra
         g.add((dataset, VOID.exampleResource, example))
     for name in dump_formats:
         fmt = formats.by_name(name)
-        url = URIRef(f"{base}dumps/{dump_file_name(version, name)}")
+        url = _distribution(config, version, name)
         g.add((dataset, VOID.dataDump, url))
         g.add((dataset, DCAT.distribution, url))
         g.add((url, RDF.type, DCAT.Distribution))
@@ -267,12 +299,17 @@ def describe_release(config: Config, version: str, stats: Statistics, links: Gra
     g.add((build, RDF.type, PROV.Activity))
     g.add((build, PROV.endedAtTime, now))
     g.add((build, PROV.wasAssociatedWith, URIRef(f"{base}software/kg/{__version__}")))
-    # the meta graph describes itself too; its count includes the triple that states it
+    if record is not None:
+        g += record
+        g.add((dataset, DCAT_HAS_CURRENT_VERSION, URIRef(f"{base}release/{version}")))
+        g.add((dataset, RDFS.seeAlso, URIRef(f"{base}releases")))
+    # the meta graph describes itself too; its count includes the triple that states it and
+    # the checksums of the dumps, added once they are written (describe_checksums)
     meta = URIRef(config.graph_iri("meta"))
     g.add((dataset, VOID.subset, meta))
     g.add((meta, RDF.type, VOID.Dataset))
     g.add((meta, SD_NAME, meta))
     g.add((meta, DCTERMS.title, Literal("the meta graph", lang="en")))
-    g.add((meta, VOID.triples, _int(len(g) + 1)))
+    g.add((meta, VOID.triples, _int(len(g) + 1 + CHECKSUM_TRIPLES * len(dump_formats))))
     return g
 

@@ -47,8 +47,12 @@ def server_software(url: str) -> str:
     """The ``Server`` header of the SPARQL endpoint (``Virtuoso/07.20...``, ``Fuseki``...)."""
     try:
         response = requests.get(url, params={"query": "ASK {}"}, timeout=10)
+    except requests.ConnectionError as e:
+        raise StoreUnavailable(f"cannot reach the SPARQL server at {url}: is it running? "
+                               f"({e.__class__.__name__}); nothing was published") from e
     except requests.RequestException as e:
-        raise StoreUnavailable(f"cannot reach the SPARQL server at {url}: {e}") from e
+        raise StoreUnavailable(f"cannot reach the SPARQL server at {url}: {e}; nothing was "
+                               "published") from e
     return response.headers.get("Server", "")
 
 

@@ -3,8 +3,8 @@
 :func:`rebuild` runs the steps every new version goes through, in this order:
 validate (SHACL, the asserted graphs) -> reason (the closure) -> check (consistency)
 -> validate (the closure) -> index (Oxigraph) -> describe (VoID/DCAT/PROV, the meta
-graph) -> write (dataset, dumps, validation report, :class:`BuildReport`) -> swap
-(the version becomes current). ``kg build`` (small and large inputs,
+graph) -> write (dumps, their checksums into the meta graph, dataset, validation report,
+:class:`BuildReport`) -> swap (the version becomes current). ``kg build`` (small and large inputs,
 :mod:`kg.pipeline.build`) and every SPARQL Update or Graph Store write (:func:`apply_update`)
 call it.
 
@@ -34,10 +34,17 @@ import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 
 from kg.config import Config
+from kg.pipeline.changes import canonical_nquads
 from kg.pipeline.consistency import InconsistentGraph
 from kg.pipeline.dumps import DUMP_FORMATS, write_dumps
+from kg.pipeline.history import History, describe_version, revision_of
 from kg.pipeline.load import SourceLocations, load_shapes
-from kg.pipeline.meta import describe_release, example_resources, store_statistics
+from kg.pipeline.meta import (
+    describe_checksums,
+    describe_release,
+    example_resources,
+    store_statistics,
+)
 from kg.pipeline.release import (
     DATASET,
     OXIGRAPH_DIR,
@@ -50,7 +57,6 @@ from kg.pipeline.release import (
     checksums,
     disk_full,
     generation_id,
-    now,
 )
 from kg.store.oxigraph import from_rdflib, graph_to_rdflib
 
@@ -248,13 +254,13 @@ def _timed(timings: dict[str, float], step: str) -> Iterator[None]:
 
 
 def _write_dataset(store: ox.Store, path: Path, *, sort: bool) -> int:
-    """The store as N-Quads, sorted (the same version always gives the same bytes) unless
-    it is too large to sort in memory; flushed to disk. Returns its size."""
+    """The store as N-Quads, sorted with blank nodes named by their content (the same
+    version always gives the same bytes, and two versions compare line by line:
+    kg.pipeline.changes) unless it is too large to sort in memory; flushed to disk. Returns
+    its size."""
     with path.open("wb") as out:
         if sort:
-            dumped = store.dump(format=ox.RdfFormat.N_QUADS)
-            lines = sorted(line for line in dumped.split(b"\n") if line)
-            out.write(b"\n".join(lines) + b"\n")
+            out.writelines(canonical_nquads(store.quads_for_pattern(None, None, None)))
         else:
             store.dump(out, format=ox.RdfFormat.N_QUADS)
         out.flush()
@@ -269,6 +275,9 @@ def rebuild(config: Config, inputs: Inputs, origin: Origin, releases: Releases,
     contradict the ontology; nothing is served from a failed rebuild."""
     timings: dict[str, float] = {}
     started = time.perf_counter()
+    history = History(releases)
+    history.record(config.base_iri, say)
+    previous = releases.current()
     staging = releases.stage(origin.version_id)
     try:
         with _timed(timings, "load"):
@@ -302,19 +311,37 @@ def rebuild(config: Config, inputs: Inputs, origin: Origin, releases: Releases,
             present = [e for e in example_resources(config) if store.query(
                 f"ASK {{ GRAPH ?g {{ <{e}> ?p ?o }} }}")]
             dump_formats = DUMP_FORMATS if inputs.build_path == "small" else ("nquads",)
+            lines = (canonical_nquads(store.quads_for_pattern(None, None, None))
+                     if inputs.build_path == "small" else None)
+            revision = revision_of(history, origin.version_id, previous, lines,
+                                   config.graph_iri("meta"))
+            del lines
+            graph_names = {iri: name for name, iri in config.graph_iris.items()}
             meta = describe_release(config, origin.version_id, stats, links, present,
-                                    dump_formats, validation=after.summary())
+                                    dump_formats, validation=after.summary(),
+                                    created=revision.created,
+                                    record=describe_version(config.base_iri, revision,
+                                                            graph_names))
             meta_iri = ox.NamedNode(config.graph_iri("meta"))
             store.bulk_extend([ox.Quad(from_rdflib(s), from_rdflib(p), from_rdflib(o),  # type: ignore[arg-type]
                                        meta_iri) for s, p, o in meta])
             store.flush()
-            store.optimize()
         with _timed(timings, "write"):
             small = inputs.build_path == "small"
+            # the dataset file is the N-Quads dump (the changesets apply to it); the other
+            # dumps are written from the store
             dataset_bytes = _write_dataset(store, staging / DATASET, sort=small)
-            write_dumps(staging, store, origin.version_id, config, config.graph_iri("links"),
-                        dump_formats, compresslevel=9 if small else 1,
-                        dataset=None if small else staging / DATASET)
+            dumps = write_dumps(staging, store, origin.version_id, config,
+                                config.graph_iri("links"), dump_formats,
+                                compresslevel=9 if small else 1, dataset=staging / DATASET)
+            # the dumps' checksums go into the served meta graph now that they are written;
+            # the dumps and the dataset file hold it without them (a file cannot hold its own
+            # checksum)
+            checksums_graph = describe_checksums(config, origin.version_id, dumps)
+            store.bulk_extend([ox.Quad(from_rdflib(s), from_rdflib(p), from_rdflib(o),  # type: ignore[arg-type]
+                                       meta_iri) for s, p, o in checksums_graph])
+            store.flush()
+            store.optimize()
             del store
             after.graph.serialize(staging / VALIDATION, format="turtle")
             (staging / VALIDATION_JSON).write_text(after.to_json(), encoding="utf-8")
@@ -322,11 +349,11 @@ def rebuild(config: Config, inputs: Inputs, origin: Origin, releases: Releases,
         inputs.finish()
         # the index is closed (its store let go of above and by finish()): its files are final
         files = checksums(staging)
-        counts = {**stats.graph_triples, "meta": len(meta)}
+        counts = {**stats.graph_triples, "meta": len(meta) + len(checksums_graph)}
         timings["total"] = time.perf_counter() - started
         BuildReport(
             version=origin.version_id, release=origin.release, generation=origin.generation,
-            origin=origin.kind, parent=origin.parent, created=now(),
+            origin=origin.kind, parent=origin.parent, created=revision.created,
             input_hash=origin.input_hash, base_iri=config.base_iri,
             reasoning=config.reasoning, build_path=inputs.build_path,
             graphs={**config.graph_iris, **{iri: iri for iri in kept}},
@@ -346,8 +373,8 @@ def rebuild(config: Config, inputs: Inputs, origin: Origin, releases: Releases,
         shutil.rmtree(staging, ignore_errors=True)
         raise
     say(f"version {version.id} written to {version.path} in {timings['total']:.2f} s")
-    if origin.generation:
-        releases.prune(origin.release)
+    history.record(config.base_iri, say)
+    history.prune(config.keep_versions, say)
     return version
 
 

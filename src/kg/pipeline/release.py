@@ -20,7 +20,8 @@ folder, renamed into place and only then made current by an atomic symlink swap,
 half-written version is never served; ``sequence`` counts the swaps, so that every reader
 (web workers, query processes) notices a new version by reading eight shared bytes
 instead of touching the file system on every request. One writer at a time holds
-``lock``.
+``lock``. Which versions were served, in what order, and what each changed is the history
+(:mod:`kg.pipeline.history`).
 """
 
 from __future__ import annotations
@@ -59,9 +60,6 @@ LOCK = "lock"
 STAGING_PREFIX = ".tmp-"
 #: files of an Oxigraph (RocksDB) index that hold no data: its lock and its diagnostic logs
 INDEX_SCRATCH = ("LOCK", "LOG")
-#: update generations kept on disk besides the served one (readers that still have an older
-#: one open keep working; the build they descend from is always kept)
-KEEP_GENERATIONS = 3
 
 
 class ReleaseError(RuntimeError):
@@ -419,14 +417,6 @@ class Releases:
             if number.isdigit() and path.is_dir():
                 found.append((int(number), Version(path)))
         return [v for _, v in sorted(found, key=lambda item: item[0])]
-
-    def prune(self, release: str, keep: int = KEEP_GENERATIONS) -> None:
-        """Remove the older update generations of ``release``, keeping the newest ``keep``
-        (and never the current one)."""
-        current = self.current()
-        for version in self.generations(release)[:-keep or None]:
-            if current is None or version.path != current.path:
-                shutil.rmtree(version.path, ignore_errors=True)
 
 
 def _alive(pid: int) -> bool:

@@ -46,6 +46,9 @@ SPARQL_LANE, PAGES_LANE = "sparql", "pages"
 #: the time by which the work of the current request must be done (``time.monotonic()``)
 _deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("deadline",
                                                                          default=None)
+#: the version the current request reads instead of the current one (a memento)
+_pinned: contextvars.ContextVar[Version | None] = contextvars.ContextVar("pinned",
+                                                                         default=None)
 
 
 class JobFailed(Exception):
@@ -121,8 +124,23 @@ class ServedDataset:
 
     # -- the current version ------------------------------------------------------------
 
+    @contextlib.contextmanager
+    def pinned(self, version: Version) -> Iterator[None]:
+        """Inside the block, every read of this request (and :meth:`current`, :meth:`report`)
+        is of ``version`` instead of the current one: the views of ``/id``, ``/page`` and
+        ``/data`` serve the mementos of ``/release/<version>/…`` unchanged."""
+        token = _pinned.set(version)
+        try:
+            yield
+        finally:
+            _pinned.reset(token)
+
     def current(self) -> Version:
-        """The served version; raises :class:`JobFailed` (``missing``) when there is none."""
+        """The served version (or the one pinned for this request); raises
+        :class:`JobFailed` (``missing``) when there is none."""
+        pinned = _pinned.get()
+        if pinned is not None:
+            return pinned
         sequence = self.releases.sequence
         if sequence != self._sequence or self._version is None:
             with self._lock:
@@ -259,6 +277,9 @@ class ServedDataset:
     def call(self, function: str, *args: Any, timeout: float | None = None) -> Any:
         """The value of a read job (:data:`kg.served.jobs.FUNCTIONS`); raises
         :class:`JobFailed` for anything but an answer."""
+        pinned = _pinned.get()
+        if pinned is not None:
+            function, args = "at_version", (pinned.id, function, *args)
         outcome = self.run(Job(function, args), timeout)
         if outcome.status == "memory":
             raise JobFailed("memory", f"the work needed more than the "

@@ -1,4 +1,5 @@
-"""The read jobs a query process runs for the web workers, each against the current version.
+"""The read jobs a query process runs for the web workers, each against the current version
+(or, through :func:`at_version`, an older one).
 
 Every function takes the process's :class:`~kg.served.runner.Reader` first; its result is
 sent back to the worker (pickled). What a job computes once per version (the search index,
@@ -24,6 +25,7 @@ from kg.store import QueryResult, ResultKind
 
 if TYPE_CHECKING:
     from kg.pipeline.explain import Explanation
+    from kg.pipeline.history import History, Step
     from kg.reconcile.service import ReconciliationService
     from kg.served.reader import Reader
 
@@ -274,7 +276,70 @@ def graph_triples(reader: Reader, graph: str) -> list[tuple[Node, Node, Node]]:
     return list(result.triples())
 
 
+def at_version(reader: Reader, version: str, function: str, *args: Any) -> Any:
+    """The job ``function`` run against the version ``version`` instead of the current one
+    (the mementos of ``/release/<version>/…``)."""
+    if function not in FUNCTIONS or function in ("at_version", "timeline"):
+        raise ValueError(f"no job {function!r} runs at a version")
+    return FUNCTIONS[function](reader.at(version), *args)
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """The history as the Memento views need it: which version was served from when, and
+    the versions (kept on disk) in which one IRI is the subject or object of a quad."""
+
+    #: (version, when it became current), oldest first
+    steps: list[tuple[str, str]]
+    #: (version, when it was made), oldest first: the mementos of the IRI
+    mementos: list[tuple[str, str]]
+
+
+#: decompressed changesets (added and removed quads) by file, up to this many bytes in all
+_CHANGESET_CACHE_BYTES = 64 << 20
+_changesets: dict[str, bytes] = {}
+
+
+def _changed_quads(history: History, step: Step) -> bytes:
+    """The added and removed N-Quads of a step's changeset (immutable: kept in memory)."""
+    import gzip
+
+    name = str(step.added_file)
+    if name not in _changesets:
+        data = b"".join(gzip.decompress((history.changes / str(f)).read_bytes())
+                        for f in (step.added_file, step.removed_file))
+        if sum(map(len, _changesets.values())) + len(data) > _CHANGESET_CACHE_BYTES:
+            return data
+        _changesets[name] = data
+    return _changesets[name]
+
+
+def timeline(reader: Reader, iri: str) -> Timeline:
+    """The steps of the history and the mementos of ``iri``. Whether a version holds the IRI
+    is asked of its store only where it may have changed: at the first step, and at the
+    steps whose changeset mentions the IRI (the others carry it over)."""
+    from kg.pipeline.history import History
+
+    history = History(reader.releases)
+    steps = history.steps()
+    needle = f"<{iri}>".encode()
+    question = f"ASK {{ {{ <{iri}> ?p ?o }} UNION {{ ?s ?p <{iri}> }} }}"
+    holds: dict[str, bool] = {}
+    known: bool | None = None
+    for step in steps:
+        kept = history.kept(step.version)
+        if step.version in holds:
+            known = holds[step.version]
+        elif known is None or not step.files or needle in _changed_quads(history, step):
+            known = reader.at(step.version).store.query(question).boolean if kept else None
+        if known is not None and kept:
+            holds.setdefault(step.version, known)
+    made = history.versions()
+    return Timeline([(s.version, s.at) for s in steps],
+                    [(v, made[v].created) for v, present in holds.items() if present])
+
+
 #: the jobs a web worker may send, by name
 FUNCTIONS: dict[str, Callable[..., Any]] = {f.__name__: f for f in (
-    query, select, count, describe, page, ontology, labels, search, overview, reconcile, explain,
-    graph_triples)}
+    query, select, count, describe, page, ontology, labels, search, overview, reconcile,
+    explain, graph_triples, at_version, timeline)}

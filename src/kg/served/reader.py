@@ -2,16 +2,22 @@
 
 The process watches the release folder's swap counter before each job and reopens the
 store when another version became current; per-version results (indexes) go with it.
+Older versions (the mementos of ``/release/<version>/…``) are opened read-only on demand,
+each a reader of its own, the last few kept open (:meth:`Reader.at`).
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
 from kg.config import Config
 from kg.pipeline.release import Releases, Version
 from kg.store import Store
+
+#: older versions a query process keeps open besides the current one
+OPEN_VERSIONS = 2
 
 
 class NoVersion(LookupError):
@@ -29,17 +35,41 @@ class Reader:
         self._sequence = -1
         #: per-version results (indexes), dropped when the version changes
         self.cache: dict[str, Any] = {}
+        #: readers of older versions, the most recently used last
+        self._others: OrderedDict[str, Reader] = OrderedDict()
+        self._fixed = False
+
+    def at(self, version_id: str) -> Reader:
+        """A reader of the version ``version_id`` (this reader for the current one): opened
+        read-only when first asked for, the last :data:`OPEN_VERSIONS` kept open."""
+        if self.version is not None and version_id == self.version.id:
+            return self
+        other = self._others.pop(version_id, None)
+        if other is None:
+            other = Reader(self.config)
+            other.version = self.releases.version(version_id)
+            other._fixed = True
+            while len(self._others) >= OPEN_VERSIONS:
+                _, oldest = self._others.popitem(last=False)
+                oldest.close()
+        self._others[version_id] = other
+        return other
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
 
     def refresh(self) -> Version | None:
         """The current version, reopened when another one became current."""
+        if self._fixed:
+            return self.version
         sequence = self.releases.sequence
         if sequence != self._sequence or self.version is None:
             current = self.releases.current()
             self._sequence = sequence
             if current != self.version:
-                if self._store is not None:
-                    self._store.close()
-                self._store = None
+                self.close()
                 self.cache = {}
                 self.version = current
         return self.version

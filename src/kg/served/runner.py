@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 
 from kg.config import Config
+from kg.pipeline.release import ReleaseError
 from kg.served import jobs
 from kg.served.pool import short_memory_mb
 from kg.served.reader import NoVersion, Reader
@@ -46,10 +47,23 @@ def run(reader: Reader, job: Job) -> Outcome:
                        version=name)
     except ValueError as e:
         return Outcome("invalid", message=str(e), version=name)
-    except OSError as e:
+    except (OSError, ReleaseError) as e:
         return Outcome("storage", message=str(e), version=name)
     except RuntimeError as e:
-        return Outcome("error", message=str(e), version=name)
+        kind = "storage" if storage_failure(e) else "error"
+        return Outcome(kind, message=str(e), version=name)
+
+
+#: how RocksDB (under Oxigraph) begins the messages of its storage failures
+_STORAGE_STATUSES = ("Corruption", "IO error", "Incomplete", "Not found:")
+
+
+def storage_failure(error: RuntimeError) -> bool:
+    """Whether the engine failed reading its files (a damaged or missing index), as opposed
+    to failing on the query: pyoxigraph raises both as RuntimeError, with RocksDB's status
+    at the head of a storage failure's message."""
+    text = str(error)
+    return text.startswith(_STORAGE_STATUSES) or "may be corrupted" in text
 
 
 def main() -> None:

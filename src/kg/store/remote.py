@@ -182,7 +182,15 @@ class RemoteStore:
         except requests.RequestException:
             challenge = ""
         if challenge.lower().startswith("digest"):
-            return requests.auth.HTTPDigestAuth(user, password or "")
+            digest = requests.auth.HTTPDigestAuth(user, password or "")
+            # answer the challenge once with a bodiless request: the nonce is then known and
+            # the write carries its credentials at once. A server that refuses a large body
+            # sent without them may close the connection before it answers 401.
+            try:
+                self._session.head(url, timeout=10, auth=digest)
+            except requests.RequestException:
+                pass
+            return digest
         return requests.auth.HTTPBasicAuth(user, password or "")
 
     def _send(self, method: str, url: str, **kwargs: object) -> requests.Response:

@@ -65,8 +65,9 @@ def create_app(config: Config) -> Flask:
         if scope is not None:
             scope.__exit__(None, None, None)
 
-    from kg.web import guard, hosts
+    from kg.web import guard, hosts, versions
 
+    versions.install(app)
     hosts.install(app, config)
     guard.install(app, config)
     return app

@@ -1,5 +1,10 @@
 """Running the app under gunicorn, the production WSGI server.
 
+Before it says it is serving, :func:`serve` has a query process open the current version
+and answer, as every web worker's pool will (:func:`check_query_process`): a store that
+cannot be opened stops ``kg serve`` with what went wrong, instead of a server whose every
+query fails.
+
 Its access log never carries a secret (:class:`AccessLog`); a hand-run gunicorn gets the same
 with ``--logger-class kg.web.server.AccessLog``.
 """
@@ -52,6 +57,41 @@ class AccessLog(Logger):  # type: ignore[misc]
         return atoms
 
 
+class ServeError(RuntimeError):
+    """The current version cannot be served: the message says why and what to do."""
+
+
+def check_query_process(config: Config) -> int:
+    """The statements of the current version, counted by a query process of its own that
+    opens it in ``config``'s store as a web worker's would; raises :class:`ServeError` when
+    there is no version, the process cannot open it or dies before answering."""
+    from kg.pipeline.release import Releases
+    from kg.served.pool import QueryPool, QueryProcessDied, QueryTimeout
+    from kg.served.wire import Job
+
+    version = Releases.of(config).current()
+    if version is None:
+        raise ServeError(f"there is no release in {config.releases}; run `kg build`")
+    where = f"version {version.id} in the {config.store} store"
+    pool = QueryPool(config.with_(update_token=None).to_json(), 1,
+                     memory_mb=config.query_memory_mb)
+    try:
+        outcome = pool.run(Job("count"), config.query_timeout)
+    except QueryProcessDied:
+        raise ServeError(f"a query process could not open {where}: it ended before "
+                         "answering (its messages are above); nothing is served") from None
+    except QueryTimeout:
+        raise ServeError(f"a query process could not count the statements of {where} "
+                         f"within {config.query_timeout:g} s (KG_QUERY_TIMEOUT); nothing is "
+                         "served") from None
+    finally:
+        pool.close()
+    if outcome.status != "ok":
+        raise ServeError(f"a query process could not open {where}: {outcome.message}; "
+                         "nothing is served")
+    return int(outcome.value)
+
+
 class _Gunicorn(BaseApplication):  # type: ignore[misc]
     def __init__(self, config: Config, options: dict[str, Any]) -> None:
         self.kg_config = config
@@ -69,11 +109,14 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
 
 
 def serve(config: Config, *, host: str, port: int, workers: int) -> None:
-    """Serve the current version of ``config``'s release folder (built beforehand)."""
+    """Serve the current version of ``config``'s release folder (built beforehand), once a
+    query process has opened it and answered (raises :class:`ServeError` if not)."""
     url = f"http://{host}:{port}"
     if not config.trusted_hosts:
         config = config.with_(trusted_hosts=default_trusted_hosts(host))
-    print(f"KazKor KG: serving {config.releases} ({config.store} store) at {url}/\n"
+    statements = check_query_process(config)
+    print(f"KazKor KG: serving {config.releases} ({config.store} store, {statements:,} "
+          f"statements) at {url}/\n"
           f"  browser:        {url}/\n"
           f"  SPARQL clients: {url}/sparql\n"
           f"  health:         {url}/health", flush=True)
