@@ -76,7 +76,7 @@ def uri_spaces(store: Store, meta_graph: str) -> dict[str, str]:
     return spaces
 
 
-def links(store: Store, description: Description, base: str,
+def links(store: Store, description: Description, base: str, inferred_graph: str,
           spaces: dict[str, str]) -> list[Link]:
     """The asserted links of the described resource to IRIs outside ``base``."""
     iri = description.iri
@@ -93,7 +93,7 @@ def links(store: Store, description: Description, base: str,
     found = []
     for s in description.outgoing:
         if s.predicate not in LINK_PREDICATES or not isinstance(s.object, URIRef) \
-                or str(s.object).startswith(base) or s.graph.endswith("/inferred"):
+                or str(s.object).startswith(base) or s.graph == inferred_graph:
             continue
         target = str(s.object)
         space = max((sp for sp in spaces if target.startswith(sp)), key=len, default="")
@@ -147,7 +147,7 @@ def page(store: Store, iri: str, base: str, inferred_graph: str,
     if not data.description.exists:
         return data
     description = data.description
-    data.links = links(store, description, base, spaces)
+    data.links = links(store, description, base, inferred_graph, spaces)
     pointed = {str(s.object) for s in description.outgoing
                if isinstance(s.object, URIRef) and str(s.object).startswith(base)}
     data.dates = dates(store, pointed, kko)
