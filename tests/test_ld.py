@@ -3,6 +3,8 @@ what a description holds, and 404 pages that offer a search."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from conftest import Server
 from rdflib import DCTERMS, RDF, RDFS, Dataset, Graph, Literal, URIRef
@@ -139,3 +141,21 @@ def test_jsonld_is_compacted_with_the_published_context(ld_server: Server) -> No
     assert not any(k.startswith(tuple(prefixes.values())) for k in kazakhstan)
     listing = ld_server.get("/dumps/", headers={"Accept": "application/json"}).json()
     assert ld_server.get("/dumps/" + listing["context"]).json() == context.json()
+
+
+@pytest.mark.parametrize("path", ["/data/kazakhstan.ttl", "/data/kazakhstan.trig",
+                                  "/data/kazakhstan.rdf", "/data/dataset/table-7.ttl",
+                                  "/.well-known/void", "/ontology.ttl", "/ontology.rdf",
+                                  "/validation?format=turtle"])
+def test_documents_use_the_graphs_prefixes(ld_server: Server, path: str) -> None:
+    """Every RDF document binds the prefixes the sources declare and the usual ones: no
+    generated ``ns1:``."""
+    r = ld_server.get(path, headers={"Accept": "text/turtle"})
+    assert r.status_code == 200
+    declared = set(re.findall(r"@prefix ([\w-]*):|xmlns:([\w-]+)=", r.text))
+    names = {a or b for a, b in declared}
+    assert names and not {n for n in names if re.fullmatch(r"ns\d+", n)}, names
+    if path.startswith("/data/kazakhstan"):
+        assert {"sdmx-dimension", "skosxl"} <= names
+    if path == "/.well-known/void":
+        assert {"sd", "dqv", "oa"} <= names

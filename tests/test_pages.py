@@ -75,6 +75,111 @@ def test_entity_page_shows_type_facts_incoming_inferred_and_sources(ld_server: S
     assert 'href="/page/declaration-1995"' in incoming
 
 
+FIXTURES = BASE + "test#"
+#: what a reader should never see where a property or a type is named
+RAW_NAME = re.compile(r"https?://|^[a-z][\w-]*:[A-Za-z]|\(a nested description\)")
+
+
+def _texts(html: str, pattern: str) -> list[str]:
+    return [re.sub(r"<[^>]+>", "", m).strip() for m in re.findall(pattern, html, re.S)]
+
+
+@pytest.mark.parametrize("language", ["en", "ru", "kk", "ko"])
+@pytest.mark.parametrize("path", ["/page/kazakhstan", "/page/dataset/table-7", "/page/almaty",
+                                  "/page/agreement-cultural-scientific-technological-1995",
+                                  "/page/link/kazakhstan/wikidata", "/page/nursultan-nazarbayev"])
+def test_properties_and_types_by_their_labels(ld_server: Server, path: str,
+                                              language: str) -> None:
+    """Every property (facts, references, inferred facts, table headers) and type is named by
+    its label in the reader's language: no IRI, no prefixed name."""
+    html = ld_server.get(path, params={"lang": language}).text
+    html = re.sub(r'<section class="identifiers">.*?</section>', "", html, flags=re.S)
+    names = (_texts(html, r"<dt>(.*?)</dt>") + _texts(html, r'<span class="type[^"]*">(.*?)</span>')
+             + _texts(html, r"<th>(.*?)</th>") + _texts(html, r'<span class="part">(.*?)</span>'))
+    assert names
+    raw = [n for n in names if RAW_NAME.search(n)]
+    assert raw == [], raw
+    if language != "en":
+        # the fixture cubes' own properties (tests/fixtures/ld) have English labels only
+        ours = [dt for dt in re.findall(r"<dt>(.*?)</dt>", html, re.S) if FIXTURES not in dt]
+        english = [n for n in (re.sub(r"<[^>]+>", "", dt).strip() for dt in ours)
+                   if re.fullmatch(r"[ -~]+", n)]
+        assert english == [], f"properties without a {language} label: {english}"
+
+
+def test_nested_descriptions_inline_and_links_as_identifiers(ld_server: Server) -> None:
+    """A SKOS-XL label shows its written form and its source in place; the links to other
+    datasets are one section, each with its evidence; the statements of the links are not
+    references, and no block of per-statement sources is left."""
+    html = ld_server.get("/page/kazakhstan").text
+    assert "(a nested description)" not in html and "Nested descriptions" not in html
+    facts = section(html, "asserted")
+    nested = re.search(r'<span class="nested">(.*?)</span></li>', facts, re.S)
+    assert nested and "Kazakhstan" in nested.group(1) and "source" in nested.group(1)
+    identifiers = section(html, "identifiers")
+    for dataset, identifier, href in (("Wikidata", "Q232", "http://www.wikidata.org/entity/Q232"),
+                                      ("GeoNames", "1522867", "https://sws.geonames.org/1522867/"),
+                                      ("DBpedia", "Kazakhstan",
+                                       "http://dbpedia.org/resource/Kazakhstan")):
+        assert re.search(rf"<dt>{dataset}</dt>\s*<dd><a [^>]*href=\"{re.escape(href)}\">"
+                         rf"{identifier}</a>", identifiers), dataset
+    assert 'href="/page/link/kazakhstan/wikidata"' in identifiers
+    assert "same as" not in facts
+    assert "/page/link/" not in section(html, "incoming")
+    assert "Sources of single statements" not in html
+    assert "github.com" not in section(html, "sources")
+
+
+def test_values_show_the_dates_of_events(ld_server: Server) -> None:
+    """The 1995 agreement has no date of its own: it was signed during the visit of
+    15-18 May 1995, and the page says so."""
+    facts = section(ld_server.get(
+        "/page/agreement-cultural-scientific-technological-1995").text, "asserted")
+    assert re.search(r'href="/page/official-visit-1995".*?1995-05-15 – 1995-05-18', facts, re.S)
+
+
+def test_discrepant_cells_are_marked_and_linked(ld_server: Server) -> None:
+    """Every cell of a dataset that a discrepancy record involves is marked and links to the
+    record; no other cell is."""
+    r = ld_server.get("/sparql", headers={"Accept": "application/sparql-results+json"},
+                      params={"query": f"""
+        SELECT ?obs ?d WHERE {{ ?obs <http://purl.org/linked-data/cube#dataSet>
+        <{BASE}id/dataset/table-7> . ?d a <{BASE}ontology#Discrepancy> ;
+        <{BASE}ontology#involves> ?obs }}"""})
+    involved = {(b["obs"]["value"][len(BASE + "id"):], b["d"]["value"][len(BASE + "id"):])
+                for b in r.json()["results"]["bindings"]}
+    assert len({d for _o, d in involved}) == 4
+    html = ld_server.get("/page/dataset/table-7").text
+    pivot = html.split('class="pivot"')[1].split("</table>")[0]
+    marked = set()
+    for cell in re.findall(r"<td class=\"number([^\"]*)\">(.*?)</td>", pivot, re.S):
+        observation = re.search(r'href="/page(/dataset/[^"]+)"', cell[1])
+        records = re.findall(r'class="discrepancy" href="/page(/discrepancy/[^"]+)"', cell[1])
+        assert ("discrepant" in cell[0]) == bool(records)
+        marked |= {(observation.group(1), d) for d in records} if observation else set()
+    assert marked == involved
+    legend = html.split('class="discrepancies"')[1].split("</div>")[0]
+    assert {d for _o, d in involved} == set(re.findall(r'href="/page(/discrepancy/[^"]+)"', legend))
+
+
+def test_summaries_are_prose(ld_server: Server) -> None:
+    """The descriptions the pages lead with are sentences, not prefixed names: Table 6 said
+    "kko:cellStatus kko:status-no-data"."""
+    r = ld_server.get("/sparql", headers={"Accept": "application/sparql-results+json"},
+                      params={"query": f"""
+        SELECT ?s ?text WHERE {{ ?s ?p ?text FILTER (STRSTARTS(STR(?s), "{BASE}id/"))
+        VALUES ?p {{ <http://www.w3.org/2000/01/rdf-schema#comment>
+                     <http://purl.org/dc/terms/description>
+                     <http://www.w3.org/2004/02/skos/core#definition> }} }}"""})
+    texts = {b["s"]["value"]: b["text"]["value"] for b in r.json()["results"]["bindings"]}
+    assert len(texts) > 20
+    curie = re.compile(r"\b(kko|kkid|kkint|qb|skos|rdfs?|owl|dcterms|prov|sdmx[a-z-]*):\w")
+    assert {s: t for s, t in texts.items() if curie.search(t)} == {}
+    lead = re.search(r'<p class="lead"[^>]*>(.*?)</p>',
+                     ld_server.get("/page/dataset/table-6").text, re.S)
+    assert lead and "no data" in lead.group(1) and "kko:" not in lead.group(1)
+
+
 def test_inferred_facts_are_told_apart(ld_server: Server) -> None:
     html = ld_server.get("/page/kazakhstan").text
     assert 'class="type inferred"' in html
@@ -103,10 +208,9 @@ def test_html_pages_send_security_headers(ld_server: Server, path: str) -> None:
     csp = r.headers["Content-Security-Policy"]
     assert "default-src 'self'" in csp and "script-src 'self'" in csp
     # no inline code: the only scripts are the query editor's own file and data blocks (its
-    # JSON, the page's schema.org JSON-LD), which a browser does not run
+    # JSON, the home page's schema.org JSON-LD), which a browser does not run
     for tag in re.findall(r"<script\b[^>]*>", r.text):
-        assert ('src="/static/' in tag or 'type="application/json"' in tag
-                or 'type="application/ld+json"' in tag), tag
+        assert 'src="/static/' in tag or re.search(r'type="application/(ld\+)?json"', tag), tag
 
 
 def _numbers(svg: str, tag: str) -> int:
@@ -224,16 +328,63 @@ def test_home_page(ld_server: Server) -> None:
 def test_search_is_case_and_diacritic_insensitive(ld_server: Server, query: str,
                                                   expected: str) -> None:
     html = ld_server.get("/search", params={"q": query}).text
-    results = html.split('<ol class="results">')[1]
+    results = html.split('<ol class="results"')[1]
     assert f'href="{expected}"' in results
 
 
 def test_search_ranks_exact_matches_first_and_shows_types(ld_server: Server) -> None:
     html = ld_server.get("/search", params={"q": "Republic of Kazakhstan"}).text
-    first = html.split('<ol class="results">')[1].split("</li>")[0]
+    first = html.split('<ol class="results"')[1].split("</li>")[0]
     assert 'href="/page/kazakhstan"' in first
     assert 'href="/ontology#Country"' in first
     assert "Results: 0" in ld_server.get("/search", params={"q": "zzzzqx"}).text
+
+
+def _search(server: Server, **params: object) -> dict:
+    r = server.get("/search", params=params, headers={"Accept": "application/json"})
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+@pytest.mark.parametrize("text", ["Nazarbaev", "Назарбаев Н.", "Культурный"])
+def test_search_finds_what_reconciliation_finds(ld_server: Server, text: str) -> None:
+    """One matcher: the candidates /reconcile proposes are hits of /search."""
+    candidates = ld_server.get("/reconcile", params={"query": text}).json()["result"]
+    assert candidates, text
+    hits = {h["iri"] for h in _search(ld_server, q=text)["hits"]}
+    assert {BASE + "id/" + c["id"] for c in candidates} <= hits
+
+
+def test_search_pages_past_fifty(ld_server: Server) -> None:
+    first = _search(ld_server, q="a")
+    assert first["total"] > 50 and first["pages"] >= 2 and len(first["hits"]) == 50
+    second = _search(ld_server, q="a", page=2)
+    assert second["page"] == 2 and second["hits"]
+    assert not {h["iri"] for h in first["hits"]} & {h["iri"] for h in second["hits"]}
+    html = ld_server.get("/search", params={"q": "a", "page": 2}).text
+    assert 'rel="prev" href="/search?q=a&amp;page=1"' in html
+    assert 'rel="next" href="/search?q=a&amp;page=3"' in html
+    assert '<ol class="results" start="51">' in html
+    assert ld_server.get("/search", params={"q": "a", "page": "0"}).status_code == 400
+
+
+def test_search_leaves_out_observations_and_link_statements(ld_server: Server) -> None:
+    default = _search(ld_server, q="Kazakhstan")
+    everything = _search(ld_server, q="Kazakhstan", all=1)
+    assert default["left_out"] > 0 and everything["left_out"] == 0
+    assert everything["total"] == default["total"] + default["left_out"]
+
+    def kinds(hits: list[dict]) -> set[str]:
+        return {t for h in hits for t in h["types"]}
+
+    pages = [_search(ld_server, q="Kazakhstan", all=1, page=n)["hits"]
+             for n in range(1, everything["pages"] + 1)]
+    left_out = {"http://purl.org/linked-data/cube#Observation",
+                "http://www.w3.org/1999/02/22-rdf-syntax-ns#Statement"}
+    assert left_out <= kinds([h for p in pages for h in p])
+    assert not left_out & kinds(default["hits"])
+    html = ld_server.get("/search", params={"q": "Kazakhstan"}).text
+    assert "/search?q=Kazakhstan&amp;all=1" in html
 
 
 def crawl(server: Server) -> tuple[set[str], set[str]]:

@@ -6,8 +6,10 @@ Screenshots are kept as test artifacts in tests/artifacts/ (not committed).
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -141,7 +143,9 @@ def test_not_found_page_offers_a_search(ld_server: Server, page: Page) -> None:
 
 #: the pages a first visitor meets, at a laptop's and at a phone's width
 FIT_PATHS = ["/", "/page/kazakhstan", "/page/dataset/table-6", "/page/dataset/table-7",
-             "/ontology", "/sparql", "/validation", "/search?q=a"]
+             "/page/agreement-cultural-scientific-technological-1995", "/ontology", "/sparql",
+             "/validation", "/search?q=a", "/search?q=%D0%9A%D1%83%D0%BB%D1%8C%D1%82%D1%83%D1%80"
+             "%D0%BD%D1%8B%D0%B9"]
 WIDTHS = [1366, 390]
 
 
@@ -262,3 +266,117 @@ def test_query_page_has_the_site_navigation(ld_server: Server, sized: Page) -> N
     assert sized.locator("header.site nav a[href='/ontology']").is_visible()
     assert sized.locator("nav.languages a").count() == 4
     assert sized.locator("header.site form.search input").is_visible()
+
+
+@contextmanager
+def framing_site(html: str) -> Iterator[str]:
+    """A page at another origin (``localhost`` on a port of its own, where the server under
+    test is ``127.0.0.1``), as OpenRefine is to the reconciliation service."""
+    class Framing(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (the handler's protocol)
+            body = html.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Framing)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://localhost:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_reconciliation_preview_in_a_cross_origin_frame(ld_server: Server, sized: Page) -> None:
+    """OpenRefine shows /reconcile/preview in a frame of its own page: the preview may be
+    framed from any origin and is styled by its style sheet; the site's pages may not be
+    framed (the same frame on /page/almaty stays empty)."""
+    preview = f"{ld_server.url}/reconcile/preview?id=almaty"
+    html = (f'<!doctype html><title>OpenRefine</title>'
+            f'<iframe id="preview" src="{preview}" width="420" height="180"></iframe>'
+            f'<iframe id="page" src="{ld_server.url}/page/almaty" width="420" height="180">'
+            f'</iframe>')
+    with framing_site(html) as origin:
+        sized.goto(origin)
+        sized.wait_for_load_state("load")
+        framed = sized.frame_locator("#preview")
+        link = framed.locator("strong a")
+        assert link.inner_text() == "Almaty"
+        assert link.get_attribute("href") == f"{ld_server.url}/page/almaty"
+        assert framed.locator("li", has_text="Алматы, Алма-Ата").is_visible()
+        font_size = framed.locator("body").evaluate("b => getComputedStyle(b).fontSize")
+        assert font_size == "14px", "the preview's style sheet applies inside the frame"
+        assert framed.locator("body").evaluate("b => b.ownerDocument.styleSheets.length") == 1
+        shot(sized, f"reconcile-preview-framed-{sized.viewport_size['width']}")  # type: ignore[index]
+    # one violation, the site's page; none for the preview (nor for an inline style)
+    assert len(sized.errors) == 1, sized.errors  # type: ignore[attr-defined]
+    assert "frame-ancestors 'none'" in sized.errors[0]  # type: ignore[attr-defined]
+
+
+#: /page/kazakhstan was 3,803 px tall at 1366 px and 7,318 px at 390 px (issue 18)
+TALLEST_ENTITY_PAGE = {1366: 2600, 390: 4200}
+
+
+def test_entity_page_names_properties_and_folds_what_is_inferred(ld_server: Server,
+                                                                 sized: Page) -> None:
+    width = sized.viewport_size["width"]  # type: ignore[index]
+    sized.goto(ld_server.url + "/page/kazakhstan?lang=ru")
+    assert sized.locator("section.asserted dt", has_text="находится в").is_visible()
+    identifiers = sized.locator("section.identifiers")
+    assert identifiers.locator("a", has_text="Q232").is_visible()
+    assert identifiers.locator("a[href='/page/link/kazakhstan/wikidata']").is_visible()
+    inferred = sized.locator("section.inferred > details")
+    assert inferred.get_attribute("open") is None, "inferred facts are folded"
+    assert not sized.locator("section.inferred dl.facts").first.is_visible()
+    height = sized.evaluate("document.documentElement.scrollHeight")
+    shot(sized, f"entity-kazakhstan-ru-{width}")
+    assert height <= TALLEST_ENTITY_PAGE[width], f"{height} px tall at {width} px"
+    sized.locator("section.inferred > details > summary").click()
+    assert sized.locator("section.inferred dl.facts").first.is_visible()
+    assert sized.errors == []  # type: ignore[attr-defined]
+
+
+def test_discrepant_cells_lead_to_their_record(ld_server: Server, sized: Page) -> None:
+    width = sized.viewport_size["width"]  # type: ignore[index]
+    sized.goto(ld_server.url + "/page/dataset/table-7")
+    marks = sized.locator("table.pivot td.discrepant a.discrepancy")
+    assert marks.count() >= 8
+    background = sized.locator("table.pivot td.discrepant").first.evaluate(
+        "c => getComputedStyle(c).backgroundColor")
+    plain = sized.locator("table.pivot td.number:not(.discrepant)").first.evaluate(
+        "c => getComputedStyle(c).backgroundColor")
+    assert background != plain, "a discrepant cell stands out"
+    shot(sized, f"table-7-discrepancies-{width}")
+    record = marks.first.get_attribute("title")
+    marks.first.click()
+    sized.wait_for_url(re.compile(r"/page/discrepancy/"))
+    assert sized.locator("h1").inner_text() == record
+    assert sized.errors == []  # type: ignore[attr-defined]
+
+
+def test_search_pages_through_its_results(ld_server: Server, sized: Page) -> None:
+    sized.goto(ld_server.url + "/search?q=a")
+    assert sized.locator("ol.results > li").count() == 50
+    sized.locator("nav.pager a[rel=next]").click()
+    sized.wait_for_url(re.compile(r"page=2"))
+    assert sized.locator("ol.results").get_attribute("start") == "51"
+    assert sized.locator("nav.pager a[rel=prev]").is_visible()
+    sized.goto(ld_server.url + "/search?q=Nazarbaev")
+    assert sized.locator("ol.results a[href='/page/nursultan-nazarbayev']").is_visible()
+    sized.locator("p.left-out a").click()
+    sized.wait_for_url(re.compile(r"all=1"))
+    shot(sized, f"search-nazarbaev-all-{sized.viewport_size['width']}")  # type: ignore[index]
+    assert sized.errors == []  # type: ignore[attr-defined]
+
+
+def test_ontology_names_terms_in_the_readers_language(ld_server: Server, sized: Page) -> None:
+    sized.goto(ld_server.url + "/ontology?lang=ko#Country")
+    assert sized.locator("section#Country h3").inner_text().startswith("국가")
+    shot(sized, f"ontology-ko-{sized.viewport_size['width']}")  # type: ignore[index]

@@ -16,7 +16,7 @@ from rdflib import OWL, RDF, RDFS, SKOS, Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF
 from rdflib.term import Node
 
-from kg.reconcile import names
+from kg.reconcile.matching import Matcher, Name, name_forms
 from kg.store import Store
 
 #: links to other datasets, the strongest first
@@ -60,17 +60,6 @@ DEFAULT_TYPES = (
 DEFAULT_TYPE_IDS = {t.id: t for t in DEFAULT_TYPES}
 
 
-@dataclass(frozen=True)
-class Name:
-    text: str
-    lang: str
-    key: str
-    #: a form derived from a label (initials), trusted a little less than the label itself
-    derived: bool = False
-    #: an alternative name (skos:altLabel), never shown as the entity's name
-    alternative: bool = False
-
-
 @dataclass
 class Entity:
     iri: str
@@ -79,6 +68,10 @@ class Entity:
     classes: set[str] = field(default_factory=set)
     #: asserted facts: predicate IRI -> values (IRIs or literals)
     facts: dict[str, list[Node]] = field(default_factory=lambda: defaultdict(list))
+
+    @property
+    def is_person(self) -> bool:
+        return bool(self.classes & DEFAULT_TYPE_IDS["person"].classes)
 
     @property
     def type_ids(self) -> list[str]:
@@ -112,10 +105,15 @@ class EntityIndex:
         self.term_labels = term_labels
         #: folded word -> the entities with a name that has it
         self.word_owners: dict[str, set[str]] = defaultdict(set)
+        #: every name of every entity, and whose it is
+        owners: list[Entity] = []
         for entity in entities.values():
             for name in entity.names:
+                owners.append(entity)
                 for word in name.key.split():
                     self.word_owners[word].add(entity.id)
+        self._owners = owners
+        self.matcher = Matcher([n for e in entities.values() for n in e.names])
         #: external identifier (IRI and last segment) -> the entity linked to it, and how
         self.identifiers: dict[str, tuple[Entity, str]] = {}
         for entity in entities.values():
@@ -134,6 +132,8 @@ class EntityIndex:
             "SELECT ?g ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } "
             f'FILTER(STRSTARTS(STR(?s), "{space}")) }}').rows()
         by_iri: dict[str, Entity] = {}
+        #: entity id -> its names as written: (text, language, alternative)
+        written: dict[str, list[tuple[str, str, bool]]] = {}
         for graph, s, p, o in rows:
             entity_id = str(s)[len(space):]
             if str(graph) == meta or "/" in entity_id:
@@ -145,26 +145,32 @@ class EntityIndex:
             if p == RDF.type:
                 entity.classes.add(str(o))
             elif p in NAME_PREDICATES and isinstance(o, Literal):
-                entity.names.append(Name(str(o), o.language or "", names.key(str(o)),
-                                         alternative=p == SKOS.altLabel))
+                written.setdefault(entity.id, []).append((str(o), o.language or "",
+                                                          p == SKOS.altLabel))
             if p != RDF.type and o not in entity.facts[str(p)]:
                 entity.facts[str(p)].append(o)  # type: ignore[arg-type]
         entities = {}
         for entity in by_iri.values():
-            if not entity.names:
-                continue
-            if any(t.id == "person" for t in DEFAULT_TYPES if entity.classes & t.classes):
-                entity.names += [Name(n.text, n.lang, form, derived=True,
-                                      alternative=n.alternative)
-                                 for n in list(entity.names)
-                                 for form in names.initial_forms(n.key)]
-            entities[entity.id] = entity
+            for text, lang, alternative in written.get(entity.id, ()):
+                entity.names += name_forms(text, lang, alternative=alternative,
+                                           person=entity.is_person)
+            if entity.names:
+                entities[entity.id] = entity
         term_labels: dict[str, str] = {}
         for term, label in store.query(
                 "SELECT ?t ?l WHERE { ?t <http://www.w3.org/2000/01/rdf-schema#label> ?l "
                 'FILTER(LANGMATCHES(LANG(?l), "en") || LANG(?l) = "") }').rows():
             term_labels.setdefault(str(term), str(label))
         return cls(base_iri, entities, term_labels)
+
+    def scores(self, text: str) -> dict[str, float]:
+        """The entities (by id) whose names score as candidates for ``text``, with the best
+        score of their names (:mod:`kg.reconcile.matching`)."""
+        best: dict[str, float] = {}
+        for i, value in self.matcher.scores(text).items():
+            entity_id = self._owners[i].id
+            best[entity_id] = max(value, best.get(entity_id, 0.0))
+        return best
 
     def entity(self, entity_id: str) -> Entity | None:
         """An entity by its id (the part of its IRI after ``BASE/id/``) or its full IRI."""

@@ -10,12 +10,12 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from rapidfuzz import fuzz
 from rdflib import OWL, SKOS, XSD, Literal, URIRef
 from rdflib.term import Node
 
 from kg.reconcile import names
-from kg.reconcile.index import DEFAULT_TYPES, KKO, Entity, EntityIndex, Name
+from kg.reconcile.index import DEFAULT_TYPES, KKO, Entity, EntityIndex
+from kg.reconcile.matching import best_score, query_keys
 
 #: a candidate at or above this score, and far enough ahead of the next, is a match
 MATCH_SCORE = 90.0
@@ -23,6 +23,10 @@ MATCH_MARGIN = 8.0
 #: the score of a query whose words are all in one name, one of them in no other entity's
 DISTINCTIVE_SCORE = 92.0
 DEFAULT_LIMIT = 5
+#: without a type in the query, what an entity of none of the default types (a language, a
+#: genre, a concept) is trusted against the people, organizations, places, events and
+#: documents that archives' columns hold
+UNTYPED_WEIGHT = 0.95
 #: a query that is an identifier we link to (``Q232``, a ROR id…), by link predicate:
 #: the same entity, or (skos:closeMatch) a near one that the archivist confirms
 IDENTIFIER_SCORES = {str(OWL.sameAs): 100.0, str(SKOS.exactMatch): 100.0,
@@ -46,42 +50,16 @@ class QueryError(ValueError):
     """A reconciliation, suggest or extend request that the service cannot read."""
 
 
-def name_score(query_key: str, name: Name) -> float:
-    """How well a folded query matches one name of an entity, 0-100."""
-    if not query_key or not name.key:
-        return 0.0
-    penalty = 0.95 if name.derived else 1.0
-    if query_key == name.key:
-        return 100.0 * penalty
-    query_compact, name_compact = query_key.replace(" ", ""), name.key.replace(" ", "")
-    if query_compact == name_compact:
-        return 98.0 * penalty
-    if min(len(query_compact), len(name_compact)) <= 4:
-        return 0.0  # abbreviations match exactly or not at all
-    coverage = min(len(query_compact), len(name_compact)) / max(len(query_compact),
-                                                                len(name_compact))
-    score = max(fuzz.ratio(query_key, name.key), fuzz.token_sort_ratio(query_key, name.key),
-                fuzz.token_set_ratio(query_key, name.key) * (0.65 + 0.35 * coverage))
-    return score * penalty
-
-
-def entity_score(query_keys: list[str], entity: Entity) -> float:
-    return max((name_score(k, n) for n in entity.names for k in query_keys), default=0.0)
-
-
 def distinctive_subset(query_key: str, entity: Entity, index: EntityIndex) -> bool:
     """Every word of the query is in one name of the entity, and one of them (of four
     letters or more) is in no other entity's names: ``Hankuk University`` for the Hankuk
     University of Foreign Studies."""
     words = set(query_key.split())
+    if len(words) < 2:
+        return False  # one word may name something larger: a family, a group of companies
     if not any(words <= set(n.key.split()) for n in entity.names):
         return False
     return any(len(w) >= 4 and index.word_owners.get(w) == {entity.id} for w in words)
-
-
-def query_keys(text: str) -> list[str]:
-    forms = {names.key(text), names.key(names.uninverted(text))}
-    return [f for f in forms if f]
 
 
 def _iso_date_time(value: str) -> str:
@@ -160,19 +138,21 @@ class ReconciliationService:
             self.property_iri(c["pid"])
 
         keys = query_keys(text)
+        scores = self.index.scores(text)
         linked = self.index.linked(text)
+        if linked:
+            scores[linked[0].id] = max(scores.get(linked[0].id, 0.0),
+                                       IDENTIFIER_SCORES[linked[1]])
         candidates = []
-        for entity in self.index.entities.values():
+        for entity_id, score in scores.items():
+            entity = self.index.entities[entity_id]
             if types and not any(self.index.has_type(entity, t) for t in types):
                 continue
-            score = entity_score(keys, entity)
+            if not types and not entity.type_ids:
+                score *= UNTYPED_WEIGHT
             if score < DISTINCTIVE_SCORE and any(distinctive_subset(k, entity, self.index)
                                                  for k in keys):
                 score = DISTINCTIVE_SCORE
-            if linked and linked[0] is entity:
-                score = max(score, IDENTIFIER_SCORES[linked[1]])
-            if score < 50:
-                continue
             for constraint in constraints:
                 agrees = self.property_agrees(entity, constraint["pid"], constraint["v"])
                 score *= {True: 1.0, False: 0.6, None: 0.95}[agrees]
@@ -238,7 +218,7 @@ class ReconciliationService:
             assert entity is not None
             if wanted_text in (entity.id, entity.iri):
                 return True
-            return entity_score(query_keys(wanted_text), entity) >= 85
+            return best_score(query_keys(wanted_text), entity.names) >= 85
         if isinstance(value, Literal) and value.datatype in _DATE_TYPES:
             return str(value).startswith(wanted_text) or wanted_text.startswith(str(value)[:10])
         if isinstance(value, URIRef):

@@ -83,8 +83,7 @@ class Description:
 
     def labels_best_first(self) -> list[tuple[URIRef, URIRef, Literal]]:
         """The labels, those of the better label properties first."""
-        return sorted(self.labels, key=lambda t: LABEL_PROPERTIES.index(str(t[1]))
-                      if str(t[1]) in LABEL_PROPERTIES else 99)
+        return labels_best_first(self.labels)
 
     def to_dataset(self, graph_iris: Iterable[str]) -> Dataset:
         """The description as RDF, every triple in the named graph it comes from."""
@@ -112,6 +111,14 @@ class Description:
         for quad in self.to_dataset(graph_iris).quads((None, None, None, None)):
             union.add(quad[:3])
         return union
+
+
+def labels_best_first(labels: Iterable[tuple[URIRef, URIRef, Literal]]
+                      ) -> list[tuple[URIRef, URIRef, Literal]]:
+    """(subject, label property, label) triples, those of the better label properties
+    first."""
+    return sorted(labels, key=lambda t: LABEL_PROPERTIES.index(str(t[1]))
+                  if str(t[1]) in LABEL_PROPERTIES else 99)
 
 
 def _iri(term: object) -> str:

@@ -18,7 +18,9 @@ from rdflib.term import Node
 
 from kg.formats import by_name
 from kg.served import describe as describing
-from kg.served.search import Hit, SearchIndex
+from kg.served import pages
+from kg.served.ontology import Documentation, document
+from kg.served.search import Results, SearchIndex
 from kg.store import QueryResult, ResultKind
 
 if TYPE_CHECKING:
@@ -239,6 +241,22 @@ def describe(reader: Reader, iri: str) -> describing.Description:
     return describing.describe(reader.store, iri, reader.config.graph_iri("inferred"))
 
 
+def page(reader: Reader, iri: str) -> pages.PageData:
+    """What the entity page of ``iri`` shows (:mod:`kg.served.pages`), in one round trip."""
+    config = reader.config
+    spaces = reader.cached("uri-spaces", lambda: pages.uri_spaces(
+        reader.store, config.graph_iri("meta")))
+    return pages.page(reader.store, iri, config.base_iri, config.graph_iri("inferred"), spaces)
+
+
+def ontology(reader: Reader) -> Documentation:
+    """The documentation of the ontology (:mod:`kg.served.ontology`), once per version."""
+    config = reader.config
+    return reader.cached("ontology", lambda: document(  # type: ignore[no-any-return]
+        reader.store, config.base_iri, config.graph_iri("ontology"), config.graph_iri("data"),
+        config.graph_iri("inferred")))
+
+
 def labels(reader: Reader, iris: Sequence[str]) -> list[tuple[Node, Node, Node]]:
     """The asserted labels of ``iris``."""
     return describing.labels_of(reader.store, iris,  # type: ignore[return-value]
@@ -248,11 +266,13 @@ def labels(reader: Reader, iris: Sequence[str]) -> list[tuple[Node, Node, Node]]
 def _search_index(reader: Reader) -> SearchIndex:
     config = reader.config
     return reader.cached("search", lambda: SearchIndex.build(  # type: ignore[no-any-return]
-        reader.store, config.base_iri, config.graph_iri("inferred")))
+        reader.store, config.base_iri, config.graph_iri("inferred"), config.graph_iri("links")))
 
 
-def search(reader: Reader, text: str, language: str, limit: int = 50) -> list[Hit]:
-    return _search_index(reader).search(text, language, limit)
+def search(reader: Reader, text: str, language: str, page: int = 1,
+           everything: bool = False) -> Results:
+    """One page of the resources whose names match ``text`` (:mod:`kg.served.search`)."""
+    return _search_index(reader).search(text, language, page, everything)
 
 
 @dataclass(frozen=True)
@@ -413,5 +433,5 @@ def timeline(reader: Reader, iri: str) -> Timeline:
 
 #: the jobs a web worker may send, by name
 FUNCTIONS: dict[str, Callable[..., Any]] = {f.__name__: f for f in (
-    query, select, count, describe, labels, search, overview, reconcile, explain,
-    graph_triples, at_version, timeline)}
+    query, select, count, describe, page, ontology, labels, search, overview, reconcile,
+    explain, graph_triples, at_version, timeline)}

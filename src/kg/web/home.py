@@ -1,8 +1,9 @@
 """The home page, search over labels, class listings and the sitemap: how people and
 crawlers find every entity page.
 
-``/search`` is bounded: the text's length (400 above :data:`MAX_SEARCH_CHARS`) and the
-searches one client has running (:mod:`kg.web.per_client`: 429).
+``/search`` is bounded: the text's length (400 above :data:`MAX_SEARCH_CHARS`), the page
+number (:data:`MAX_PAGE_DIGITS`) and the searches one client has running
+(:mod:`kg.web.per_client`: 429).
 """
 
 from __future__ import annotations
@@ -11,10 +12,10 @@ from flask import Blueprint, Response, jsonify, request, url_for
 from rdflib import URIRef
 
 from kg.pipeline.dumps import read_manifest
+from kg.served.cube import QB
 from kg.served.jobs import Overview
-from kg.served.search import Hit
+from kg.served.search import PAGE_SIZE, Results
 from kg.sparql.negotiate import choose
-from kg.web.cube import QB
 from kg.web.html import HTML, JSON, page
 from kg.web.per_client import bounded
 from kg.web.resources import add_labels
@@ -25,6 +26,8 @@ blueprint = Blueprint("home", __name__)
 
 #: the longest search text (labels are shorter)
 MAX_SEARCH_CHARS = 200
+#: the most digits of a page number
+MAX_PAGE_DIGITS = 6
 
 DCTERMS_DESCRIPTION = "http://purl.org/dc/terms/description"
 
@@ -93,24 +96,53 @@ def _refuse(message: str, status: int) -> Response:
     return Response(message + "\n", status=status, mimetype="text/plain")
 
 
+def _page_number() -> int | None:
+    """``?page=`` as a positive number (1 without it), or ``None`` when it is not one."""
+    raw = request.args.get("page", "1")
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > MAX_PAGE_DIGITS or int(raw) < 1:
+        return None
+    return int(raw)
+
+
 @blueprint.get("/search")
 @bounded(_refuse)
 def search() -> Response:
+    """Names in any language (the reconciliation service's matcher), 50 hits a page
+    (``?page=``); observations and link statements only with ``?all=1``."""
     text = request.args.get("q", "").strip()
     if len(text) > MAX_SEARCH_CHARS:
         return _refuse(f"the search text is {len(text)} characters long; names are searched "
                        f"with at most {MAX_SEARCH_CHARS} characters", 400)
+    number = _page_number()
+    if number is None:
+        return _refuse(f"page must be a positive whole number of at most {MAX_PAGE_DIGITS} "
+                       "digits (the first page is 1)", 400)
+    everything = request.args.get("all") == "1"
     language = choose_language(request)
-    hits: list[Hit] = state().served.call("search", text, language) if text else []
-    labels = _labels({t for h in hits for t in h.types})
+    found: Results = (state().served.call("search", text, language, number, everything)
+                      if text else Results([], 0, 1, 1, 0))
     base = state().config.base_iri
     if choose(request.headers.get("Accept"), [HTML, JSON]) is JSON:
-        return jsonify(query=text, hits=[
-            {"iri": h.iri, "label": h.label, "lang": h.lang, "score": h.score,
-             "page": local_path(h.iri, base), "types": list(h.types)} for h in hits])
+        return jsonify(
+            query=text, page=found.page, pages=found.pages, total=found.total,
+            left_out=found.left_out, hits=[
+                {"iri": h.iri, "label": h.label, "lang": h.lang, "score": h.score,
+                 "page": local_path(h.iri, base), "types": list(h.types),
+                 **({"matched": h.matched, "matched_lang": h.matched_lang}
+                    if h.matched else {})} for h in found.hits])
+    labels = _labels({t for h in found.hits for t in h.types})
     results = [(h, local_path(h.iri, base) or h.iri, _views(list(h.types), labels))
-               for h in hits]
-    return page("search.html", query=text, results=results)
+               for h in found.hits]
+
+    def link(**changes: object) -> str:
+        args = {"q": text, **({"all": "1"} if everything else {}), **changes}
+        return url_for("home.search", **{k: v for k, v in args.items() if v is not None})
+
+    return page("search.html", query=text, results=results, found=found,
+                first=(found.page - 1) * PAGE_SIZE + 1,
+                previous=link(page=found.page - 1) if found.page > 1 else None,
+                next=link(page=found.page + 1) if found.page < found.pages else None,
+                include=link(all="1", page=None) if found.left_out else None)
 
 
 @blueprint.get("/browse")

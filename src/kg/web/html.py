@@ -47,7 +47,9 @@ blueprint = Blueprint("site", __name__)
 
 
 def secure(response: Response) -> Response:
-    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    """The security headers of an HTML response; a view that needs another policy (the
+    reconciliation preview, framed by OpenRefine) sets its own, which is kept."""
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "same-origin"
     return response

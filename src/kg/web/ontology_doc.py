@@ -1,29 +1,30 @@
 """``/ontology``: documentation of the ontology generated from the ontology graph (HTML),
-or the ontology itself (RDF) for RDF clients; every ``BASE/ontology#Term`` lands on its anchor."""
+or the ontology itself (RDF) for RDF clients; every ``BASE/ontology#Term`` lands on its anchor.
+
+The documentation is computed once per version in a query process
+(:mod:`kg.served.ontology`), with the labels of every term in every language; a page
+picks the reader's language from them, so neither a new language nor a new web worker
+computes it again.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from flask import Blueprint, Response, request
-from rdflib import OWL, RDF, RDFS, Graph, URIRef
+from rdflib import Graph, URIRef
 from rdflib.term import Node
 
 from kg import formats
+from kg.served.describe import labels_best_first
+from kg.served.ontology import RELATIONS, Documentation, Term
 from kg.sparql.negotiate import choose
+from kg.web import prefixes
 from kg.web.html import HTML, not_acceptable, page
-from kg.web.resources import add_labels
 from kg.web.state import state
 from kg.web.terms import Labels, TermView, choose_language, view
 
 blueprint = Blueprint("ontology_doc", __name__)
-
-PROPERTY_TYPES = (OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty,
-                  RDF.Property)
-CHARACTERISTICS = (OWL.TransitiveProperty, OWL.SymmetricProperty, OWL.FunctionalProperty,
-                   OWL.InverseFunctionalProperty, OWL.AsymmetricProperty,
-                   OWL.ReflexiveProperty, OWL.IrreflexiveProperty)
-EXAMPLES = 3
 
 
 @dataclass
@@ -31,109 +32,53 @@ class TermDoc:
     anchor: str
     term: TermView
     comment: str
-    kinds: list[TermView] = field(default_factory=list)
-    parents: list[TermView] = field(default_factory=list)
-    children: list[TermView] = field(default_factory=list)
-    domain: list[TermView] = field(default_factory=list)
-    range: list[TermView] = field(default_factory=list)
-    inverse: list[TermView] = field(default_factory=list)
-    disjoint: list[TermView] = field(default_factory=list)
-    used_by: list[TermView] = field(default_factory=list)
-    examples: list[tuple[TermView, TermView, TermView]] = field(default_factory=list)
+    #: the terms it relates to, by relation (:data:`kg.served.ontology.RELATIONS`)
+    relations: dict[str, list[TermView]]
+    examples: list[tuple[TermView, TermView, TermView]]
 
 
 def ontology_graph() -> Graph:
-    base = state().config.base_iri
     graph = Graph()
-    graph.bind("kko", base + "ontology#")
     for triple in state().served.call("graph_triples", state().config.graph_iri("ontology")):
         graph.add(triple)
+    prefixes.bind(graph)
     return graph
 
 
-def _examples(classes: list[URIRef], properties: list[URIRef]
-              ) -> dict[URIRef, list[tuple[Node, Node, Node]]]:
-    """Up to ``EXAMPLES`` asserted uses of each term: instances of a class, triples of a
-    property; two queries for the whole ontology."""
-    base = state().config.base_iri
-    store = state().served.store
-    found: dict[URIRef, list[tuple[Node, Node, Node]]] = {}
+def documentation(doc: Documentation, labels: Labels) -> dict[str, object]:
+    """The template's context: the documentation with every term named in the reader's
+    language."""
+    namespace = doc.namespace
 
-    def keep(term: Node, triple: tuple[Node, Node, Node]) -> None:
-        examples = found.setdefault(term, [])  # type: ignore[arg-type]
-        if len(examples) < EXAMPLES:
-            examples.append(triple)
+    def views(nodes: list[URIRef]) -> list[TermView]:
+        return sorted((view(n, labels) for n in nodes), key=lambda v: v.text.casefold())
 
-    if classes:
-        values = " ".join(f"<{c}>" for c in classes)
-        for s, c in store.query(f"SELECT DISTINCT ?s ?c WHERE {{ VALUES ?c {{ {values} }} "
-                                f"GRAPH <{base}graph/data> {{ ?s a ?c }} }} ORDER BY ?s").rows():
-            keep(c, (s, RDF.type, c))  # type: ignore[arg-type]
-    if properties:
-        values = " ".join(f"<{p}>" for p in properties)
-        for s, p, o in store.query(f"SELECT ?s ?p ?o WHERE {{ VALUES ?p {{ {values} }} "
-                                   f"GRAPH <{base}graph/data> {{ ?s ?p ?o }} }} "
-                                   "ORDER BY ?s").rows():
-            keep(p, (s, p, o))  # type: ignore[arg-type]
-    return found
+    def term_doc(t: Term) -> TermDoc:
+        def triple(s: Node, p: Node, o: Node) -> tuple[TermView, TermView, TermView]:
+            return view(s, labels), view(p, labels), view(o, labels)
 
+        return TermDoc(str(t.iri)[len(namespace):], view(t.iri, labels), t.comment,
+                       {r: views(getattr(t, r)) for r in RELATIONS},
+                       [triple(*e) for e in t.examples])
 
-def documentation(graph: Graph, labels: Labels) -> dict[str, object]:
-    namespace = state().config.base_iri + "ontology#"
-    ours = sorted({s for s in graph.subjects() if isinstance(s, URIRef)
-                   and str(s).startswith(namespace)})
-    classes = [s for s in ours if (s, RDF.type, OWL.Class) in graph
-               or (s, RDF.type, RDFS.Class) in graph]
-    properties = [s for s in ours if any((s, RDF.type, t) in graph for t in PROPERTY_TYPES)]
-    examples = _examples(classes, properties)
-
-    def views(nodes) -> list[TermView]:  # type: ignore[no-untyped-def]
-        return sorted((view(n, labels) for n in set(nodes) if isinstance(n, URIRef)),
-                      key=lambda v: v.text.casefold())
-
-    def doc(term: URIRef, is_class: bool) -> TermDoc:
-        d = TermDoc(str(term)[len(namespace):], view(term, labels),
-                    str(graph.value(term, RDFS.comment) or ""))
-        if is_class:
-            d.parents = views(graph.objects(term, RDFS.subClassOf))
-            d.children = views(graph.subjects(RDFS.subClassOf, term))
-            d.disjoint = views([*graph.objects(term, OWL.disjointWith),
-                                *graph.subjects(OWL.disjointWith, term)])
-            d.used_by = views([*graph.subjects(RDFS.domain, term),
-                               *graph.subjects(RDFS.range, term)])
-        else:
-            d.kinds = views(t for t in graph.objects(term, RDF.type)
-                            if t in PROPERTY_TYPES or t in CHARACTERISTICS)
-            d.parents = views(graph.objects(term, RDFS.subPropertyOf))
-            d.children = views(graph.subjects(RDFS.subPropertyOf, term))
-            d.domain = views(graph.objects(term, RDFS.domain))
-            d.range = views(graph.objects(term, RDFS.range))
-            d.inverse = views([*graph.objects(term, OWL.inverseOf),
-                               *graph.subjects(OWL.inverseOf, term)])
-        d.examples = [(view(s, labels), view(p, labels), view(o, labels))
-                      for s, p, o in examples.get(term, [])]
-        return d
+    classes = {c.iri: c for c in doc.classes}
 
     def tree(parent: URIRef | None) -> list[tuple[TermView, list]]:  # type: ignore[type-arg]
         if parent is None:
-            roots = [c for c in classes if not any(
-                p in classes for p in graph.objects(c, RDFS.subClassOf))]
+            roots = [c for c in classes.values() if not any(p in classes for p in c.parents)]
         else:
-            roots = [c for c in classes if (c, RDFS.subClassOf, parent) in graph]
-        return sorted(((view(c, labels), tree(c)) for c in roots),
+            roots = [c for c in classes.values() if parent in c.parents]
+        return sorted(((view(c.iri, labels), tree(c.iri)) for c in roots),
                       key=lambda n: n[0].text.casefold())
 
-    ontology = URIRef(namespace.rstrip("#"))
     return {
-        "ontology_title": str(graph.value(ontology, URIRef("http://purl.org/dc/terms/title"))
-                              or "Ontology"),
-        "ontology_description": str(graph.value(
-            ontology, URIRef("http://purl.org/dc/terms/description")) or ""),
-        "version": str(graph.value(ontology, OWL.versionInfo) or ""),
+        "ontology_title": doc.title,
+        "ontology_description": doc.description,
+        "version": doc.version,
         "namespace": namespace,
         "hierarchy": tree(None),
-        "classes": sorted((doc(c, True) for c in classes), key=lambda d: d.anchor),
-        "properties": sorted((doc(p, False) for p in properties), key=lambda d: d.anchor),
+        "classes": sorted((term_doc(c) for c in doc.classes), key=lambda d: d.anchor),
+        "properties": sorted((term_doc(p) for p in doc.properties), key=lambda d: d.anchor),
     }
 
 
@@ -148,7 +93,6 @@ def _rdf(graph: Graph, fmt: formats.Format) -> Response:
 @blueprint.get("/ontology")
 @blueprint.get("/ontology.<extension>")
 def ontology(extension: str | None = None) -> Response:
-    graph = ontology_graph()
     rdf_formats = [f for f in formats.rdf_formats() if f.kind == "rdf"]
     if extension is not None:
         fmt = next((f for f in rdf_formats if f.extension == extension), None)
@@ -156,16 +100,18 @@ def ontology(extension: str | None = None) -> Response:
             known = ", ".join("." + f.extension for f in rdf_formats)
             return Response(f"The ontology is offered as {known}, not .{extension}.\n",
                             status=404, mimetype="text/plain")
-        return _rdf(graph, fmt)
+        return _rdf(ontology_graph(), fmt)
     chosen = choose(request.headers.get("Accept"), [HTML, *rdf_formats])
     if chosen is None:
         return not_acceptable([HTML, *rdf_formats])
     if chosen is not HTML:
-        return _rdf(graph, chosen)
+        return _rdf(ontology_graph(), chosen)
+    doc: Documentation = state().served.call("ontology")
     labels = Labels(state().config.base_iri, choose_language(request))
-    add_labels(labels, {str(t) for triple in graph for t in triple if isinstance(t, URIRef)})
+    for subject, _p, label in labels_best_first(doc.labels):
+        labels.add(str(subject), label)
     response = page("ontology.html", downloads=[(f.label, f"/ontology.{f.extension}")
                                                 for f in rdf_formats],
-                    **documentation(graph, labels))
+                    **documentation(doc, labels))
     response.vary.add("Accept")
     return response

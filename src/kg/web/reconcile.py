@@ -18,7 +18,7 @@ import re
 from html import escape
 from typing import Any
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, request, url_for
 
 from kg.reconcile import bounds
 from kg.reconcile.index import DEFAULT_TYPES
@@ -30,6 +30,10 @@ from kg.web.state import state
 
 blueprint = Blueprint("reconcile", __name__, url_prefix="/reconcile")
 _CALLBACK = re.compile(r"[A-Za-z_$][\w$.]{0,63}")
+#: the preview's policy: the site's, but any page may frame it (OpenRefine runs on the
+#: user's machine, at any address), and nothing but its style sheet loads
+PREVIEW_CONTENT_SECURITY_POLICY = ("default-src 'none'; style-src 'self'; img-src 'self'; "
+                                   "base-uri 'none'; form-action 'none'; frame-ancestors *")
 
 
 class Refused(Exception):
@@ -185,23 +189,33 @@ def endpoint() -> Response:
 @blueprint.get("/preview")
 @_answering
 def preview() -> Response:
+    """A small card of an entity for OpenRefine, which shows it in a frame of its own page
+    (at whatever address OpenRefine runs): any page may frame it, and it is styled by a
+    style sheet, as the policy allows no inline style."""
     entity_id = bounds.check_text(request.args.get("id", ""), "the id")
     entity = _call("preview", entity_id)
     if entity is None:
-        return Response(f"<p>No entity {escape(entity_id)!s} in KazKor KG.</p>", status=404,
-                        mimetype="text/html")
+        return _preview_response(f"<p>No entity {escape(entity_id)!s} in KazKor KG.</p>", 404)
     labels = "".join(
         f"<li><span lang=\"{escape(lang)}\">{escape(', '.join(texts))}</span>"
         f"{f' <small>({escape(lang)})</small>' if lang else ''}</li>"
         for lang, texts in sorted(entity["labels"].items()))
     page = f"{request.host_url.rstrip('/')}/page/{escape(entity['id'])}"
-    html = (f"<!doctype html><html><head><meta charset=\"utf-8\"><title>"
-            f"{escape(entity['label'])}</title></head>"
-            f"<body style=\"font:14px sans-serif;margin:6px\">"
-            f"<strong><a href=\"{page}\" target=\"_blank\">{escape(entity['label'])}</a>"
-            f"</strong><div>{escape(entity['description'])}</div><ul>{labels}</ul>"
-            f"<div><small>{escape(entity['iri'])}</small></div></body></html>")
-    return Response(html, mimetype="text/html")
+    body = (f"<strong><a href=\"{page}\" target=\"_blank\" rel=\"noopener\">"
+            f"{escape(entity['label'])}</a></strong>"
+            f"<div class=\"description\">{escape(entity['description'])}</div>"
+            f"<ul>{labels}</ul><div class=\"iri\"><small>{escape(entity['iri'])}</small></div>")
+    return _preview_response(body, 200, escape(entity["label"]))
+
+
+def _preview_response(body: str, status: int, title: str = "KazKor KG") -> Response:
+    style = url_for("static", filename="reconcile-preview.css")
+    html = (f"<!doctype html><html><head><meta charset=\"utf-8\"><title>{title}</title>"
+            f"<link rel=\"stylesheet\" href=\"{style}\"></head>"
+            f"<body class=\"preview\">{body}</body></html>")
+    response = Response(html, status=status, mimetype="text/html")
+    response.headers["Content-Security-Policy"] = PREVIEW_CONTENT_SECURITY_POLICY
+    return response
 
 
 @blueprint.get("/suggest/entity")

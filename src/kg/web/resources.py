@@ -7,17 +7,21 @@ answers for the base IRI on whatever host it runs: ``/id/x`` is ``BASE/id/x``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from flask import Blueprint, Response, redirect, request
-from rdflib import RDF, Literal, URIRef
+from rdflib import RDF, BNode, Literal, URIRef
+from rdflib.term import Node
 
 from kg import formats
 from kg.pipeline.jsonld import compact, context_bytes
 from kg.served import JobFailed
-from kg.served.describe import LABEL_PROPERTIES, SOURCE_PROPERTIES, Description
+from kg.served import cube as qb
+from kg.served.describe import LABEL_PROPERTIES, SOURCE_PROPERTIES, Description, Statement
+from kg.served.pages import PageData
 from kg.sparql.negotiate import choose
-from kg.web import cube as qb
+from kg.web import prefixes
 from kg.web.failures import job_failed
 from kg.web.html import HTML, not_acceptable, not_found, page
 from kg.web.plot import SeriesData, draw, format_number
@@ -34,11 +38,6 @@ from kg.web.terms import (
 blueprint = Blueprint("resources", __name__)
 
 INFERRED = "inferred"
-PREFIXES = {"kko": "ontology#", "kkid": "id/"}
-
-
-def _inferred_graph() -> str:
-    return str(state().config.graph_iri(INFERRED))
 
 
 def entity_iri(path: str) -> str:
@@ -122,8 +121,7 @@ def rdf_response(description: Description, fmt: formats.Format) -> Response:
         rdf = description.to_dataset(graph_iris)
     else:
         rdf = description.to_graph(graph_iris)
-    for prefix, rest in PREFIXES.items():
-        rdf.bind(prefix, config.base_iri + rest)
+    prefixes.bind(rdf)
     if fmt.name == "jsonld":
         body = compact(rdf, config)
     else:
@@ -160,19 +158,68 @@ def data(path: str) -> Response:
 
 
 @dataclass
+class FactValue:
+    """One value of a property on a page."""
+
+    term: TermView
+    #: the named graph it is asserted in (or "inferred")
+    graph: str
+    #: a nested description (the statements about a blank node), shown in place: (property,
+    #: value), the property ``None`` for the written form of a label
+    nested: list[tuple[TermView | None, TermView]] = field(default_factory=list)
+    #: the value's date, or span, when it is an event or a document with one
+    date: str = ""
+    #: the sources given to this one statement (by reification)
+    sources: list[TermView] = field(default_factory=list)
+
+
+@dataclass
 class FactGroup:
     predicate: TermView
-    values: list[tuple[TermView, str]] = field(default_factory=list)  # (value, graph name)
+    values: list[FactValue] = field(default_factory=list)
 
 
-def _groups(statements, labels: Labels, *, incoming: bool) -> list[FactGroup]:  # type: ignore[no-untyped-def]
+#: properties of a nested description whose value is the description itself (the written
+#: form of a SKOS-XL label): shown first, without the property's name
+FORM_PROPERTIES = frozenset({"http://www.w3.org/2008/05/skos-xl#literalForm",
+                             str(RDF.value)})
+#: the reification of a statement: its parts are shown with the statement they describe
+REIFICATION = frozenset({RDF.subject, RDF.predicate, RDF.object})
+
+
+def _span(dates: dict[str, tuple[str, str]], iri: str) -> str:
+    start, end = dates.get(iri, ("", ""))
+    return f"{start} – {end}" if end else start
+
+
+def _groups(statements: list[Statement], labels: Labels, *, incoming: bool = False,
+            data: PageData | None = None) -> list[FactGroup]:
+    nested: dict[Node, list[Statement]] = {}
+    cited: dict[tuple[str, str], list[URIRef]] = {}
+    if data is not None:
+        for s in data.description.nested:
+            nested.setdefault(s.subject, []).append(s)
+        for p, o, src in data.description.statement_sources:
+            cited.setdefault((str(p), str(o)), []).append(src)
     groups: dict[str, FactGroup] = {}
     for s in statements:
         group = groups.setdefault(str(s.predicate), FactGroup(view(s.predicate, labels)))
         other = s.subject if incoming else s.object
-        group.values.append((view(other, labels), graph_name(s.graph)))
+        value = FactValue(view(other, labels), graph_name(s.graph))
+        if isinstance(other, BNode):
+            parts = [n for n in nested.get(other, []) if n.predicate != RDF.type]
+            parts.sort(key=lambda n: (str(n.predicate) not in FORM_PROPERTIES,
+                                      view(n.predicate, labels).text.casefold()))
+            value.nested = [(None if str(n.predicate) in FORM_PROPERTIES
+                             else view(n.predicate, labels), view(n.object, labels))
+                            for n in parts]
+        if data is not None and isinstance(other, URIRef):
+            value.date = _span(data.dates, str(other))
+        value.sources = [view(src, labels)
+                         for src in sorted(set(cited.get((str(s.predicate), str(other)), [])))]
+        group.values.append(value)
     for group in groups.values():
-        group.values.sort(key=lambda v: (v[0].text.casefold(), v[1]))
+        group.values.sort(key=lambda v: (v.term.text.casefold(), v.graph))
     return sorted(groups.values(), key=lambda g: g.predicate.text.casefold())
 
 
@@ -211,47 +258,111 @@ def _title(description: Description, labels: Labels) -> tuple[str, str | None]:
             + "; ".join(f"{p} {v}" for p, v in values), None)
 
 
-def entity_context(description: Description, labels: Labels) -> dict[str, object]:
-    outgoing = [s for s in description.outgoing if str(s.predicate) not in _HEADER_PROPERTIES]
+@dataclass(frozen=True)
+class Identifier:
+    """A row of the identifiers section: a link to another dataset."""
+
+    dataset: str
+    identifier: str
+    href: str
+    #: the kind of link (same as, exact match, close match)
+    kind: TermView
+    #: the statement of the link, with its sources
+    evidence: TermView | None
+    sources: list[TermView]
+
+
+def _identifiers(data: PageData, labels: Labels) -> list[Identifier]:
+    return [Identifier(link.dataset, link.identifier, str(link.target),
+                       view(link.predicate, labels),
+                       view(link.statement, labels) if link.statement is not None else None,
+                       [view(s, labels) for s in link.sources]) for link in data.links]
+
+
+def _distinct(types: Iterable[TermView]) -> list[TermView]:
+    """The types, one of each name (``document`` is kko:Document, foaf:Document and
+    bibo:Document)."""
+    seen: dict[str, TermView] = {}
+    for t in types:
+        seen.setdefault(t.text.casefold(), t)
+    return list(seen.values())
+
+
+def entity_context(data: PageData, labels: Labels) -> dict[str, object]:
+    description = data.description
+    linked = {(link.predicate, link.target) for link in data.links}
+    outgoing = [s for s in description.outgoing if str(s.predicate) not in _HEADER_PROPERTIES
+                and (s.predicate, s.object) not in linked]
     asserted = [s for s in outgoing if graph_name(s.graph) != INFERRED
-                and str(s.predicate) not in SOURCE_PROPERTIES]
+                and str(s.predicate) not in SOURCE_PROPERTIES
+                and not (str(s.predicate) in SUMMARY_PROPERTIES and isinstance(s.object, Literal))]
     inferred = [s for s in outgoing if graph_name(s.graph) == INFERRED]
+    # the parts of link statements are shown as identifiers; a dataset's observations in
+    # its table
+    incoming = [s for s in description.incoming if s.predicate not in REIFICATION
+                and not (data.cube is not None and str(s.predicate) == qb.QB + "dataSet")]
     inferred_types = {s.object for s in description.outgoing
                       if s.predicate == RDF.type and graph_name(s.graph) == INFERRED}
+    sources = sorted({s.object for s in description.outgoing
+                      if str(s.predicate) in SOURCE_PROPERTIES and isinstance(s.object, URIRef)})
     iri = str(description.iri)
+    types = _distinct(view(t, labels) for t in description.types if t not in inferred_types)
+    named = {t.text.casefold() for t in types}
     return {
         "iri": iri,
         "title": _title(description, labels),
         "summary": _summary(description, labels.language),
         "names": sorted(labels.all(iri).items()),
-        "types": [view(t, labels) for t in description.types if t not in inferred_types],
-        "inferred_types": [view(t, labels) for t in sorted(inferred_types)],
-        "facts": _groups(asserted, labels, incoming=False),
-        "inferred": _groups(inferred, labels, incoming=False),
-        "incoming": _groups(description.incoming, labels, incoming=True),
-        "nested": _groups(description.nested, labels, incoming=False),
+        "types": types,
+        "inferred_types": [t for t in _distinct(view(t, labels) for t in sorted(inferred_types))
+                           if t.text.casefold() not in named],
+        "facts": _groups(asserted, labels, data=data),
+        "identifiers": _identifiers(data, labels),
+        "inferred": _groups(inferred, labels, data=data),
+        "inferred_incoming": _groups([s for s in incoming if graph_name(s.graph) == INFERRED],
+                                     labels, incoming=True),
+        "incoming": _groups([s for s in incoming if graph_name(s.graph) != INFERRED], labels,
+                            incoming=True),
         "sources": [(view(s, labels), view(description.source_parts[str(s)], labels)
-                     if str(s) in description.source_parts else None)
-                    for s in description.sources],
-        "statement_sources": [(view(p, labels), view(o, labels), view(src, labels))
-                              for p, o, src in description.statement_sources],
+                     if str(s) in description.source_parts else None) for s in sources],
     }
 
 
-def dataset_context(iri: str, labels: Labels) -> dict[str, object]:
+@dataclass(frozen=True)
+class Cell:
+    """A number of the table, the observation it comes from, and the discrepancy records
+    that involve it."""
+
+    number: float
+    observation: str
+    #: (its number in the page's list, the record)
+    discrepancies: list[tuple[int, TermView]]
+
+
+def dataset_context(data: PageData, labels: Labels) -> dict[str, object]:
     """The table and the chart of a statistical dataset, drawn from its observations."""
-    store = state().served.store
-    cube = qb.read_cube(store, iri, _inferred_graph())
-    names = {str(t) for o in cube.observations for t in o.values.values()
-             if isinstance(t, URIRef)} | {c.property for c in cube.components}
-    add_labels(labels, names)
+    cube = data.cube
+    assert cube is not None
+    iri = str(data.description.iri)
     chart = cube.chart()
     table = cube.chart(with_totals=True)
+
+    recorded = sorted({view(URIRef(d), labels) for involving in data.discrepancies.values()
+                       for d in involving}, key=lambda v: v.text.casefold())
+    number = {v.iri: n for n, v in enumerate(recorded, 1)}
+
+    def records(observation: str) -> list[tuple[int, TermView]]:
+        """The discrepancy records of an observation, each with its number in the list."""
+        return sorted((number[d], view(URIRef(d), labels))
+                      for d in data.discrepancies.get(observation, []))
+
     context: dict[str, object] = {
         "columns": [view(URIRef(c.property), labels) for c in cube.components],
         "rows": [(o.iri, [view(o.values[c.property], labels) if c.property in o.values else None
-                          for c in cube.components]) for o in cube.observations],
+                          for c in cube.components], records(o.iri))
+                 for o in cube.observations],
         "observation_count": len(cube.observations),
+        "discrepancies": recorded,
     }
     if chart is None or table is None:
         return context
@@ -277,10 +388,16 @@ def dataset_context(iri: str, labels: Labels) -> dict[str, object]:
         "pivot_columns": [series_name(s.key) for s in table.series],
         "pivot_axis": view(URIRef(table.x), labels),
         "pivot_rows": [(view(c, labels).text, [
-            (s.points[c][0], s.points[c][1]) if c in s.points else None for s in table.series])
+            Cell(s.points[c][0], s.points[c][1], records(s.points[c][1]))
+            if c in s.points else None for s in table.series])
             for c in table.categories],
     })
     return context
+
+
+def read_page(iri: str) -> PageData:
+    """What the page of ``iri`` shows, read in a query process in one job."""
+    return state().served.call("page", iri)  # type: ignore[no-any-return]
 
 
 @blueprint.get("/page/<path:path>")
@@ -288,14 +405,13 @@ def entity_page(path: str) -> Response:
     iri = entity_iri(path)
     if not _valid_path(path):
         return not_found(f"{path!r} is not a valid name of an entity.", path)
-    store = state().served.store
-    description = describe(iri)
-    if not description.exists:
+    data = read_page(iri)
+    if not data.description.exists:
         return not_found(f"There is nothing at {iri} in this graph.", path.rsplit("/", 1)[-1])
-    labels = label_index(description, state().config.base_iri, choose_language(request))
-    context = entity_context(description, labels)
-    if qb.is_dataset(store, iri):
-        context["dataset"] = dataset_context(iri, labels)
+    labels = label_index(data.description, state().config.base_iri, choose_language(request))
+    context = entity_context(data, labels)
+    if data.cube is not None:
+        context["dataset"] = dataset_context(data, labels)
     downloads = [(f.label, f.media_type, f"/data/{path}.{f.extension}")
                  for f in formats.rdf_formats()]
     return page("entity.html", downloads=downloads, **context)

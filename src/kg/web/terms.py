@@ -59,13 +59,6 @@ def choose_language(request: Request) -> str:
     return request.accept_languages.best_match(LANGUAGES, default="en") or "en"
 
 
-def local_name(iri: str) -> str:
-    for sep in ("#", "/"):
-        if sep in iri.rstrip("/#"):
-            return iri.rstrip("/#").rsplit(sep, 1)[-1]
-    return iri
-
-
 class Labels:
     """Labels of IRIs by language; ``pick`` falls back to English, untagged, any, a CURIE."""
 

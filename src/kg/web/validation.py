@@ -17,6 +17,7 @@ from kg import formats
 from kg.formats import Format
 from kg.pipeline.release import VALIDATION, VALIDATION_JSON
 from kg.sparql.negotiate import choose
+from kg.web import prefixes
 from kg.web.html import HTML
 from kg.web.state import state
 
@@ -67,6 +68,7 @@ def report() -> Response:
     else:
         graph = Graph()
         graph.parse(version.path / VALIDATION, format="turtle")
+        prefixes.bind(graph)
         rdf = graph.serialize(format=chosen.rdflib, encoding="utf-8")
         response = Response(rdf, content_type=chosen.media_type)
     response.headers["Vary"] = "Accept"

@@ -13,6 +13,7 @@ from rdflib import DCAT, DCTERMS, RDFS, VOID, Graph, URIRef
 
 from kg import formats
 from kg.sparql.negotiate import choose
+from kg.web import prefixes
 from kg.web.html import HTML, not_acceptable, page
 from kg.web.state import state
 
@@ -26,10 +27,7 @@ LOCATION_PROPERTIES = (VOID.sparqlEndpoint, VOID.dataDump, DCAT.downloadURL, DCA
 def void_graph(host_url: str) -> Graph:
     base = state().config.base_iri
     graph = Graph()
-    for prefix, ns in (("void", VOID), ("dcat", DCAT), ("dcterms", DCTERMS),
-                       ("prov", "http://www.w3.org/ns/prov#"), ("kko", base + "ontology#"),
-                       ("spdx", "http://spdx.org/rdf/terms#")):
-        graph.bind(prefix, ns)
+    prefixes.bind(graph)
     for s, p, o in state().served.call("graph_triples", state().config.graph_iri("meta")):
         if p in LOCATION_PROPERTIES and isinstance(o, URIRef) and str(o).startswith(base):
             o = URIRef(host_url + str(o)[len(base):])

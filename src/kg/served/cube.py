@@ -20,7 +20,6 @@ from rdflib import XSD, Literal, URIRef
 from rdflib.term import Node
 
 from kg.store import Store
-from kg.web.terms import local_name
 
 QB = "http://purl.org/linked-data/cube#"
 MEASURE_TYPE = QB + "measureType"
@@ -137,6 +136,14 @@ class Cube:
             # the largest first in the first series: the order a reader compares them in
             categories.sort(key=lambda c: -series[0].points.get(c, (0.0, ""))[0])
         return Chart(kind, x, series_properties, categories, series, constants, measures)
+
+
+def local_name(iri: str) -> str:
+    """The last segment of an IRI, after its last ``#`` or ``/``."""
+    for sep in ("#", "/"):
+        if sep in iri.rstrip("/#"):
+            return iri.rstrip("/#").rsplit(sep, 1)[-1]
+    return iri
 
 
 def _number(term: Node | None) -> float | None:
