@@ -24,7 +24,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import BinaryIO
 
@@ -200,6 +200,7 @@ class LargeInputs:
         if reasoned is None:
             return None
         assert self.store is not None
+        self._indexing_done()
         applies = focus_nodes(self.store, shapes)
         if not applies:
             report = no_shape_applies(shapes)
@@ -232,22 +233,24 @@ class LargeInputs:
         del full
         say(f"reasoning: {entailed} new triples in {seconds:.1f} s; kept {len(inferred)} after "
             f"filtering {entailed - len(inferred)}")
+        self._index_and_write(inferred)
         checked = time.perf_counter()
-        check_consistency(relevant_triples(asserted + inferred))
+        try:
+            check_consistency(relevant_triples(asserted + inferred))
+        except BaseException:
+            wait(self._indexed)  # it writes into the staging folder the caller removes
+            raise
         say(f"reasoning: consistent (checked in {time.perf_counter() - checked:.1f} s)")
-        del asserted
-        self._load_inferred(inferred, say)
         return Reasoned(inferred, {
             "mode": config.reasoning, "engine": "reasonable", "entailed_new": entailed,
             "filtered": filtered, "filtered_total": sum(filtered.values()),
             "inferred": len(inferred), "seconds": round(seconds, 3), "cached": False})
 
-    def _load_inferred(self, inferred: list[TextTriple], say: Progress) -> None:
-        """The inferred triples, and the sources with blank nodes, into the store (the
-        validation of the closure reads them there), and every graph but the meta graph
-        into the dataset file, once, from the texts."""
+    def _index_and_write(self, inferred: list[TextTriple]) -> None:
+        """The inferred triples, and the sources with blank nodes, bulk-loaded by the
+        indexing thread after the sources (while the consistency checks run); every graph
+        but the meta graph written into the dataset file, once, from the texts."""
         assert self.store is not None and self._staging is not None
-        t = time.perf_counter()
         # a source may state a triple twice, two sources of a graph the same triple: the
         # store keeps one, and so does the dataset file
         in_graph: dict[str, dict[TextTriple, None]] = {}
@@ -256,26 +259,35 @@ class LargeInputs:
             in_graph.setdefault(graph, {}).update(dict.fromkeys(triples))
             if not by_file:
                 by_document.setdefault(graph, {}).update(dict.fromkeys(triples))
+        self.sources = []
         inferred_lines = "".join(nquads(inferred, self.config.graph_iri("inferred"))).encode()
+        document = "".join(line for graph, unique in by_document.items()
+                           for line in nquads(unique, graph)).encode() + inferred_lines
+        self._indexed.append(self._indexer.submit(
+            self.store.bulk_load, document, format=ox.RdfFormat.N_QUADS))
+        del document, by_document
         with (self._staging / DATASET).open("wb") as out:
             for graph, unique in in_graph.items():
                 _write_lines(out, nquads(unique, graph))
             out.write(inferred_lines)
-        document = "".join(line for graph, unique in by_document.items()
-                           for line in nquads(unique, graph)).encode() + inferred_lines
-        del in_graph, by_document, inferred_lines
-        self.sources = []
+
+    def _indexing_done(self) -> None:
+        """Wait for the indexing thread; the store then holds every graph but the meta."""
+        if not self._indexed:
+            return
+        t = time.perf_counter()
         for done in self._indexed:
             done.result()
+        self._indexed = []
         self._indexer.shutdown()
+        assert self._staging is not None
         shutil.rmtree(self._staging / "scratch")
-        self.store.bulk_load(document, format=ox.RdfFormat.N_QUADS)
-        del document
-        say(f"indexing: {len(inferred)} inferred triples loaded in "
-            f"{time.perf_counter() - t:.1f} s")
+        self._say(f"indexing: the sources and the inferred graph loaded "
+                  f"({time.perf_counter() - t:.1f} s waited for)")
 
     def index(self, staging: Path, reasoned: Reasoned, config: Config) -> ox.Store:
         assert self.store is not None
+        self._indexing_done()
         return self.store
 
     def write_dataset(self, store: ox.Store, path: Path) -> int:
