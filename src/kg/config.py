@@ -54,7 +54,7 @@ class Config:
     reasoning: str = "owlrl"
     #: the engine of the closure: ``owlrl``, ``reasonable`` (Rust) or ``auto`` (by size)
     reasoner: str = "auto"
-    #: ``auto`` uses ``reasonable`` from this many asserted triples on (decision 0010)
+    #: ``auto`` uses ``reasonable`` from this many asserted triples on (decision 0012)
     reasoner_threshold: int = 1
     query_timeout: float = 30.0
     #: seconds an update (or Graph Store write) may take, validation and reasoning included

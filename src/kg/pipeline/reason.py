@@ -3,7 +3,7 @@
 Two engines compute the same closure: ``owlrl`` (pure Python, the reference) and
 ``reasonable`` (Rust, OWL 2 RL only, 20 times faster on our graph, the only one that
 closes LUBM(10)); ``auto`` picks ``reasonable`` for OWL 2 RL from a size threshold (1 triple by
-default: always; decision 0010). Only new triples are kept, for the inferred
+default: always; decision 0012). Only new triples are kept, for the inferred
 named graph, and entailments no user wants to read are filtered out by category
 (:data:`FILTERS`), so that ``kg reason --stats`` can say how many each removed.
 """
@@ -27,7 +27,7 @@ Triple = tuple[Node, Node, Node]
 
 MODES = ("owlrl", "rdfs", "none")
 ENGINES = ("auto", "owlrl", "reasonable")
-#: ``auto`` uses ``reasonable`` from this many asserted triples on (docs/decisions/0010-speed.md)
+#: ``auto`` uses ``reasonable`` from this many asserted triples on (decision 0012)
 AUTO_THRESHOLD = 1
 
 #: the filter categories, in the order they are tried, with what each removes
