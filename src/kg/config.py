@@ -54,8 +54,8 @@ class Config:
     reasoning: str = "owlrl"
     #: the engine of the closure: ``owlrl``, ``reasonable`` (Rust) or ``auto`` (by size)
     reasoner: str = "auto"
-    #: ``auto`` uses ``reasonable`` from this many asserted triples on
-    reasoner_threshold: int = 50_000
+    #: ``auto`` uses ``reasonable`` from this many asserted triples on (decision 0012)
+    reasoner_threshold: int = 1
     query_timeout: float = 30.0
     #: seconds an update (or Graph Store write) may take, validation and reasoning included
     update_timeout: float = 300.0

@@ -9,7 +9,7 @@ resources both ``owl:sameAs`` and ``owl:differentFrom`` each other (or in one
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 from pathlib import Path
@@ -20,6 +20,7 @@ from rdflib.namespace import NamespaceManager
 from rdflib.term import Node
 
 from kg.pipeline.load import SourceLocations
+from kg.pipeline.ntriples import Terms, TextTriple, to_rdflib_triples
 
 #: the namespace of owlrl's error-message triples
 ERROR_NAMESPACE = "http://www.daml.org/2002/03/agents/agent-ont#"
@@ -208,25 +209,18 @@ def find_clashes(graph: Graph) -> list[Clash]:
     return clashes
 
 
-#: the vocabularies whose statements the checks read as schema (axioms, lists, declarations)
-_SCHEMA_NAMESPACES = (str(RDFS), str(OWL))
+def relevant_triples(triples: Sequence[TextTriple]) -> Graph:
+    """The triples the checks above read, out of a closure too large for an rdflib graph
+    (texts, kg.pipeline.ntriples): the schema (RDFS/OWL statements, lists), ``owl:sameAs`` /
+    ``owl:differentFrom``, labels (to name the resources), memberships of ``owl:Nothing``
+    and of the classes in a disjointness axiom, and the statements of functional,
+    inverse-functional, irreflexive, asymmetric and disjoint properties.
+    :func:`find_clashes` finds the same clashes in it as in the whole closure."""
+    from kg.pipeline.reason import TYPE, is_schema
 
-
-def relevant_triples(triples: Iterable[Triple]) -> Graph:
-    """The triples the checks above read, out of a closure too large for an rdflib graph:
-    the schema (RDFS/OWL statements, lists), ``owl:sameAs`` / ``owl:differentFrom``,
-    labels (to name the resources), memberships of ``owl:Nothing`` and of the classes in a
-    disjointness axiom, and the statements of functional, inverse-functional, irreflexive,
-    asymmetric and disjoint properties. :func:`find_clashes` finds the same clashes in it
-    as in the whole closure. ``triples`` is read twice."""
-    rdf_type, lists = {RDF.type}, {RDF.first, RDF.rest}
     axioms = Graph()
-    for t in triples:
-        s, p, o = t
-        # str.startswith: rdflib's own startswith is Python code, too slow for millions
-        if (str.startswith(p, _SCHEMA_NAMESPACES) or p in lists
-                or (p in rdf_type and str.startswith(o, _SCHEMA_NAMESPACES))):
-            axioms.add(t)
+    for t in to_rdflib_triples(t for t in triples if is_schema(t)):
+        axioms.add(t)
     classes = {OWL.Nothing}
     for a, b, _, _ in _disjoint_pairs(axioms):
         classes |= {a, b}
@@ -236,12 +230,14 @@ def relevant_triples(triples: Iterable[Triple]) -> Graph:
     for p, q in axioms.subject_objects(OWL.propertyDisjointWith):
         properties |= {p, q}
     properties |= {OWL.sameAs, OWL.differentFrom, RDFS.label}
+    terms = Terms()
+    class_texts = {terms.of_rdflib(c) for c in classes}
+    property_texts = {terms.of_rdflib(p) for p in properties}
     relevant = Graph()
     relevant += axioms
-    for t in triples:
-        s, p, o = t
-        if p in properties or (p in rdf_type and o in classes):
-            relevant.add(t)
+    for t in to_rdflib_triples((s, p, o) for s, p, o in triples
+                               if p in property_texts or (p == TYPE and o in class_texts)):
+        relevant.add(t)
     return relevant
 
 

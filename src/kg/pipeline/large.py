@@ -20,15 +20,16 @@ is in the store's order, not sorted; source lines are not located in reports.
 from __future__ import annotations
 
 import gzip
+import os
 import shutil
 import time
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
+from typing import BinaryIO
 
 import pyoxigraph as ox
-from rdflib import BNode, Graph, URIRef
-from rdflib.term import Node
+from rdflib import Graph, URIRef
 
 from kg import formats
 from kg.config import Config
@@ -40,14 +41,14 @@ from kg.pipeline.load import (
     discover_sources,
     source_format,
 )
+from kg.pipeline.ntriples import Terms, TextTriple, term_text
 from kg.pipeline.rebuild import BuildError, Reasoned, no_shape_applies
-from kg.pipeline.release import OXIGRAPH_DIR
+from kg.pipeline.release import DATASET, OXIGRAPH_DIR
 from kg.pipeline.shacl_sparql import target_queries, targeting_shapes
 from kg.pipeline.validate import ValidationReport, validate_graph
-from kg.store.oxigraph import from_rdflib, graph_to_rdflib, to_rdflib
+from kg.store.oxigraph import from_rdflib, graph_to_rdflib
 
 Progress = Callable[[str], None]
-Triple = tuple[Node, Node, Node]
 _SH = "http://www.w3.org/ns/shacl#"
 
 
@@ -75,48 +76,47 @@ def _mentions_blank_nodes(path: Path) -> bool:
     return False
 
 
-class _Terms:
-    """Oxigraph terms as rdflib terms, each converted once; blank nodes labelled by the
-    file's content and their order of appearance (as kg.pipeline.load labels them)."""
-
-    def __init__(self) -> None:
-        self._known: dict[object, Node] = {}
-
-    def triples(self, path: Path, source: Path) -> list[Triple]:
-        """The triples of ``path`` (the text of ``source``)."""
-        salt = _salt(source)
-        blank: dict[str, BNode] = {}
-        known = self._known
-        triples: list[Triple] = []
-        fmt = formats.by_name(source_format(source) or "turtle").oxigraph
-        try:
-            with path.open("rb") as stream:
-                for quad in ox.parse(stream, format=fmt, base_iri=source.resolve().as_uri()):
-                    terms = []
-                    for term in (quad.subject, quad.predicate, quad.object):
-                        if isinstance(term, ox.BlankNode):
-                            node: Node = blank.setdefault(term.value, BNode(f"{salt}b{len(blank)}"))
-                        elif (node := known.get(term)) is None:  # type: ignore[assignment]
-                            node = known[term] = to_rdflib(term)  # type: ignore[assignment]
-                        terms.append(node)
-                    triples.append((terms[0], terms[1], terms[2]))
-        except SyntaxError as e:
-            raise SourceError(source, e.lineno, f"syntax error: {e.msg}") from e
-        except OSError as e:
-            raise SourceError(source, None, f"cannot read: {e}") from e
-        return triples
+def _read_source(path: Path, source: Path, terms: Terms) -> list[TextTriple]:
+    """The triples of ``path`` (the text of ``source``) as reasoner-ready texts; blank nodes
+    labelled by the file's content and their order of appearance (as kg.pipeline.load
+    labels them)."""
+    salt = _salt(source)
+    blank: dict[str, str] = {}
+    triples: list[TextTriple] = []
+    append, of = triples.append, terms.of_oxigraph
+    fmt = formats.by_name(source_format(source) or "turtle").oxigraph
+    try:
+        with path.open("rb") as stream:
+            for t in ox.parse(stream, format=fmt, base_iri=source.resolve().as_uri()):
+                s, p, o = t.subject, t.predicate, t.object
+                append((
+                    terms.blank(blank.setdefault(s.value, f"{salt}b{len(blank)}"))
+                    if isinstance(s, ox.BlankNode) else of(s),
+                    of(p),
+                    terms.blank(blank.setdefault(o.value, f"{salt}b{len(blank)}"))
+                    if isinstance(o, ox.BlankNode) else of(o)))
+    except SyntaxError as e:
+        raise SourceError(source, e.lineno, f"syntax error: {e.msg}") from e
+    except OSError as e:
+        raise SourceError(source, None, f"cannot read: {e}") from e
+    return triples
 
 
-def _nt(term: Node) -> str:
-    if isinstance(term, URIRef):
-        return f"<{term}>"
-    return str(from_rdflib(term))
-
-
-def nquads(triples: Sequence[Triple], graph: str) -> Iterator[str]:
+def nquads(triples: Iterable[TextTriple], graph: str) -> Iterator[str]:
+    """N-Quads lines of text triples in the graph named ``graph`` (an IRI)."""
     suffix = f" <{graph}> .\n"
     for s, p, o in triples:
-        yield f"{_nt(s)} {_nt(p)} {_nt(o)}{suffix}"
+        yield " ".join((s, p, o)) + suffix
+
+
+def _write_lines(out: BinaryIO, lines: Iterable[str], batch: int = 100_000) -> None:
+    chunk: list[str] = []
+    for line in lines:
+        chunk.append(line)
+        if len(chunk) == batch:
+            out.write("".join(chunk).encode())
+            chunk = []
+    out.write("".join(chunk).encode())
 
 
 def focus_nodes(store: ox.Store, shapes: Graph) -> int:
@@ -151,19 +151,26 @@ class LargeInputs:
                              "KG_BUILD_PATH=small")
         self.config = config
         self.store: ox.Store | None = None
-        self.asserted: list[Triple] = []
-        self._with_blank: list[tuple[list[Triple], str]] = []
+        self.terms = Terms()
+        #: the triples of each source, the IRI of its graph, and whether Oxigraph loads it
+        #: from its file (else, with blank nodes, it is loaded with the inferred graph as
+        #: one document, so that both name the same blank nodes)
+        self.sources: list[tuple[list[TextTriple], str, bool]] = []
         self._indexed: list[Future[None]] = []
         self._indexer = ThreadPoolExecutor(max_workers=1)
-        self._scratch: Path | None = None
+        self._staging: Path | None = None
         self._say: Progress = lambda _message: None
+
+    @property
+    def asserted(self) -> list[TextTriple]:
+        return [t for triples, _, _ in self.sources for t in triples]
 
     def prepare(self, staging: Path, say: Progress) -> None:
         config = self.config
         self._say = say
+        self._staging = staging
         store = self.store = ox.Store(str(staging / OXIGRAPH_DIR))
-        terms = _Terms()
-        scratch = self._scratch = staging / "scratch"
+        scratch = staging / "scratch"
         scratch.mkdir()
         # Oxigraph indexes the blank-node-free N-Triples sources from their files in a
         # thread of its own (it lets go of the interpreter) while Python reads them for the
@@ -182,10 +189,8 @@ class LargeInputs:
                 self._indexed.append(self._indexer.submit(
                     store.bulk_load, path=str(path), format=ox.RdfFormat.N_TRIPLES,
                     to_graph=ox.NamedNode(graph)))
-            triples = terms.triples(path, source.path)
-            self.asserted += triples
-            if not by_file:
-                self._with_blank.append((triples, graph))
+            triples = _read_source(path, source.path, self.terms)
+            self.sources.append((triples, graph, by_file))
             say(f"loading: {source.path.name}: {len(triples)} triples into the "
                 f"{source.graph} graph in {time.perf_counter() - t:.1f} s")
 
@@ -195,6 +200,7 @@ class LargeInputs:
         if reasoned is None:
             return None
         assert self.store is not None
+        self._indexing_done()
         applies = focus_nodes(self.store, shapes)
         if not applies:
             report = no_shape_applies(shapes)
@@ -209,54 +215,90 @@ class LargeInputs:
         return validate_graph(data, shapes, engine=self.config.shacl)
 
     def reason(self, config: Config, say: Progress) -> Reasoned:
-        from kg.pipeline.reason import entail, filter_closure
+        from kg.pipeline.reason import filter_closure, reasonable_closure
 
         assert self.store is not None
         t = time.perf_counter()
+        asserted = self.asserted
         if config.reasoning == "none":
-            full: set[Triple] | list[Triple] = self.asserted
+            full: set[TextTriple] = set(asserted)
         else:
-            say(f"reasoning: closing {len(self.asserted)} triples (OWL 2 RL, reasonable)")
-            full, _ = entail(self.asserted, "owlrl", "reasonable")
+            say(f"reasoning: closing {len(asserted)} triples (OWL 2 RL, reasonable)")
+            full = reasonable_closure(asserted, self.terms)
         seconds = time.perf_counter() - t
-        external = frozenset(to_rdflib(row["o"]) for row in self.store.query(  # type: ignore[index]
+        external = frozenset(term_text(row["o"]) for row in self.store.query(  # type: ignore[index]
             "SELECT DISTINCT ?o { GRAPH ?g { ?s <http://www.w3.org/2002/07/owl#sameAs> ?o } "
             "FILTER(isIRI(?o)) FILTER NOT EXISTS { GRAPH ?h { ?o ?p ?x } } }"))
-        inferred, entailed, filtered = filter_closure(full, set(self.asserted), external)  # type: ignore[arg-type]
+        inferred, entailed, filtered = filter_closure(full, set(asserted), external)
         del full
         say(f"reasoning: {entailed} new triples in {seconds:.1f} s; kept {len(inferred)} after "
             f"filtering {entailed - len(inferred)}")
+        self._index_and_write(inferred)
         checked = time.perf_counter()
-        check_consistency(relevant_triples(self.asserted + inferred))
+        try:
+            check_consistency(relevant_triples(asserted + inferred))
+        except BaseException:
+            wait(self._indexed)  # it writes into the staging folder the caller removes
+            raise
         say(f"reasoning: consistent (checked in {time.perf_counter() - checked:.1f} s)")
-        self.asserted = []
-        self._load_inferred(inferred, say)
         return Reasoned(inferred, {
             "mode": config.reasoning, "engine": "reasonable", "entailed_new": entailed,
             "filtered": filtered, "filtered_total": sum(filtered.values()),
             "inferred": len(inferred), "seconds": round(seconds, 3), "cached": False})
 
-    def _load_inferred(self, inferred: list[Triple], say: Progress) -> None:
-        """The inferred triples, and the sources with blank nodes, into the store: the
-        validation of the closure reads them there."""
-        assert self.store is not None
+    def _index_and_write(self, inferred: list[TextTriple]) -> None:
+        """The inferred triples, and the sources with blank nodes, bulk-loaded by the
+        indexing thread after the sources (while the consistency checks run); every graph
+        but the meta graph written into the dataset file, once, from the texts."""
+        assert self.store is not None and self._staging is not None
+        # a source may state a triple twice, two sources of a graph the same triple: the
+        # store keeps one, and so does the dataset file
+        in_graph: dict[str, dict[TextTriple, None]] = {}
+        by_document: dict[str, dict[TextTriple, None]] = {}
+        for triples, graph, by_file in self.sources:
+            in_graph.setdefault(graph, {}).update(dict.fromkeys(triples))
+            if not by_file:
+                by_document.setdefault(graph, {}).update(dict.fromkeys(triples))
+        self.sources = []
+        inferred_lines = "".join(nquads(inferred, self.config.graph_iri("inferred"))).encode()
+        document = "".join(line for graph, unique in by_document.items()
+                           for line in nquads(unique, graph)).encode() + inferred_lines
+        self._indexed.append(self._indexer.submit(
+            self.store.bulk_load, document, format=ox.RdfFormat.N_QUADS))
+        del document, by_document
+        with (self._staging / DATASET).open("wb") as out:
+            for graph, unique in in_graph.items():
+                _write_lines(out, nquads(unique, graph))
+            out.write(inferred_lines)
+
+    def _indexing_done(self) -> None:
+        """Wait for the indexing thread; the store then holds every graph but the meta."""
+        if not self._indexed:
+            return
         t = time.perf_counter()
         for done in self._indexed:
             done.result()
+        self._indexed = []
         self._indexer.shutdown()
-        if self._scratch is not None:
-            shutil.rmtree(self._scratch)
-        document = [line for triples, graph in self._with_blank
-                    for line in nquads(triples, graph)]
-        document += nquads(inferred, self.config.graph_iri("inferred"))
-        self.store.bulk_load("".join(document).encode(), format=ox.RdfFormat.N_QUADS)
-        self._with_blank = []
-        say(f"indexing: {len(inferred)} inferred triples loaded in "
-            f"{time.perf_counter() - t:.1f} s")
+        assert self._staging is not None
+        shutil.rmtree(self._staging / "scratch")
+        self._say(f"indexing: the sources and the inferred graph loaded "
+                  f"({time.perf_counter() - t:.1f} s waited for)")
 
     def index(self, staging: Path, reasoned: Reasoned, config: Config) -> ox.Store:
         assert self.store is not None
+        self._indexing_done()
         return self.store
+
+    def write_dataset(self, store: ox.Store, path: Path) -> int:
+        """The dataset file written while indexing, with the meta graph added."""
+        with path.open("ab") as out:
+            ox.serialize(store.quads_for_pattern(
+                None, None, None, ox.NamedNode(self.config.graph_iri("meta"))), out,
+                format=ox.RdfFormat.N_QUADS)
+            out.flush()
+            os.fsync(out.fileno())
+        return path.stat().st_size
 
     def prefixes(self) -> dict[str, str]:
         return {}

@@ -119,6 +119,11 @@ class Inputs(Protocol):
         """The Oxigraph store in ``staging`` holding the asserted and inferred graphs."""
         ...
 
+    def write_dataset(self, store: ox.Store, path: Path) -> int:
+        """The version's dataset (``store``, the meta graph included) as N-Quads at
+        ``path``, flushed to disk; its size."""
+        ...
+
     def prefixes(self) -> dict[str, str]: ...
 
     def finish(self) -> None:
@@ -218,6 +223,16 @@ class SmallInputs:
         store.bulk_extend(quads)
         return store
 
+    def write_dataset(self, store: ox.Store, path: Path) -> int:
+        """The store as N-Quads, sorted with blank nodes named by their content (the same
+        version always gives the same bytes, and two versions compare line by line:
+        kg.pipeline.changes)."""
+        with path.open("wb") as out:
+            out.writelines(canonical_nquads(store.quads_for_pattern(None, None, None)))
+            out.flush()
+            os.fsync(out.fileno())
+        return path.stat().st_size
+
     def prefixes(self) -> dict[str, str]:
         return {**{prefix: str(ns) for prefix, ns in self.asserted.namespaces()},
                 **self.known_prefixes}
@@ -252,21 +267,6 @@ def _timed(timings: dict[str, float], step: str) -> Iterator[None]:
     start = time.perf_counter()
     yield
     timings[step] = timings.get(step, 0.0) + time.perf_counter() - start
-
-
-def _write_dataset(store: ox.Store, path: Path, *, sort: bool) -> int:
-    """The store as N-Quads, sorted with blank nodes named by their content (the same
-    version always gives the same bytes, and two versions compare line by line:
-    kg.pipeline.changes) unless it is too large to sort in memory; flushed to disk. Returns
-    its size."""
-    with path.open("wb") as out:
-        if sort:
-            out.writelines(canonical_nquads(store.quads_for_pattern(None, None, None)))
-        else:
-            store.dump(out, format=ox.RdfFormat.N_QUADS)
-        out.flush()
-        os.fsync(out.fileno())
-    return path.stat().st_size
 
 
 def rebuild(config: Config, inputs: Inputs, origin: Origin, releases: Releases,
@@ -331,7 +331,7 @@ def rebuild(config: Config, inputs: Inputs, origin: Origin, releases: Releases,
             small = inputs.build_path == "small"
             # the dataset file is the N-Quads dump (the changesets apply to it); the other
             # dumps are written from the store
-            dataset_bytes = _write_dataset(store, staging / DATASET, sort=small)
+            dataset_bytes = inputs.write_dataset(store, staging / DATASET)
             dumps = write_dumps(staging, store, origin.version_id, config,
                                 config.graph_iri("links"), dump_formats,
                                 compresslevel=9 if small else 1, dataset=staging / DATASET)
