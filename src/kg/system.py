@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import os
 import resource
 import signal
 
@@ -34,3 +35,14 @@ def end_with_parent() -> None:
         return
     libc = ctypes.CDLL(name, use_errno=True)
     libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process ``pid`` runs (one of another user counts)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

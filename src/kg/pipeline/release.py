@@ -47,6 +47,7 @@ from kg.pipeline.dumps import DUMPS_DIR
 from kg.pipeline.dumps import MANIFEST as DUMPS_MANIFEST
 from kg.pipeline.load import discover_sources, shape_files, takes_large_path
 from kg.store import Store, StoreError, serve_store
+from kg.system import process_alive
 
 REPORT = "report.json"
 DATASET = "dataset.nq"
@@ -385,7 +386,7 @@ class Releases:
     def remove_stale_staging(self) -> None:
         for folder in self.path.glob(f"{STAGING_PREFIX}*"):
             pid = folder.name.rsplit("-", 1)[-1]
-            if not pid.isdigit() or not _alive(int(pid)):
+            if not pid.isdigit() or not process_alive(int(pid)):
                 shutil.rmtree(folder, ignore_errors=True)
 
     def stage(self, version_id: str) -> Path:
@@ -428,14 +429,6 @@ class Releases:
         return [v for _, v in sorted(found, key=lambda item: item[0])]
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _fsync_directory(path: Path) -> None:

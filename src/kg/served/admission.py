@@ -35,6 +35,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from kg.system import process_alive
+
 #: seconds a client waits after one of its queries was stopped for want of a long slot
 PAUSE_SECONDS = 5.0
 #: seconds after a stopped query during which its client may not take a worker's last idle
@@ -131,7 +133,7 @@ class Admission:
         """(index, pid, long slots held, the clients holding them) of every live region."""
         for index in range(_REGIONS):
             pid, held, *clients = _REGION.unpack_from(shared, _REGIONS_AT + index * _REGION.size)
-            if pid and (pid == os.getpid() or _alive(pid)):
+            if pid and (pid == os.getpid() or process_alive(pid)):
                 yield index, pid, held, tuple(clients)
 
     def _own_region(self, shared: mmap.mmap) -> int:
@@ -139,7 +141,7 @@ class Admission:
         if self._region < 0:
             for index in range(_REGIONS):
                 pid = _REGION.unpack_from(shared, _REGIONS_AT + index * _REGION.size)[0]
-                if pid == 0 or pid == os.getpid() or not _alive(pid):
+                if pid == 0 or pid == os.getpid() or not process_alive(pid):
                     _REGION.pack_into(shared, _REGIONS_AT + index * _REGION.size, os.getpid(), 0,
                                       *([0] * _LONG_PER_REGION))
                     self._region = index
@@ -271,13 +273,3 @@ class Admission:
         self._open()
         with self._locked() as shared:
             return sum(count for _i, _p, count, _c in self._regions(shared))
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
