@@ -21,6 +21,29 @@ def limit_memory(megabytes: int, most: int | None = None) -> None:
     resource.setrlimit(resource.RLIMIT_DATA, (soft, hard))
 
 
+#: the stack each thread started from now on reserves (glibc's default is the stack limit,
+#: 8 MB): RocksDB starts threads of its own per store, and a memory limit counts the stacks'
+#: reserved address space whether or not it is used
+THREAD_STACK_MB = 2
+
+
+def limit_thread_stacks(megabytes: int = THREAD_STACK_MB) -> None:
+    """Threads started from now on without a stack size of their own (the engine's, in
+    C++) reserve ``megabytes`` of stack instead of the stack limit's 8 MB (glibc, Linux)."""
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return
+    libc = ctypes.CDLL(name, use_errno=True)
+    attributes = ctypes.create_string_buffer(128)  # a pthread_attr_t is 56 bytes
+    if libc.pthread_attr_init(attributes) != 0:
+        return
+    try:
+        if libc.pthread_attr_setstacksize(attributes, ctypes.c_size_t(megabytes << 20)) == 0:
+            libc.pthread_setattr_default_np(attributes)
+    finally:
+        libc.pthread_attr_destroy(attributes)
+
+
 def limit_processor_time(seconds: float) -> None:
     """The process is killed once it has used ``seconds`` of processor time."""
     limit = max(1, int(seconds))

@@ -423,7 +423,7 @@ def timeline(reader: Reader, iri: str) -> Timeline:
         if step.version in holds:
             known = holds[step.version]
         elif known is None or not step.files or needle in _changed_quads(history, step):
-            known = reader.at(step.version).store.query(question).boolean if kept else None
+            known = reader.ask_at(step.version, question) if kept else None
         if known is not None and kept:
             holds.setdefault(step.version, known)
     made = history.versions()

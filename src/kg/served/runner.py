@@ -24,7 +24,7 @@ from kg.served.pool import short_memory_mb
 from kg.served.reader import NoVersion, Reader
 from kg.served.wire import READY, Job, Outcome, receive, send
 from kg.store import QuerySyntaxError, StoreUnavailable
-from kg.system import end_with_parent, limit_memory
+from kg.system import end_with_parent, limit_memory, limit_thread_stacks
 
 
 def run(reader: Reader, job: Job) -> Outcome:
@@ -73,6 +73,8 @@ def main() -> None:
     os.dup2(2, 1)
     end_with_parent()
     config = Config.from_json(incoming.readline().decode("utf-8"))
+    # the engine's threads then reserve 2 MB of stack each, not 8 MB of the memory limit
+    limit_thread_stacks()
     # until a job is promoted to long work (its pool raises the soft limit then)
     limit_memory(short_memory_mb(config.query_memory_mb), config.query_memory_mb)
     reader = Reader(config)
