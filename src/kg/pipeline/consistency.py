@@ -21,9 +21,7 @@ from rdflib.term import Node
 
 from kg.pipeline.load import SourceLocations
 from kg.pipeline.ntriples import Terms, TextTriple, to_rdflib_triples
-
-#: the namespace of owlrl's error-message triples
-ERROR_NAMESPACE = "http://www.daml.org/2002/03/agents/agent-ont#"
+from kg.pipeline.reason import TYPE, is_schema
 
 Triple = tuple[Node, Node, Node]
 #: where the subjects of the sources are written (see kg.pipeline.load.SourceLocations)
@@ -216,8 +214,6 @@ def relevant_triples(triples: Sequence[TextTriple]) -> Graph:
     and of the classes in a disjointness axiom, and the statements of functional,
     inverse-functional, irreflexive, asymmetric and disjoint properties.
     :func:`find_clashes` finds the same clashes in it as in the whole closure."""
-    from kg.pipeline.reason import TYPE, is_schema
-
     axioms = Graph()
     for t in to_rdflib_triples(t for t in triples if is_schema(t)):
         axioms.add(t)

@@ -19,7 +19,6 @@ from itertools import product
 from rdflib import OWL, RDF, RDFS, XSD, Graph, URIRef
 from rdflib.term import Node
 
-from kg.pipeline.consistency import ERROR_NAMESPACE
 from kg.pipeline.ntriples import Terms, TextTriple, iri, of_rdflib, to_rdflib_triples
 from kg.pipeline.ntriples import reason as reason_texts
 
@@ -63,6 +62,9 @@ SOME_VALUES, ALL_VALUES, HAS_VALUE = (iri(OWL.someValuesFrom), iri(OWL.allValues
 INTERSECTION, UNION, ONE_OF = iri(OWL.intersectionOf), iri(OWL.unionOf), iri(OWL.oneOf)
 CHAIN, HAS_KEY = iri(OWL.propertyChainAxiom), iri(OWL.hasKey)
 MAX_CARDINALITY = frozenset((iri(OWL.maxCardinality), iri(OWL.maxQualifiedCardinality)))
+
+#: the namespace of owlrl's error-message triples
+ERROR_NAMESPACE = "http://www.daml.org/2002/03/agents/agent-ont#"
 
 _VOCABULARIES = tuple(f"<{ns}" for ns in (RDF, RDFS, OWL, XSD))
 _TOP = frozenset((THING, iri(RDFS.Resource)))
