@@ -61,6 +61,14 @@ def select(store: ox.Store, sparql: str,
     return solutions
 
 
+def construct(store: ox.Store, sparql: str) -> ox.QueryTriples:
+    """The triples of a CONSTRUCT query on an Oxigraph store."""
+    triples = store.query(sparql)
+    if not isinstance(triples, ox.QueryTriples):
+        raise TypeError(f"not a CONSTRUCT query: {sparql}")
+    return triples
+
+
 def serialized(data: bytes | None) -> bytes:
     """The bytes a pyoxigraph ``serialize`` or ``dump`` called without an output returns (its
     types say ``bytes | None``: None is what a call with an output returns)."""
