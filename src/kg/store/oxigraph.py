@@ -51,8 +51,17 @@ def from_rdflib(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
     raise TypeError(f"unsupported term {term!r}")
 
 
-def select(store: ox.Store, sparql: str,
-           prefixes: Mapping[str, str] | None = None) -> ox.QuerySolutions:
+def quad_from_rdflib(subject: Node, predicate: Node, obj: Node,
+                     graph: ox.NamedNode | ox.DefaultGraph | None = None) -> ox.Quad:
+    """The Oxigraph quad of an rdflib triple, in ``graph`` (the default graph when None)."""
+    s, p = from_rdflib(subject), from_rdflib(predicate)
+    if isinstance(s, ox.Literal) or not isinstance(p, ox.NamedNode):
+        raise TypeError(f"not an RDF triple: {subject!r} {predicate!r} {obj!r}")
+    return ox.Quad(s, p, from_rdflib(obj), graph)
+
+
+def run_select(store: ox.Store, sparql: str,
+               prefixes: Mapping[str, str] | None = None) -> ox.QuerySolutions:
     """The solutions of a SELECT query on an Oxigraph store (pyoxigraph types the results of
     every query as solutions, a boolean or triples)."""
     solutions = store.query(sparql, prefixes=dict(prefixes) if prefixes else None)
@@ -61,7 +70,7 @@ def select(store: ox.Store, sparql: str,
     return solutions
 
 
-def construct(store: ox.Store, sparql: str) -> ox.QueryTriples:
+def run_construct(store: ox.Store, sparql: str) -> ox.QueryTriples:
     """The triples of a CONSTRUCT query on an Oxigraph store."""
     triples = store.query(sparql)
     if not isinstance(triples, ox.QueryTriples):
