@@ -21,6 +21,7 @@ from kg.served import cube as qb
 from kg.served.describe import LABEL_PROPERTIES, SOURCE_PROPERTIES, Description, Statement
 from kg.served.pages import PageData
 from kg.sparql.negotiate import choose
+from kg.terms import sorted_terms
 from kg.web import prefixes
 from kg.web.failures import job_failed
 from kg.web.html import HTML, not_acceptable, not_found, page
@@ -314,7 +315,8 @@ def entity_context(data: PageData, labels: Labels) -> dict[str, object]:
         "summary": _summary(description, labels.language),
         "names": sorted(labels.all(iri).items()),
         "types": types,
-        "inferred_types": [t for t in _distinct(view(t, labels) for t in sorted(inferred_types))
+        "inferred_types": [t for t in _distinct(view(t, labels)
+                                                for t in sorted_terms(inferred_types))
                            if t.text.casefold() not in named],
         "facts": _groups(asserted, labels, data=data),
         "identifiers": _identifiers(data, labels),
@@ -368,7 +370,7 @@ def dataset_context(data: PageData, labels: Labels) -> dict[str, object]:
         return context
     measure_names = ", ".join(view(URIRef(m), labels).text for m in chart.measures)
 
-    def series_name(key: tuple) -> str:  # type: ignore[type-arg]
+    def series_name(key: tuple[Node, ...]) -> str:
         return ", ".join(view(k, labels).text for k in key) or measure_names
 
     category_names = {c: view(c, labels).text for c in chart.categories}
