@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from flask import Blueprint, Response, redirect, request
-from rdflib import RDF, BNode, Literal, URIRef
+from rdflib import RDF, BNode, Graph, Literal, URIRef
 from rdflib.term import Node
+from werkzeug.wrappers import Response as BaseResponse
 
 from kg import formats
 from kg.pipeline.jsonld import compact, context_bytes
@@ -57,7 +59,7 @@ def exists(iri: str) -> bool:
 
 def describe(iri: str) -> Description:
     """The description of ``iri``, read in a query process."""
-    return state().served.call("describe", iri)  # type: ignore[no-any-return]
+    return state().served.call("describe", iri)
 
 
 def add_labels(labels: Labels, iris: set[str]) -> None:
@@ -85,13 +87,13 @@ def _not_an_iri(error: JobFailed) -> Response:
 @blueprint.get("/id/")
 @blueprint.get("/page/")
 @blueprint.get("/data/")
-def index() -> Response:
+def index() -> BaseResponse:
     """The folders of the IRIs list nothing themselves: everything is on the browse page."""
     return redirect("/browse", code=303)
 
 
 @blueprint.get("/id/<path:path>")
-def identifier(path: str) -> Response:
+def identifier(path: str) -> BaseResponse:
     """303 See Other to the page or the data, whichever the Accept header prefers."""
     if not _valid_path(path) or not exists(entity_iri(path)):
         return not_found(f"There is nothing at {entity_iri(path)} in this graph.", path)
@@ -118,6 +120,7 @@ def _split_suffix(path: str) -> tuple[str, formats.Format | None]:
 def rdf_response(description: Description, fmt: formats.Format) -> Response:
     config = state().config
     graph_iris = config.graph_iris.values()
+    rdf: Graph
     if fmt.kind == "dataset":
         rdf = description.to_dataset(graph_iris)
     else:
@@ -289,7 +292,7 @@ def _distinct(types: Iterable[TermView]) -> list[TermView]:
     return list(seen.values())
 
 
-def entity_context(data: PageData, labels: Labels) -> dict[str, object]:
+def entity_context(data: PageData, labels: Labels) -> dict[str, Any]:
     description = data.description
     linked = {(link.predicate, link.target) for link in data.links}
     outgoing = [s for s in description.outgoing if str(s.predicate) not in _HEADER_PROPERTIES
@@ -399,7 +402,7 @@ def dataset_context(data: PageData, labels: Labels) -> dict[str, object]:
 
 def read_page(iri: str) -> PageData:
     """What the page of ``iri`` shows, read in a query process in one job."""
-    return state().served.call("page", iri)  # type: ignore[no-any-return]
+    return state().served.call("page", iri)
 
 
 @blueprint.get("/page/<path:path>")
