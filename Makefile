@@ -1,5 +1,5 @@
 # KazKor KG: `make run` serves the graph, `make test` installs what the tests need and runs
-# the whole test suite.
+# the whole test suite, `make lint` checks the code (ruff, mypy).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -42,8 +42,10 @@ bench: $(VENV)/.installed
 	  virtuoso-opensource wrk; }
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
+# ruff on the code and the tests, then mypy on src/kg (its settings: [tool.mypy] in pyproject.toml)
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests server.py
+	$(BIN)/mypy
 
 clean:
 	rm -rf build .pytest_cache

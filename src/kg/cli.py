@@ -16,7 +16,7 @@ from kg.config import GRAPH_NAMES, Config
 from kg.pipeline.build import BuildError, build
 from kg.pipeline.load import SourceError
 from kg.pipeline.release import ReleaseError, Releases, Version
-from kg.store import BACKENDS, QuerySyntaxError, StoreError, parse_spec
+from kg.store import BACKENDS, QuerySyntaxError, Store, StoreError, parse_spec
 
 
 class Fail(click.ClickException):
@@ -24,7 +24,8 @@ class Fail(click.ClickException):
 
     def __init__(self, message: str, exit_code: int = 1) -> None:
         super().__init__(message)
-        self.exit_code = exit_code
+        # click types exit_code as a class variable; what it reads is this instance's
+        self.exit_code = exit_code  # type: ignore[misc]
 
     def show(self, file: object = None) -> None:
         click.echo(f"error: {self.format_message()}", err=True)
@@ -46,7 +47,7 @@ _STORES = _StoreSpec()
 
 
 def _config(ctx: click.Context) -> Config:
-    return ctx.obj["config"]  # type: ignore[no-any-return]
+    return ctx.obj["config"]
 
 
 def _say(message: str) -> None:
@@ -166,7 +167,7 @@ def _table(variables: list[str], rows: list[tuple[Node | None, ...]]) -> str:
     return "\n".join(out)
 
 
-def _store(config: Config):  # type: ignore[no-untyped-def]
+def _store(config: Config) -> tuple[Version, Store]:
     """The current version (built first if there is none) and its store."""
     version = _current(config)
     try:
@@ -380,6 +381,7 @@ def dump_command(ctx: click.Context, format_name: str, out_path: str,
         with open(out_path, "wb") as file:
             if out_path.endswith(".gz"):
                 with gzip.GzipFile(fileobj=file, mode="wb", mtime=0) as compressed:
+                    # a binary file, which typeshed's GzipFile is not declared to be
                     store.dump(compressed, format_name, graph)  # type: ignore[arg-type]
             else:
                 store.dump(file, format_name, graph)

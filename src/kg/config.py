@@ -11,6 +11,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from typing import Any
 
 DEFAULT_BASE_IRI = "https://w3id.org/kazkor/"
 
@@ -160,7 +161,7 @@ class Config:
     def graph_iris(self) -> dict[str, str]:
         return {name: self.graph_iri(name) for name in GRAPH_NAMES}
 
-    def with_(self, **changes: object) -> Config:
+    def with_(self, **changes: Any) -> Config:
         return replace(self, **changes)
 
     def __post_init__(self) -> None:

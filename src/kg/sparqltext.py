@@ -297,7 +297,8 @@ class _Tokens:
         too_deep_at = -1
         for m in _TOKEN.finditer(text):
             kind = m.lastgroup
-            value = m[kind]  # type: ignore[index]
+            assert kind is not None  # every alternative of _TOKEN is a named group
+            value = m[kind]
             start = m.end() - len(value)
             if kind == "PUNCT" or kind == "OPERATOR":
                 kind = value
@@ -808,6 +809,7 @@ class _Parser:
         while True:
             i = self.i
             kind = kinds[i]
+            used: list[tuple[str, int]] | None
             if kind == "VAR":
                 self.i += 1
                 variable, used = i, None

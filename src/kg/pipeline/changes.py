@@ -30,6 +30,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from kg.store.oxigraph import serialized
+
 #: the media type of RDF Patch (Apache Jena's, the format's home)
 PATCH_MEDIA_TYPE = "application/rdf-patch"
 PATCH_EXTENSION = "rdfp"
@@ -121,7 +123,7 @@ def canonical_nquads(quads: Iterable[ox.Quad]) -> list[bytes]:
                        or isinstance(q.graph_name, ox.BlankNode))
              else ox.Quad(term(q.subject), q.predicate, term(q.object), term(q.graph_name))  # type: ignore[arg-type]
              for q in quads]
-    text = ox.serialize(named, format=ox.RdfFormat.N_QUADS)
+    text = serialized(ox.serialize(named, format=ox.RdfFormat.N_QUADS))
     return sorted(line + b"\n" for line in text.split(b"\n") if line)
 
 

@@ -22,6 +22,7 @@ from rdflib.term import Node
 from kg.pipeline.load import SourceLocations
 from kg.pipeline.ntriples import Terms, TextTriple, to_rdflib_triples
 from kg.pipeline.reason import TYPE, is_schema
+from kg.terms import sorted_terms
 
 Triple = tuple[Node, Node, Node]
 #: where the subjects of the sources are written (see kg.pipeline.load.SourceLocations)
@@ -94,7 +95,7 @@ def _distinct_values(graph: Graph, a: Node, b: Node) -> bool:
 
 
 def _nothing(graph: Graph) -> Iterator[Clash]:
-    for x in sorted(graph.subjects(RDF.type, OWL.Nothing)):
+    for x in sorted_terms(graph.subjects(RDF.type, OWL.Nothing)):
         yield Clash("nothing", "{0} is a member of owl:Nothing, the class that can have no member.",
                     (x,), ((x, RDF.type, OWL.Nothing),))
 
@@ -112,7 +113,7 @@ def _disjoint_pairs(graph: Graph) -> Iterator[tuple[Node, Node, Triple, str]]:
 
 def _disjoint_classes(graph: Graph) -> Iterator[Clash]:
     for a, b, axiom, word in _disjoint_pairs(graph):
-        for x in sorted(set(graph.subjects(RDF.type, a)) & set(graph.subjects(RDF.type, b))):
+        for x in sorted_terms(set(graph.subjects(RDF.type, a)) & set(graph.subjects(RDF.type, b))):
             yield Clash(
                 "disjoint-classes",
                 "{0} is both a {1} and a {2}, but the ontology declares these classes " + word
@@ -121,9 +122,9 @@ def _disjoint_classes(graph: Graph) -> Iterator[Clash]:
 
 
 def _functional(graph: Graph) -> Iterator[Clash]:
-    for p in sorted(graph.subjects(RDF.type, OWL.FunctionalProperty)):
-        for s in sorted(set(graph.subjects(p, None))):
-            for a, b in combinations(sorted(graph.objects(s, p)), 2):
+    for p in sorted_terms(graph.subjects(RDF.type, OWL.FunctionalProperty)):
+        for s in sorted_terms(set(graph.subjects(p, None))):
+            for a, b in combinations(sorted_terms(graph.objects(s, p)), 2):
                 if _distinct_values(graph, a, b):
                     yield Clash(
                         "functional",
@@ -131,9 +132,9 @@ def _functional(graph: Graph) -> Iterator[Clash]:
                         "functional (at most one value): {2} and {3}.",
                         (s, p, a, b),
                         ((s, p, a), (s, p, b), (p, RDF.type, OWL.FunctionalProperty)))
-    for p in sorted(graph.subjects(RDF.type, OWL.InverseFunctionalProperty)):
-        for o in sorted(set(graph.objects(None, p))):
-            for a, b in combinations(sorted(graph.subjects(p, o)), 2):
+    for p in sorted_terms(graph.subjects(RDF.type, OWL.InverseFunctionalProperty)):
+        for o in sorted_terms(set(graph.objects(None, p))):
+            for a, b in combinations(sorted_terms(graph.subjects(p, o)), 2):
                 if _different(graph, a, b):
                     yield Clash(
                         "inverse-functional",
@@ -169,13 +170,13 @@ def _same_and_different(graph: Graph) -> Iterator[Clash]:
 
 
 def _property_characteristics(graph: Graph) -> Iterator[Clash]:
-    for p in sorted(graph.subjects(RDF.type, OWL.IrreflexiveProperty)):
+    for p in sorted_terms(graph.subjects(RDF.type, OWL.IrreflexiveProperty)):
         for s, o in sorted(graph.subject_objects(p)):
             if s == o:
                 yield Clash("irreflexive", "{0} is related to itself by {1}, which the ontology "
                             "declares irreflexive.", (s, p),
                             ((s, p, s), (p, RDF.type, OWL.IrreflexiveProperty)))
-    for p in sorted(graph.subjects(RDF.type, OWL.AsymmetricProperty)):
+    for p in sorted_terms(graph.subjects(RDF.type, OWL.AsymmetricProperty)):
         for s, o in sorted(graph.subject_objects(p)):
             if s != o and (o, p, s) in graph and str(s) < str(o):
                 yield Clash("asymmetric", "{0} and {1} are related by {2} both ways, which the "
@@ -217,7 +218,7 @@ def relevant_triples(triples: Sequence[TextTriple]) -> Graph:
     axioms = Graph()
     for t in to_rdflib_triples(t for t in triples if is_schema(t)):
         axioms.add(t)
-    classes = {OWL.Nothing}
+    classes: set[Node] = {OWL.Nothing}
     for a, b, _, _ in _disjoint_pairs(axioms):
         classes |= {a, b}
     kinds = (OWL.FunctionalProperty, OWL.InverseFunctionalProperty, OWL.IrreflexiveProperty,

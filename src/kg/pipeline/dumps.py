@@ -25,7 +25,7 @@ from rdflib import Dataset, Graph
 from kg import formats
 from kg.config import Config
 from kg.pipeline.jsonld import CONTEXT_FILE, compact, context_bytes
-from kg.store.oxigraph import to_rdflib
+from kg.store.oxigraph import run_construct, run_select, serialized, to_rdflib
 
 DUMPS_DIR = "dumps"
 MANIFEST = "dumps.json"
@@ -68,13 +68,13 @@ def serialize(store: ox.Store, format_name: str, config: Config) -> bytes:
     formats (JSON-LD compacted with the project's context)."""
     fmt = formats.by_name(format_name).oxigraph
     if keeps_named_graphs(format_name):
-        return store.dump(format=fmt)
+        return serialized(store.dump(format=fmt))
     if format_name == "jsonld":
         union = Graph()
-        for t in store.query(_UNION):  # type: ignore[union-attr]
-            union.add((to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)))  # type: ignore[arg-type,attr-defined]
+        for t in run_construct(store, _UNION):
+            union.add((to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)))  # type: ignore[arg-type]
         return compact(union, config)
-    return store.query(_UNION).serialize(format=fmt)  # type: ignore[union-attr]
+    return serialized(run_construct(store, _UNION).serialize(format=fmt))
 
 
 def jsonld_dataset(store: ox.Store, config: Config) -> bytes:
@@ -96,7 +96,7 @@ def _statement_count(store: ox.Store, format_name: str) -> int:
     else:
         query = ("SELECT (COUNT(*) AS ?n) "
                  "WHERE { SELECT DISTINCT ?s ?p ?o { GRAPH ?g { ?s ?p ?o } } }")
-    return int(next(iter(store.query(query)))["n"].value)
+    return int(next(iter(run_select(store, query)))["n"].value)
 
 
 def linkset_file_name(version: str) -> str:
@@ -142,8 +142,8 @@ def write_dumps(release_path: Path, store: ox.Store, version: str, config: Confi
     written = list(dumps)
     if links_graph is not None:
         graph = ox.NamedNode(links_graph)
-        links = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=graph)
-        count = int(next(iter(store.query(  # type: ignore[index]
+        links = serialized(store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=graph))
+        count = int(next(iter(run_select(store,
             f"SELECT (COUNT(*) AS ?n) {{ GRAPH {graph} {{ ?s ?p ?o }} }}")))["n"].value)
         linkset = _write(folder, linkset_file_name(version), "ntriples", links, count)
         manifest["linkset"] = asdict(linkset)

@@ -23,6 +23,7 @@ from rdflib.term import Node
 from rdflib.util import from_n3
 
 from kg.store.oxigraph import to_rdflib
+from kg.terms import sorted_terms
 
 Triple = tuple[Node, Node, Node]
 
@@ -333,7 +334,7 @@ class Explainer:
             for c, head in g.subject_objects(OWL.hasKey):
                 shared = []
                 for q in self._list(head):
-                    common = sorted(set(g.objects(s, q)) & set(g.objects(o, q)))
+                    common = sorted_terms(set(g.objects(s, q)) & set(g.objects(o, q)))
                     if not common:
                         break
                     shared += [(s, q, common[0]), (o, q, common[0])]

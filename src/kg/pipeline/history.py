@@ -266,10 +266,10 @@ class History:
             head += f"H prev <{patch_id(base_iri, before)}> .\n"
         with _gzip_writer(tmp["patch"]) as patch:
             patch.write(head.encode() + b"TX .\n")
-            for key, operation in (("removed", b"D "), ("added", b"A ")):
+            for key, code in (("removed", b"D "), ("added", b"A ")):
                 with gzip.open(tmp[key], "rb") as rows:
-                    for line in rows:
-                        patch.write(operation + line)
+                    for row in rows:
+                        patch.write(code + row)
             patch.write(b"TC .\n")
         files = {}
         for key, name in names.items():

@@ -46,7 +46,7 @@ from kg.pipeline.rebuild import BuildError, Reasoned, no_shape_applies
 from kg.pipeline.release import DATASET, OXIGRAPH_DIR
 from kg.pipeline.shacl_sparql import target_queries, targeting_shapes
 from kg.pipeline.validate import ValidationReport, validate_graph
-from kg.store.oxigraph import from_rdflib, graph_to_rdflib
+from kg.store.oxigraph import from_rdflib, graph_to_rdflib, run_select
 
 Progress = Callable[[str], None]
 _SH = "http://www.w3.org/ns/shacl#"
@@ -226,7 +226,7 @@ class LargeInputs:
             say(f"reasoning: closing {len(asserted)} triples (OWL 2 RL, reasonable)")
             full = reasonable_closure(asserted, self.terms)
         seconds = time.perf_counter() - t
-        external = frozenset(term_text(row["o"]) for row in self.store.query(  # type: ignore[index]
+        external = frozenset(term_text(row["o"]) for row in run_select(self.store,
             "SELECT DISTINCT ?o { GRAPH ?g { ?s <http://www.w3.org/2002/07/owl#sameAs> ?o } "
             "FILTER(isIRI(?o)) FILTER NOT EXISTS { GRAPH ?h { ?o ?p ?x } } }"))
         inferred, entailed, filtered = filter_closure(full, set(asserted), external)

@@ -23,6 +23,7 @@ from rdflib import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD, Graph, Literal, URI
 from kg.config import Config
 from kg.pipeline.load import load_sources
 from kg.store import Store
+from kg.terms import sorted_terms
 
 #: the predicates that make a triple of the links graph a link
 LINK_PREDICATES = (OWL.sameAs, SKOS.exactMatch, SKOS.closeMatch, SKOS.broadMatch,
@@ -236,7 +237,7 @@ def check_graphs(links_graph: Graph, data_graph: Graph, base_iri: str) -> LinkRe
                                                  "one identifier names one entity"))
 
     asserted = {(link.entity, link.predicate, link.identifier) for link in report.links}
-    for statement in sorted(set(links_graph.subjects(RDF.type, RDF.Statement))):
+    for statement in sorted_terms(set(links_graph.subjects(RDF.type, RDF.Statement))):
         triple = (links_graph.value(statement, RDF.subject),
                   links_graph.value(statement, RDF.predicate),
                   links_graph.value(statement, RDF.object))
@@ -244,9 +245,9 @@ def check_graphs(links_graph: Graph, data_graph: Graph, base_iri: str) -> LinkRe
             report.problems.append(Problem(None, f"evidence <{statement}> describes a link "
                                                  "that the links graph does not assert"))
 
-    entities = sorted({link.entity for link in report.links
-                       if str(link.entity).startswith(entity_space)})
-    report.missing_entities = [e for e in entities if (e, RDF.type, None) not in data_graph]
+    linked = sorted({link.entity for link in report.links
+                     if str(link.entity).startswith(entity_space)})
+    report.missing_entities = [e for e in linked if (e, RDF.type, None) not in data_graph]
     return report
 
 

@@ -223,7 +223,9 @@ def parse_ntriples(path: Path) -> Graph:
     opener = gzip.open if path.name.endswith(".gz") else open
     try:
         with opener(path, "rb") as stream:
-            for t in ox.parse(stream, format=ox.RdfFormat.N_TRIPLES):
+            # pyoxigraph reads any binary file; its types take IO[bytes], which typeshed's
+            # GzipFile is not declared to be
+            for t in ox.parse(stream, format=ox.RdfFormat.N_TRIPLES):  # type: ignore[arg-type]
                 graph.add((_from_oxigraph(t.subject, blank, salt),
                            _from_oxigraph(t.predicate, blank, salt),
                            _from_oxigraph(t.object, blank, salt)))
@@ -279,7 +281,7 @@ def parse_dataset(path: Path) -> tuple[Graph, dict[str, Graph]]:
                 raise SourceError(path, None, f"a graph named by the blank node _:{graph.value}: "
                                               "a graph of the release is named by an IRI")
             target = (default if isinstance(graph, ox.DefaultGraph) else
-                      named.setdefault(graph.value, Graph()))  # type: ignore[union-attr]
+                      named.setdefault(graph.value, Graph()))
             target.add((_from_oxigraph(quad.subject, blank, salt),
                         _from_oxigraph(quad.predicate, blank, salt),
                         _from_oxigraph(quad.object, blank, salt)))

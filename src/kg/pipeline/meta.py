@@ -43,7 +43,7 @@ from kg.pipeline.dumps import (
     linkset_file_name,
 )
 from kg.pipeline.links import Linkset, Target, linksets
-from kg.store.oxigraph import to_rdflib
+from kg.store.oxigraph import run_select, to_rdflib
 
 DQV = Namespace("http://www.w3.org/ns/dqv#")
 OA = Namespace("http://www.w3.org/ns/oa#")
@@ -81,12 +81,12 @@ class Statistics:
 
 
 def _count(store: ox.Store, query: str) -> int:
-    return int(next(iter(store.query(query)))["n"].value)  # type: ignore[index]
+    return int(next(iter(run_select(store, query)))["n"].value)
 
 
 def _per_property(store: ox.Store, pattern: str) -> dict[Node, int]:
     """How many solutions of ``pattern`` (a group or a sub-select) each ``?p`` has."""
-    return {to_rdflib(row["p"]): int(row["n"].value) for row in store.query(  # type: ignore[index,misc]
+    return {to_rdflib(row["p"]): int(row["n"].value) for row in run_select(store,  # type: ignore[misc]
         f"SELECT ?p (COUNT(*) AS ?n) {{ {pattern} }} GROUP BY ?p")}
 
 
@@ -98,9 +98,9 @@ def store_statistics(store: ox.Store, config: Config, names: Sequence[str]) -> S
     # the subjects counted here, the entities among them too: STRSTARTS(STR(?s)) in SPARQL
     # looks up the text of each one, several times slower
     subjects = entities = 0
-    for row in store.query(f"SELECT DISTINCT ?s {{ {union} }}"):
+    for row in run_select(store, f"SELECT DISTINCT ?s {{ {union} }}"):
         subjects += 1
-        subject = row[0]  # type: ignore[index]
+        subject = row[0]
         if isinstance(subject, ox.NamedNode) and subject.value.startswith(space):
             entities += 1
     entity = f'FILTER(isIRI(?s) && STRSTARTS(STR(?s), "{space}"))'
@@ -120,7 +120,7 @@ def store_statistics(store: ox.Store, config: Config, names: Sequence[str]) -> S
             "{ ?s ?p ?o } } }")
         for prop, n in copies.items():
             properties[prop] -= n
-    classes = {to_rdflib(row["c"]): int(row["n"].value) for row in store.query(  # type: ignore[index]
+    classes = {to_rdflib(row["c"]): int(row["n"].value) for row in run_select(store,
         f"SELECT ?c (COUNT(DISTINCT ?s) AS ?n) {{ VALUES ?g {{ {graphs} }} "
         f"GRAPH ?g {{ ?s a ?c }} {entity} }} GROUP BY ?c")} if entities else {}
     counts = {n: _count(store, f"SELECT (COUNT(*) AS ?n) {{ GRAPH <{config.graph_iri(n)}> "
@@ -131,7 +131,7 @@ def store_statistics(store: ox.Store, config: Config, names: Sequence[str]) -> S
         distinct_subjects=subjects,
         distinct_objects=_count(store, f"SELECT (COUNT(DISTINCT ?o) AS ?n) {{ {union} }}"),
         classes=classes,  # type: ignore[arg-type]
-        properties=properties,  # type: ignore[arg-type]
+        properties=properties,
         graph_triples=counts,
     )
 

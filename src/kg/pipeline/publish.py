@@ -21,6 +21,7 @@ import requests
 from kg.pipeline.release import Version
 from kg.store import StoreError, StoreUnavailable
 from kg.store import virtuoso as vt
+from kg.store.oxigraph import serialized
 from kg.store.remote import RemoteStore
 
 Progress = Callable[[str], None]
@@ -68,7 +69,7 @@ def graph_store_for(target: Target) -> str:
 
 def _graph_ntriples(release: Version, graph: str) -> bytes:
     store = ox.Store.read_only(str(release.index))
-    return store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph))
+    return serialized(store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph)))
 
 
 def publish_release(release: Version, target: Target, *,

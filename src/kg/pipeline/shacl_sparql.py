@@ -46,7 +46,7 @@ What this relies on, and where it follows the recommendation:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import chain
 
@@ -56,7 +56,7 @@ from rdflib import OWL, RDF, RDFS, SH, BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
 from kg.pipeline.prebinding import PreBindingError, prebind, read_query
-from kg.store.oxigraph import from_rdflib, to_rdflib
+from kg.store.oxigraph import from_rdflib, quad_from_rdflib, run_select, to_rdflib
 
 #: shapes that point to other shapes: those are evaluated inside their parent, by pySHACL
 _SHAPE_REFERENCES = (SH.property, SH.node, SH["not"], SH.qualifiedValueShape)
@@ -193,7 +193,7 @@ def sparql_constraints(shapes: Graph) -> tuple[Graph, list[SparqlConstraint]]:
             text = str(select)
             if path is not None:
                 sparql_path = sparql_property_path(shapes, path)
-                text = _PATH_VARIABLE.sub(lambda m, p=sparql_path: m.group(1) + p, text)
+                text = _PATH_VARIABLE.sub(_after_group(sparql_path), text)
             elif _PATH_VARIABLE.search(text):
                 raise SparqlShapesError(f"the query of {constraint} uses $PATH, but its shape "
                                         f"{shape} has no sh:path")
@@ -237,8 +237,7 @@ class DataStore:
         #: the focus nodes each target query selected
         self.targets: dict[str, list[object]] = {}
         triples = list(data)
-        self.store.extend(ox.Quad(from_rdflib(s), from_rdflib(p), from_rdflib(o))
-                          for s, p, o in triples)
+        self.store.extend(quad_from_rdflib(s, p, o) for s, p, o in triples)
         self._literals = self._canonical_literals({o for _, _, o in triples
                                                    if isinstance(o, Literal) and o.datatype})
 
@@ -252,7 +251,7 @@ class DataStore:
         scratch.extend(ox.Quad(ox.NamedNode(f"urn:kg:literal:{i}"), predicate, from_rdflib(lit))
                        for i, lit in enumerate(ordered))
         found: dict[Literal, list[Literal]] = {}
-        for row in scratch.query("SELECT ?s ?o WHERE { ?s <urn:kg:literal> ?o }"):
+        for row in run_select(scratch, "SELECT ?s ?o WHERE { ?s <urn:kg:literal> ?o }"):
             original = ordered[int(row["s"].value.rsplit(":", 1)[1])]
             canonical = to_rdflib(row["o"])
             if isinstance(canonical, Literal) and str(canonical) != str(original):
@@ -269,7 +268,7 @@ class DataStore:
     def select(self, query: str) -> list[dict[str, object]]:
         """The solutions of a SELECT query on the data graph, each as its bound variables."""
         try:
-            solutions = self.store.query(query, prefixes=self.prefixes)
+            solutions = run_select(self.store, query, self.prefixes)
         except SyntaxError as e:
             raise SparqlShapesError(f"{e}\nin the query\n{query}") from e
         names = [v.value for v in solutions.variables]
@@ -279,8 +278,7 @@ class DataStore:
     def add_shapes_graph(self, shapes: Graph) -> None:
         """The shapes graph as the named graph :data:`SHAPES_GRAPH` (for ``$shapesGraph``)."""
         if not self.has_shapes_graph:
-            self.store.extend(ox.Quad(from_rdflib(s), from_rdflib(p), from_rdflib(o),
-                                      SHAPES_GRAPH) for s, p, o in shapes)
+            self.store.extend(quad_from_rdflib(s, p, o, SHAPES_GRAPH) for s, p, o in shapes)
             self.has_shapes_graph = True
 
     def select_prebound(self, constraint: SparqlConstraint,
@@ -327,7 +325,9 @@ def resolve_sparql_targets(shapes: Graph, store: DataStore) -> None:
             continue
         shapes.remove((shape, SH.target, target))
         for node in _select_nodes(store, query):
-            shapes.add((shape, SH.targetNode, store.term(node)))
+            focus = store.term(node)
+            assert focus is not None  # a solution binds ?this or is not selected
+            shapes.add((shape, SH.targetNode, focus))
 
 
 def target_queries(shapes: Graph, shape: Node) -> Iterator[str]:
@@ -368,9 +368,19 @@ def focus_nodes(store: DataStore, shapes: Graph, shape: Node) -> list[object]:
 
 # ---------------------------------------------------------------- results
 
+def _constant(text: str) -> Callable[[re.Match[str]], str]:
+    """A replacement for :func:`re.sub` that inserts ``text`` as it is (no escapes)."""
+    return lambda _match: text
+
+
+def _after_group(text: str) -> Callable[[re.Match[str]], str]:
+    """A replacement for :func:`re.sub` that keeps the match's first group, then ``text``."""
+    return lambda match: match.group(1) + text
+
+
 def _message(text: str, variables: dict[str, Node]) -> str:
     for name, value in variables.items():
-        text = re.sub("{[?$]" + re.escape(name) + "}", lambda _m, v=str(value): v, text)
+        text = re.sub("{[?$]" + re.escape(name) + "}", _constant(str(value)), text)
     return text
 
 
@@ -414,7 +424,8 @@ def constraint_results(constraint: SparqlConstraint, store: DataStore, focus: ob
             path = constraint.path
         if value is None and constraint.path is None:
             value = focus_node
-        bound = dict(terms)
+        # a row holds the variables a solution binds: no term is None
+        bound = {k: v for k, v in terms.items() if v is not None}
         bound.update({k: v for k, v in (("this", this), ("path", path), ("value", value))
                       if v is not None})
         message = terms.get("message")

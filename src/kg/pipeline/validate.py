@@ -35,6 +35,8 @@ from kg.pipeline.load import (
 )
 from kg.pipeline.prepared_queries import prepared_queries
 from kg.pipeline.shacl_sparql import (
+    DataStore,
+    SparqlConstraint,
     SparqlShapesError,
     data_store,
     evaluate,
@@ -325,7 +327,9 @@ def validate_graph(
     is one of :data:`SHACL_ENGINES`."""
     if engine not in SHACL_ENGINES:
         raise ValueError(f"the SHACL engine is one of {', '.join(SHACL_ENGINES)}, not {engine!r}")
-    store, core_shapes, constraints = None, shapes, []
+    store: DataStore | None = None
+    core_shapes = shapes
+    constraints: list[SparqlConstraint] = []
     if engine == "oxigraph":
         store = data_store(data, ontology)
         try:
@@ -383,10 +387,12 @@ def _result(report: Graph, result: Node, data: Graph, shapes: Graph,
     file, line = where if where else (None, None)
     if file is not None and root is not None and file.is_relative_to(root):
         file = file.relative_to(root)
+    severity = get(SH.resultSeverity)
     message = "\n".join(sorted(_compact_iris(str(m), namespaces)
                                for m in report.objects(result, SH.resultMessage)))
     return ValidationResult(
-        severity=SEVERITIES.get(get(SH.resultSeverity), str(get(SH.resultSeverity))),
+        severity=(SEVERITIES.get(severity, str(severity)) if isinstance(severity, URIRef)
+                  else str(severity)),
         focus_node=focus_text,
         focus_label=label_of(data, shown) if shown is not None else None,
         path=_path_text(report, path, namespaces),

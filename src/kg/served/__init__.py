@@ -97,11 +97,11 @@ class PooledStore:
     def query(self, sparql: str, *, default_graph_uris: Sequence[str] = (),
               named_graph_uris: Sequence[str] = (), union_default_graph: bool | None = None,
               base_iri: str | None = None) -> Table:
-        return self._served.call("select", sparql, tuple(default_graph_uris),  # type: ignore[no-any-return]
+        return self._served.call("select", sparql, tuple(default_graph_uris),
                                  tuple(named_graph_uris))
 
     def count(self, graph: str | None = None) -> int:
-        return self._served.call("count")  # type: ignore[no-any-return]
+        return self._served.call("count")
 
 
 class ServedDataset:

@@ -228,11 +228,11 @@ class Admission:
             if held >= self.long_queries:
                 return False
             at = _REGIONS_AT + own * _REGION.size
-            pid, count, *clients = _REGION.unpack_from(shared, at)
-            if 0 not in clients:
+            pid, count, *slots = _REGION.unpack_from(shared, at)
+            if 0 not in slots:
                 return False
-            clients[clients.index(0)] = key
-            _REGION.pack_into(shared, at, pid, count + 1, *clients)
+            slots[slots.index(0)] = key
+            _REGION.pack_into(shared, at, pid, count + 1, *slots)
             return True
 
     def finish(self, client: str, seconds: float, *, long: bool = False,

@@ -182,7 +182,7 @@ def read_cube(store: Store, iri: str, inferred_graph: str) -> Cube:
         f"{{ ?c <{QB}attribute> ?prop BIND('attribute' AS ?kind) }} "
         f"OPTIONAL {{ ?c <{QB}order> ?order }} }}")
     for kind, prop, order in store.query(query).rows():
-        position = float(order) if isinstance(order, Literal) else 1000.0  # type: ignore[arg-type]
+        position = float(order) if isinstance(order, Literal) else 1000.0
         components[str(prop)] = Component(str(prop), str(kind), position)
     values: defaultdict[str, dict[str, Node]] = defaultdict(dict)
     for obs, prop, value in store.query(
@@ -193,10 +193,10 @@ def read_cube(store: Store, iri: str, inferred_graph: str) -> Cube:
     observations = [Observation(o, v) for o, v in sorted(values.items())]
     if not components:
         used = sorted({p for o in observations for p in o.values})
-        for prop in used:
-            numeric = all(_number(o.values[prop]) is not None
-                          for o in observations if prop in o.values)
-            components[prop] = Component(prop, "measure" if numeric else "dimension", 1000.0)
+        for name in used:
+            numeric = all(_number(o.values[name]) is not None
+                          for o in observations if name in o.values)
+            components[name] = Component(name, "measure" if numeric else "dimension", 1000.0)
     ordered = sorted(components.values(), key=lambda c: (
         ("dimension", "measure", "attribute").index(c.kind), c.order, c.property))
     return Cube(iri, ordered, observations)

@@ -9,6 +9,7 @@ cache, which a swap empties. :data:`FUNCTIONS` lists what a worker may ask for.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -24,6 +25,8 @@ from kg.served.search import Results, SearchIndex
 from kg.store import QueryResult, ResultKind
 
 if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer
+
     from kg.pipeline.explain import Explanation
     from kg.pipeline.history import History, Step
     from kg.reconcile.service import ReconciliationService
@@ -78,34 +81,35 @@ _SEPARATORS = {"json": b"},{", "xml": b"<result>", "csv": b"\n", "tsv": b"\n",
                "ntriples": b"\n", "nquads": b"\n"}
 
 
-class CappedOutput:
+class CappedOutput(io.BytesIO):
     """The file Oxigraph serializes an answer into: it keeps at most ``max_bytes`` bytes, and
     stops the serialization (raises :class:`Overflow` from ``write``) as soon as the answer
     grows past them or may hold more than ``max_rows`` rows (:attr:`most_rows`, counted on
     the way; 0: no row cap). What was kept stays readable, up to the byte cap exactly."""
 
     def __init__(self, max_bytes: int, format_name: str, max_rows: int = 0) -> None:
+        super().__init__()
         self.max_bytes = max_bytes
         self.max_rows = max_rows
         self._separator = _SEPARATORS.get(format_name)
-        self._parts: list[bytes] = []
         self._tail = b""
         self.size = 0
         # JSON has a separator between rows: one row more than separators
         self._separated = 1 if format_name == "json" else 0
 
-    def write(self, data: bytes) -> int:
+    def write(self, buffer: ReadableBuffer, /) -> int:
+        data = bytes(buffer)
         room = self.max_bytes - self.size
         if len(data) > room:
-            self._keep(bytes(data[:room]))
+            self._keep(data[:room])
             raise Overflow("bytes")
-        self._keep(bytes(data))
+        self._keep(data)
         if self.max_rows and self.most_rows > self.max_rows:
             raise Overflow("rows")
         return len(data)
 
     def _keep(self, data: bytes) -> None:
-        self._parts.append(data)
+        super().write(data)
         self.size += len(data)
         if self._separator is not None and data:
             # a separator may straddle two writes: the end of the last one counts too
@@ -116,12 +120,6 @@ class CappedOutput:
     def most_rows(self) -> int:
         """An upper bound on the rows written so far (:func:`most_rows`)."""
         return self._separated if self._separator is not None else self.size // 3 + 1
-
-    def flush(self) -> None:
-        pass
-
-    def getvalue(self) -> bytes:
-        return b"".join(self._parts)
 
 
 def most_rows(body: bytes, format_name: str) -> int:
@@ -210,7 +208,7 @@ def _write_lines(lines: list[bytes], solutions: bool, format_name: str,
     data = b"".join(lines)
     if solutions:
         parsed = ox.parse_query_results(data, format=ox.QueryResultsFormat.TSV)
-        parsed.serialize(output, format=fmt.oxigraph)  # type: ignore[union-attr]
+        parsed.serialize(output, format=fmt.oxigraph)
         return
     triples = ox.parse(data, format=ox.RdfFormat.N_TRIPLES)
     if fmt.keeps_named_graphs:
@@ -252,7 +250,7 @@ def page(reader: Reader, iri: str) -> pages.PageData:
 def ontology(reader: Reader) -> Documentation:
     """The documentation of the ontology (:mod:`kg.served.ontology`), once per version."""
     config = reader.config
-    return reader.cached("ontology", lambda: document(  # type: ignore[no-any-return]
+    return reader.cached("ontology", lambda: document(
         reader.store, config.base_iri, config.graph_iri("ontology"), config.graph_iri("data"),
         config.graph_iri("inferred")))
 
@@ -265,7 +263,7 @@ def labels(reader: Reader, iris: Sequence[str]) -> list[tuple[Node, Node, Node]]
 
 def _search_index(reader: Reader) -> SearchIndex:
     config = reader.config
-    return reader.cached("search", lambda: SearchIndex.build(  # type: ignore[no-any-return]
+    return reader.cached("search", lambda: SearchIndex.build(
         reader.store, config.base_iri, config.graph_iri("inferred"), config.graph_iri("links")))
 
 
@@ -296,21 +294,21 @@ def overview(reader: Reader) -> Overview:
         entities = sorted(str(s) for (s,) in store.query(
             f"SELECT DISTINCT ?s WHERE {{ ?s ?p ?o FILTER STRSTARTS(STR(?s), '{space}') }}"
         ).rows())
-        classes = [(str(c), int(n)) for c, n in store.query(  # type: ignore[arg-type]
+        classes = [(str(c), int(str(n))) for c, n in store.query(
             f"SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE {{ GRAPH ?g {{ ?s a ?c }} {asserted} "
             f"FILTER (STRSTARTS(STR(?s), '{space}') && isIRI(?c)) }} GROUP BY ?c").rows()]
         typed = {str(s) for (s,) in store.query(
             f"SELECT DISTINCT ?s WHERE {{ GRAPH ?g {{ ?s a ?c }} {asserted} }}").rows()}
         return Overview(classes, entities, [e for e in entities if e not in typed])
 
-    return reader.cached("overview", compute)  # type: ignore[no-any-return]
+    return reader.cached("overview", compute)
 
 
 def _reconciliation(reader: Reader) -> ReconciliationService:
     from kg.reconcile.index import EntityIndex
     from kg.reconcile.service import ReconciliationService
 
-    return reader.cached("reconcile", lambda: ReconciliationService(  # type: ignore[no-any-return]
+    return reader.cached("reconcile", lambda: ReconciliationService(
         EntityIndex.from_store(reader.store, reader.config.base_iri)))
 
 

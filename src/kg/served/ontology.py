@@ -9,6 +9,7 @@ worker (:mod:`kg.served.jobs` keeps it in the process's per-version cache).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from rdflib import OWL, RDF, RDFS, Graph, Literal, URIRef
@@ -106,7 +107,7 @@ def document(store: Store, base: str, ontology_graph: str, data_graph: str,
     properties = [s for s in ours if any((s, RDF.type, t) in graph for t in PROPERTY_TYPES)]
     examples = _examples(store, data_graph, classes, properties)
 
-    def iris(nodes) -> list[URIRef]:  # type: ignore[no-untyped-def]
+    def iris(nodes: Iterable[Node]) -> list[URIRef]:
         return sorted({n for n in nodes if isinstance(n, URIRef)})
 
     def term(iri: URIRef, is_class: bool) -> Term:

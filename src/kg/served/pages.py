@@ -80,16 +80,18 @@ def links(store: Store, description: Description, base: str, inferred_graph: str
           spaces: dict[str, str]) -> list[Link]:
     """The asserted links of the described resource to IRIs outside ``base``."""
     iri = description.iri
-    evidence: dict[tuple[str, str], tuple[URIRef, list[URIRef]]] = {}
+    evidence: dict[tuple[str, str], tuple[URIRef | None, list[URIRef]]] = {}
     sources = " ".join(f"<{p}>" for p in SOURCE_PROPERTIES[:1])
-    for statement, predicate, target, source in store.query(
+    for statement, predicate, value, source in store.query(
             f"SELECT ?st ?p ?o ?src WHERE {{ ?st <{RDF.subject}> <{iri}> ; "
             f"<{RDF.predicate}> ?p ; <{RDF.object}> ?o FILTER isIRI(?st) "
             f"OPTIONAL {{ ?st ?sp ?src VALUES ?sp {{ {sources} }} FILTER isIRI(?src) }} }}"
             ).rows():
-        entry = evidence.setdefault((str(predicate), str(target)), (statement, []))  # type: ignore[arg-type]
-        if source is not None and source not in entry[1]:
-            entry[1].append(source)  # type: ignore[arg-type]
+        if not isinstance(statement, URIRef):  # the query selects IRIs only
+            continue
+        entry = evidence.setdefault((str(predicate), str(value)), (statement, []))
+        if isinstance(source, URIRef) and source not in entry[1]:
+            entry[1].append(source)
     found = []
     for s in description.outgoing:
         if s.predicate not in LINK_PREDICATES or not isinstance(s.object, URIRef) \
@@ -121,11 +123,11 @@ def dates(store: Store, iris: set[str], kko: str) -> dict[str, tuple[str, str]]:
             f"?x ?p ?d FILTER isLiteral(?d) }}").rows():
         found.setdefault(str(x), {}).setdefault(str(p), str(d))
     spans = {}
-    for x, by_property in found.items():
+    for subject, by_property in found.items():
         start = next((by_property[p] for p in starts if p in by_property), "")
         end = next((by_property[p] for p in ends if p in by_property), "")
         if start or end:
-            spans[x] = (start or end, end if start and end != start else "")
+            spans[subject] = (start or end, end if start and end != start else "")
     return spans
 
 

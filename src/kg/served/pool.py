@@ -281,6 +281,7 @@ class QueryPool:
         when none is free before ``deadline``. A job that may only take a process while more
         than ``reserve`` are idle waits until then: the reserve is kept for clients that have
         nothing running."""
+        process: QueryProcess | None
         with self._free:
             while True:
                 if len(self._idle) > reserve:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from kg.config import Config
 from kg.pipeline.release import Releases, Version
@@ -18,6 +18,9 @@ from kg.store import Store
 
 #: older versions a query process keeps open besides the current one
 OPEN_VERSIONS = 2
+
+#: what a version's cache holds under one key
+Cached = TypeVar("Cached")
 
 
 class NoVersion(LookupError):
@@ -100,7 +103,7 @@ class Reader:
             self._store = self.version.open_store(self.config.store)
         return self._store
 
-    def cached(self, key: str, compute: Callable[[], Any]) -> Any:
+    def cached(self, key: str, compute: Callable[[], Cached]) -> Cached:
         if key not in self.cache:
             self.cache[key] = compute()
         return self.cache[key]

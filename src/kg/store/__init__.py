@@ -137,7 +137,7 @@ class Backend:
 
     def store_class(self) -> StoreClass:
         """The backend's class, imported when first needed."""
-        return getattr(importlib.import_module(self.module), self.class_name)  # type: ignore[no-any-return]
+        return getattr(importlib.import_module(self.module), self.class_name)
 
 
 #: the store backends, by name

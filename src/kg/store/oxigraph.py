@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
@@ -51,6 +51,41 @@ def from_rdflib(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
     raise TypeError(f"unsupported term {term!r}")
 
 
+def quad_from_rdflib(subject: Node, predicate: Node, obj: Node,
+                     graph: ox.NamedNode | ox.DefaultGraph | None = None) -> ox.Quad:
+    """The Oxigraph quad of an rdflib triple, in ``graph`` (the default graph when None)."""
+    s, p = from_rdflib(subject), from_rdflib(predicate)
+    if isinstance(s, ox.Literal) or not isinstance(p, ox.NamedNode):
+        raise TypeError(f"not an RDF triple: {subject!r} {predicate!r} {obj!r}")
+    return ox.Quad(s, p, from_rdflib(obj), graph)
+
+
+def run_select(store: ox.Store, sparql: str,
+               prefixes: Mapping[str, str] | None = None) -> ox.QuerySolutions:
+    """The solutions of a SELECT query on an Oxigraph store (pyoxigraph types the results of
+    every query as solutions, a boolean or triples)."""
+    solutions = store.query(sparql, prefixes=dict(prefixes) if prefixes else None)
+    if not isinstance(solutions, ox.QuerySolutions):
+        raise TypeError(f"not a SELECT query: {sparql}")
+    return solutions
+
+
+def run_construct(store: ox.Store, sparql: str) -> ox.QueryTriples:
+    """The triples of a CONSTRUCT query on an Oxigraph store."""
+    triples = store.query(sparql)
+    if not isinstance(triples, ox.QueryTriples):
+        raise TypeError(f"not a CONSTRUCT query: {sparql}")
+    return triples
+
+
+def serialized(data: bytes | None) -> bytes:
+    """The bytes a pyoxigraph ``serialize`` or ``dump`` called without an output returns (its
+    types say ``bytes | None``: None is what a call with an output returns)."""
+    if data is None:
+        raise TypeError("pyoxigraph wrote to an output: there are no bytes to return")
+    return data
+
+
 def graph_to_rdflib(store: ox.Store, graph: ox.NamedNode | ox.DefaultGraph) -> Graph:
     """One graph of an Oxigraph store as an rdflib graph (blank nodes keep their ids)."""
     g = Graph()
@@ -86,7 +121,8 @@ class OxigraphResult:
     def serialize(self, format_name: str) -> bytes:
         if self.kind == "boolean" and format_name in ("csv", "tsv"):
             return boolean_table(self.boolean, format_name)
-        return self._take().serialize(format=self._format(format_name))  # type: ignore[attr-defined,no-any-return]
+        return serialized(self._take().serialize(  # type: ignore[attr-defined]
+            format=self._format(format_name)))
 
     def serialize_into(self, output: BinaryIO, format_name: str) -> None:
         if self.kind == "boolean" and format_name in ("csv", "tsv"):
@@ -149,7 +185,7 @@ class OxigraphStore:
         base_iri: str | None = None,
         prefixes: Mapping[str, str] | None = None,
     ) -> OxigraphResult:
-        kwargs: dict[str, object] = {}
+        kwargs: dict[str, Any] = {}
         if base_iri is not None:
             kwargs["base_iri"] = base_iri
         if prefixes:
@@ -192,7 +228,7 @@ class OxigraphStore:
         else:
             # a triple format for the whole dataset: the union of the named graphs
             triples = self._store.query("CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }")
-            out.write(triples.serialize(format=fmt))
+            out.write(serialized(triples.serialize(format=fmt)))
 
     def close(self) -> None:
         del self._store

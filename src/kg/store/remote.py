@@ -26,12 +26,12 @@ from typing import BinaryIO
 
 import pyoxigraph as ox
 import requests
-from rdflib.term import Node
+from rdflib.term import Literal, Node
 
 from kg.formats import by_name
 from kg.sparqltext import SparqlSyntaxError, inspect_cached
 from kg.store import QuerySyntaxError, ResultKind, StoreError, StoreUnavailable, boolean_table
-from kg.store.oxigraph import to_rdflib
+from kg.store.oxigraph import serialized, to_rdflib
 
 #: formats asked of the server and passed through; the others are converted from these
 _PASS_THROUGH = {"json", "xml", "csv", "turtle", "ntriples", "jsonld", "rdfxml"}
@@ -128,9 +128,10 @@ class RemoteResult:
                 return _safe_blank_nodes(self._fetch(fmt.name), fmt.name)
             return self._fetch(fmt.name)
         if self.kind == "graph":
-            return ox.serialize(self._solutions(), format=fmt.oxigraph)  # type: ignore[arg-type,no-any-return]
+            return serialized(ox.serialize(
+                self._solutions(), format=fmt.oxigraph))  # type: ignore[arg-type]
         solutions = self._solutions()
-        return solutions.serialize(format=fmt.oxigraph)  # type: ignore[attr-defined,no-any-return]
+        return serialized(solutions.serialize(format=fmt.oxigraph))  # type: ignore[attr-defined]
 
     def serialize_into(self, output: BinaryIO, format_name: str) -> None:
         output.write(self.serialize(format_name))
@@ -283,7 +284,7 @@ class RemoteStore:
         except (OSError, SyntaxError) as e:
             raise StoreError(f"cannot load {path}: {e}") from e
         for graph, triples in graphs.items():
-            body = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
+            body = serialized(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES))
             self.put_graph(graph, body, replace=False)
 
     def _select_one(self, sparql: str) -> Node | None:
@@ -303,12 +304,12 @@ class RemoteStore:
         graphs = [graph] if graph is not None else self.graph_iris
         if not graphs:
             found = self.query("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
-            return int(next(found.rows())[0])  # type: ignore[arg-type]
+            return _count(found)
         total = 0
         for g in graphs:
             n = self.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{g}> {{ ?s ?p ?o }} }}",
                            named_graph_uris=[g])
-            total += int(next(n.rows())[0])  # type: ignore[arg-type]
+            total += _count(n)
         return total
 
     def _graph_triples(self, graph: str) -> RemoteResult:
@@ -340,3 +341,11 @@ class RemoteStore:
 
     def close(self) -> None:
         self._session.close()
+
+
+def _count(result: RemoteResult) -> int:
+    """The number a ``SELECT (COUNT(*) AS ?n)`` answered."""
+    n = next(result.rows())[0]
+    if not isinstance(n, Literal):
+        raise StoreError(f"the SPARQL server answered a count with {n!r}, not a number")
+    return int(n)

@@ -14,6 +14,7 @@ import hashlib
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, redirect, request, send_from_directory
+from werkzeug.wrappers import Response as BaseResponse
 
 from kg.pipeline.dumps import DUMPS_DIR, file_stem, read_manifest
 from kg.sparql.negotiate import choose
@@ -26,7 +27,7 @@ blueprint = Blueprint("dumps", __name__)
 LATEST = "latest"
 
 
-def _manifest() -> dict | None:  # type: ignore[type-arg]
+def _manifest() -> dict[str, Any] | None:
     return read_manifest(state().served.current().path)
 
 
@@ -55,7 +56,7 @@ def listing() -> Response:
 
 
 @blueprint.get("/dumps")
-def listing_without_slash() -> Response:
+def listing_without_slash() -> BaseResponse:
     return redirect("/dumps/", code=301)
 
 

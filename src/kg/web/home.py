@@ -8,6 +8,8 @@ number (:data:`MAX_PAGE_DIGITS`) and the searches one client has running
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Response, jsonify, request, url_for
 from rdflib import URIRef
 
@@ -40,7 +42,7 @@ def _asserted() -> str:
 def overview() -> Overview:
     """The classes and entities of the current version (computed once per version in each
     query process)."""
-    return state().served.call("overview")  # type: ignore[no-any-return]
+    return state().served.call("overview")
 
 
 def _labels(iris: set[str]) -> Labels:
@@ -135,7 +137,7 @@ def search() -> Response:
                for h in found.hits]
 
     def link(**changes: object) -> str:
-        args = {"q": text, **({"all": "1"} if everything else {}), **changes}
+        args: dict[str, Any] = {"q": text, **({"all": "1"} if everything else {}), **changes}
         return url_for("home.search", **{k: v for k, v in args.items() if v is not None})
 
     return page("search.html", query=text, results=results, found=found,
@@ -143,6 +145,12 @@ def search() -> Response:
                 previous=link(page=found.page - 1) if found.page > 1 else None,
                 next=link(page=found.page + 1) if found.page < found.pages else None,
                 include=link(all="1", page=None) if found.left_out else None)
+
+
+def _browse_url(class_iri: str) -> str:
+    """The browse page of the entities of one class (``class`` is a Python keyword)."""
+    values: dict[str, Any] = {"class": class_iri}
+    return url_for("home.browse", **values)
 
 
 @blueprint.get("/browse")
@@ -153,7 +161,7 @@ def browse() -> Response:
     base = state().config.base_iri
     if chosen is None:
         labels = _labels({*(c for c, _ in the_site.classes), *the_site.unclassified})
-        classes = sorted(((view(URIRef(c), labels), n, url_for("home.browse", **{"class": c}))
+        classes = sorted(((view(URIRef(c), labels), n, _browse_url(c))
                           for c, n in the_site.classes), key=lambda c: c[0].text.casefold())
         unclassified = sorted(_views(the_site.unclassified, labels),
                               key=lambda v: v.text.casefold())

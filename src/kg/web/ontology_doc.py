@@ -10,6 +10,7 @@ computes it again.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, TypeAlias
 
 from flask import Blueprint, Response, request
 from rdflib import Graph, URIRef
@@ -45,7 +46,11 @@ def ontology_graph() -> Graph:
     return graph
 
 
-def documentation(doc: Documentation, labels: Labels) -> dict[str, object]:
+#: the classes under a parent, each with the classes under it
+ClassTree: TypeAlias = list[tuple[TermView, "ClassTree"]]
+
+
+def documentation(doc: Documentation, labels: Labels) -> dict[str, Any]:
     """The template's context: the documentation with every term named in the reader's
     language."""
     namespace = doc.namespace
@@ -63,7 +68,7 @@ def documentation(doc: Documentation, labels: Labels) -> dict[str, object]:
 
     classes = {c.iri: c for c in doc.classes}
 
-    def tree(parent: URIRef | None) -> list[tuple[TermView, list]]:  # type: ignore[type-arg]
+    def tree(parent: URIRef | None) -> ClassTree:
         if parent is None:
             roots = [c for c in classes.values() if not any(p in classes for p in c.parents)]
         else:

@@ -134,7 +134,7 @@ def _answering(view: Any) -> Any:
     @functools.wraps(view)
     def answer(*args: Any, **kwargs: Any) -> Response:
         try:
-            return view(*args, **kwargs)  # type: ignore[no-any-return]
+            return view(*args, **kwargs)
         except QueryError as e:
             return _error(str(e))
         except Refused as e:

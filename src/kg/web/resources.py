@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from flask import Blueprint, Response, redirect, request
-from rdflib import RDF, BNode, Literal, URIRef
+from rdflib import RDF, BNode, Graph, Literal, URIRef
 from rdflib.term import Node
+from werkzeug.wrappers import Response as BaseResponse
 
 from kg import formats
 from kg.pipeline.jsonld import compact, context_bytes
@@ -21,6 +23,7 @@ from kg.served import cube as qb
 from kg.served.describe import LABEL_PROPERTIES, SOURCE_PROPERTIES, Description, Statement
 from kg.served.pages import PageData
 from kg.sparql.negotiate import choose
+from kg.terms import sorted_terms
 from kg.web import prefixes
 from kg.web.failures import job_failed
 from kg.web.html import HTML, not_acceptable, not_found, page
@@ -56,7 +59,7 @@ def exists(iri: str) -> bool:
 
 def describe(iri: str) -> Description:
     """The description of ``iri``, read in a query process."""
-    return state().served.call("describe", iri)  # type: ignore[no-any-return]
+    return state().served.call("describe", iri)
 
 
 def add_labels(labels: Labels, iris: set[str]) -> None:
@@ -84,13 +87,13 @@ def _not_an_iri(error: JobFailed) -> Response:
 @blueprint.get("/id/")
 @blueprint.get("/page/")
 @blueprint.get("/data/")
-def index() -> Response:
+def index() -> BaseResponse:
     """The folders of the IRIs list nothing themselves: everything is on the browse page."""
     return redirect("/browse", code=303)
 
 
 @blueprint.get("/id/<path:path>")
-def identifier(path: str) -> Response:
+def identifier(path: str) -> BaseResponse:
     """303 See Other to the page or the data, whichever the Accept header prefers."""
     if not _valid_path(path) or not exists(entity_iri(path)):
         return not_found(f"There is nothing at {entity_iri(path)} in this graph.", path)
@@ -117,6 +120,7 @@ def _split_suffix(path: str) -> tuple[str, formats.Format | None]:
 def rdf_response(description: Description, fmt: formats.Format) -> Response:
     config = state().config
     graph_iris = config.graph_iris.values()
+    rdf: Graph
     if fmt.kind == "dataset":
         rdf = description.to_dataset(graph_iris)
     else:
@@ -288,7 +292,7 @@ def _distinct(types: Iterable[TermView]) -> list[TermView]:
     return list(seen.values())
 
 
-def entity_context(data: PageData, labels: Labels) -> dict[str, object]:
+def entity_context(data: PageData, labels: Labels) -> dict[str, Any]:
     description = data.description
     linked = {(link.predicate, link.target) for link in data.links}
     outgoing = [s for s in description.outgoing if str(s.predicate) not in _HEADER_PROPERTIES
@@ -314,7 +318,8 @@ def entity_context(data: PageData, labels: Labels) -> dict[str, object]:
         "summary": _summary(description, labels.language),
         "names": sorted(labels.all(iri).items()),
         "types": types,
-        "inferred_types": [t for t in _distinct(view(t, labels) for t in sorted(inferred_types))
+        "inferred_types": [t for t in _distinct(view(t, labels)
+                                                for t in sorted_terms(inferred_types))
                            if t.text.casefold() not in named],
         "facts": _groups(asserted, labels, data=data),
         "identifiers": _identifiers(data, labels),
@@ -368,7 +373,7 @@ def dataset_context(data: PageData, labels: Labels) -> dict[str, object]:
         return context
     measure_names = ", ".join(view(URIRef(m), labels).text for m in chart.measures)
 
-    def series_name(key: tuple) -> str:  # type: ignore[type-arg]
+    def series_name(key: tuple[Node, ...]) -> str:
         return ", ".join(view(k, labels).text for k in key) or measure_names
 
     category_names = {c: view(c, labels).text for c in chart.categories}
@@ -397,7 +402,7 @@ def dataset_context(data: PageData, labels: Labels) -> dict[str, object]:
 
 def read_page(iri: str) -> PageData:
     """What the page of ``iri`` shows, read in a query process in one job."""
-    return state().served.call("page", iri)  # type: ignore[no-any-return]
+    return state().served.call("page", iri)
 
 
 @blueprint.get("/page/<path:path>")

@@ -12,13 +12,16 @@ with ``--logger-class kg.web.server.AccessLog``.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger
 
 from kg.config import Config
 from kg.web.hosts import default_trusted_hosts, untrusted_warning
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 #: a query parameter whose name says it may carry a secret, and its value
 SECRET_PARAMETER = re.compile(
@@ -38,7 +41,7 @@ def redact(url: str) -> str:
     return SECRET_PARAMETER.sub(r"\1\2=[redacted]", url)
 
 
-class AccessLog(Logger):  # type: ignore[misc]
+class AccessLog(Logger):
     """gunicorn's logger whose access lines carry no secret: no Basic-auth user name (a
     token sent as one would be logged), no Authorization or Cookie header, and the values
     of query parameters that may carry secrets redacted in the request line, the query
@@ -92,7 +95,7 @@ def check_query_process(config: Config) -> int:
     return int(outcome.value)
 
 
-class _Gunicorn(BaseApplication):  # type: ignore[misc]
+class _Gunicorn(BaseApplication):
     def __init__(self, config: Config, options: dict[str, Any]) -> None:
         self.kg_config = config
         self.options = options
@@ -102,7 +105,7 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
         for key, value in self.options.items():
             self.cfg.set(key, value)
 
-    def load(self):  # type: ignore[no-untyped-def]
+    def load(self) -> Flask:
         from kg.web import create_app
 
         return create_app(self.kg_config)

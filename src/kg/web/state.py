@@ -25,4 +25,4 @@ class State:
 
 def state() -> State:
     """The state of the app that handles the current request."""
-    return current_app.extensions["kg"]  # type: ignore[no-any-return]
+    return current_app.extensions["kg"]

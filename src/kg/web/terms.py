@@ -137,7 +137,7 @@ class TermView:
 
     @property
     def external(self) -> bool:
-        return self.kind == "iri" and bool(self.href) and not self.href.startswith("/")
+        return self.kind == "iri" and bool(self.href and not self.href.startswith("/"))
 
 
 def view(term: Node, labels: Labels) -> TermView:

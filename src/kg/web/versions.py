@@ -19,6 +19,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from functools import wraps
+from typing import cast
 from urllib.parse import quote
 
 from flask import (
@@ -32,6 +33,7 @@ from flask import (
     send_from_directory,
 )
 from rdflib import DCTERMS, Graph, URIRef
+from werkzeug.wrappers import Response as BaseResponse
 
 from kg import formats
 from kg.pipeline.dumps import DUMPS_DIR, read_manifest
@@ -64,14 +66,15 @@ VERSION_NAME = re.compile(r"[0-9a-f]{16}(-[0-9]+)?")
 #: characters left as they are in a path put in a header
 _PATH_SAFE = "/:@!$&'()*+,;=~"
 
-_original_views: dict[str, Callable[..., Response]] = {}
+_original_views: dict[str, Callable[..., BaseResponse]] = {}
 
 
 def install(app: Flask) -> None:
     """Register the blueprint and make ``/id``, ``/page`` and ``/data`` TimeGates."""
     app.register_blueprint(blueprint)
     for kind, endpoint in TIMEGATES.items():
-        view = app.view_functions[endpoint]
+        # the views of /id, /page and /data (kg.web.resources) answer with a response object
+        view = cast("Callable[..., BaseResponse]", app.view_functions[endpoint])
         _original_views[kind] = view
         app.view_functions[endpoint] = _timegate(kind, view)
 
@@ -137,7 +140,7 @@ def _entity(kind: str, path: str) -> str:
 def _timeline(kind: str, path: str) -> Timeline | None:
     """The history and the mementos of the entity, or ``None`` when its path is no IRI."""
     try:
-        return state().served.call("timeline", _entity(kind, path))  # type: ignore[no-any-return]
+        return state().served.call("timeline", _entity(kind, path))
     except JobFailed as e:
         if e.kind in ("syntax", "invalid"):
             return None
@@ -212,13 +215,13 @@ def _accept_datetime(text: str) -> datetime | None:
     return moment.astimezone(UTC)
 
 
-def _timegate(kind: str, view: Callable[..., Response]) -> Callable[..., Response]:
+def _timegate(kind: str, view: Callable[..., BaseResponse]) -> Callable[..., BaseResponse]:
     """``view`` as its own TimeGate: with ``Accept-Datetime``, 302 to the memento of the
     version served then; without, the view's answer with the TimeGate's links, or 410 for
     an entity that an older version had."""
 
     @wraps(view)
-    def timegate(path: str) -> Response:
+    def timegate(path: str) -> BaseResponse:
         asked = request.headers.get("Accept-Datetime")
         if asked is None:
             response = view(path)
@@ -247,7 +250,7 @@ def _timegate(kind: str, view: Callable[..., Response]) -> Callable[..., Respons
     return timegate
 
 
-def _removed(kind: str, path: str, not_found: Response) -> Response:
+def _removed(kind: str, path: str, not_found: BaseResponse) -> BaseResponse:
     """410 Gone, with its last memento, for an entity an older version had; else the 404."""
     timeline = _timeline(kind, path)
     if timeline is None or not timeline.mementos:
@@ -267,7 +270,7 @@ def _removed(kind: str, path: str, not_found: Response) -> Response:
 
 
 @blueprint.get("/release/<name>/<any(id, page, data):kind>/<path:path>")
-def memento(name: str, kind: str, path: str) -> Response:
+def memento(name: str, kind: str, path: str) -> BaseResponse:
     """The memento of ``/{kind}/{path}`` in version ``name``: the current view with the
     version pinned, with ``Memento-Datetime`` and the links of RFC 7089 §4.1.1."""
     made, kept = _version(name)
@@ -286,7 +289,7 @@ def memento(name: str, kind: str, path: str) -> Response:
     return response
 
 
-def _expose(response: Response) -> None:
+def _expose(response: BaseResponse) -> None:
     """Scripts of other sites that may read the data may read its Memento headers too."""
     if response.headers.get("Access-Control-Allow-Origin") == "*":
         response.headers["Access-Control-Expose-Headers"] = "Link, Memento-Datetime"
@@ -425,12 +428,12 @@ def release(name: str) -> Response:
 
 
 @blueprint.get("/release/<name>/")
-def release_folder(name: str) -> Response:
+def release_folder(name: str) -> BaseResponse:
     return redirect(f"/release/{name}", code=301)
 
 
 @blueprint.get("/release/<name>/dumps/")
-def release_dumps(name: str) -> Response:
+def release_dumps(name: str) -> BaseResponse:
     """The dumps of a version, as ``/dumps/`` lists the current one's."""
     _made, kept = _version(name)
     if kept is None:
@@ -467,7 +470,7 @@ CHANGES_CHECKSUMS = "kazkor-kg-changes.sha256"
 
 
 @blueprint.get("/dumps/changes/")
-def changes() -> Response:
+def changes() -> BaseResponse:
     """The changesets in the order a mirror applies them, from the first version's N-Quads
     dump (JSON for programs; people get the history page)."""
     steps, records, current = _records()
@@ -482,7 +485,7 @@ def changes() -> Response:
 
 
 @blueprint.get("/dumps/changes")
-def changes_without_slash() -> Response:
+def changes_without_slash() -> BaseResponse:
     return redirect("/dumps/changes/", code=301)
 
 

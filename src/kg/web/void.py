@@ -13,6 +13,7 @@ from rdflib import DCAT, DCTERMS, RDFS, VOID, Graph, URIRef
 
 from kg import formats
 from kg.sparql.negotiate import choose
+from kg.terms import sorted_terms
 from kg.web import prefixes
 from kg.web.html import HTML, not_acceptable, page
 from kg.web.state import state
@@ -50,7 +51,7 @@ def void() -> Response:
                   "properties")]
         linksets = [(str(graph.value(ls, DCTERMS.title)), str(graph.value(ls, VOID.objectsTarget)),
                      graph.value(ls, VOID.triples))
-                    for ls in sorted(graph.subjects(VOID.subjectsTarget, dataset))]
+                    for ls in sorted_terms(graph.subjects(VOID.subjectsTarget, dataset))]
         response = page("void.html", stats=stats, linksets=linksets,
                         turtle=graph.serialize(format="turtle"))
     else:

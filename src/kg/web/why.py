@@ -30,6 +30,8 @@ def _term(text: str | None, what: str) -> Node:
     if not text.startswith(("<", '"', "_:")):
         text = f"<{text}>"
     term = from_n3(text)
+    if not isinstance(term, Node):
+        raise ValueError(f"the {what} is not an IRI, a literal or a blank node")
     if what != "object" and not isinstance(term, URIRef):
         raise ValueError(f"the {what} must be an IRI")
     return term
