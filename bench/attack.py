@@ -559,15 +559,24 @@ def tokens(attack: Attack) -> None:
 def tiny_timeout(attack: Attack) -> None:
     """10. timeout=0.000001 from 8 addresses: no query may be stopped (and no process killed)
     for it."""
-    for client in range(8):
-        attack.loop(client, lambda i, c=client: attack.send(
-            c, "GET", query_path(f"ASK {{ ?s ?p ?o }} # {c} {i}", timeout="0.000001"),
-            headers={"Accept": JSON}))
+    stopped: list[str] = []
 
-    # other attacks may have processes killed meanwhile: the answers tell about this one's
+    def step(client: int, i: int) -> None:
+        answer = attack.send(client, "GET", query_path(f"ASK {{ ?s ?p ?o }} # {client} {i}",
+                                                       timeout="0.000001"),
+                             headers={"Accept": JSON})
+        if b"limit and was stopped" in answer.body:  # the deadline, not a slot or memory
+            stopped.append(answer.label)
+
+    for client in range(8):
+        attack.loop(client, lambda i, c=client: step(c, i))
+
+    # alone, every answer is 200; beside other attacks a busy server may refuse some (429,
+    # 503 "no query process was free"), but none may be stopped at the tiny deadline (other
+    # attacks' kills are theirs: the answers tell about this one's)
     attack.after.append(lambda: attack.check(
-        "every answer 200: no query stopped at the tiny deadline",
-        set(attack.statuses) == {"200"}))
+        "no query stopped at the tiny deadline",
+        not stopped and attack.statuses["200"] > 0))
 
 
 def forged_host(attack: Attack) -> None:
@@ -599,13 +608,21 @@ def mounted_small_disk(source: Path, folder: Path, spare_mb: int = 1) -> Path | 
     """A copy of the release folder on a tmpfs with ``spare_mb`` free, or None when this
     machine does not let us mount one."""
     folder.mkdir(parents=True, exist_ok=True)
-    used = sum(p.stat().st_size for p in source.rglob("*") if p.is_file())
+    # a tmpfs holds a file in whole pages: the release folder's many small files (the
+    # index's) take more than their sizes' sum
+    page = 4096
+    used = sum(-(-p.stat().st_size // page) * page + page
+               for p in source.rglob("*") if not p.is_symlink())
     done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={used + spare_mb * 2 ** 20}",
                            "tmpfs", str(folder)], capture_output=True, text=True)
     if done.returncode != 0:
         return None
     copy = folder / "releases"
-    shutil.copytree(source, copy, symlinks=True)
+    try:
+        shutil.copytree(source, copy, symlinks=True)
+    except BaseException:
+        subprocess.run(["umount", "-l", str(folder)], capture_output=True)
+        raise
     return copy
 
 

@@ -35,9 +35,16 @@ CREDENTIAL_ATOMS = ("{authorization}i", "{http_authorization}e", "{proxy-authori
                     "{http_proxy_authorization}e", "{cookie}i", "{http_cookie}e")
 
 
+#: the words of :data:`SECRET_PARAMETER`: a URL without any of them has nothing to redact
+SECRET_WORDS = ("token", "key", "passw", "secret", "auth")
+
+
 def redact(url: str) -> str:
     """``url`` with the values of parameters that may carry secrets (``token=``,
     ``access_token=``, ``key=``, ``password=``, ``auth=``...) replaced by ``[redacted]``."""
+    lowered = url.casefold()  # as the expression's (?i) matches: K (Kelvin) is k, ſ is s
+    if not any(word in lowered for word in SECRET_WORDS):
+        return url  # the common case, without the expression's search at every position
     return SECRET_PARAMETER.sub(r"\1\2=[redacted]", url)
 
 
@@ -54,9 +61,13 @@ class AccessLog(Logger):
         for key in CREDENTIAL_ATOMS:
             if key in atoms:
                 atoms[key] = "-"
+        redacted: dict[str, str] = {}  # the request line, URI and query string repeat
         for key in URL_ATOMS:
-            if isinstance(atoms.get(key), str):
-                atoms[key] = redact(atoms[key])
+            value = atoms.get(key)
+            if isinstance(value, str):
+                if value not in redacted:
+                    redacted[value] = redact(value)
+                atoms[key] = redacted[value]
         return atoms
 
 
