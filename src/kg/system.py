@@ -5,11 +5,19 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import os
 import resource
 import signal
 
 _PR_SET_PDEATHSIG = 1
+
+
+@functools.cache
+def _libc() -> ctypes.CDLL | None:
+    """The C library, for what Python does not wrap (None where it cannot be found)."""
+    name = ctypes.util.find_library("c")
+    return None if name is None else ctypes.CDLL(name, use_errno=True)
 
 
 def limit_memory(megabytes: int, most: int | None = None) -> None:
@@ -30,10 +38,9 @@ THREAD_STACK_MB = 2
 def limit_thread_stacks(megabytes: int = THREAD_STACK_MB) -> None:
     """Threads started from now on without a stack size of their own (the engine's, in
     C++) reserve ``megabytes`` of stack instead of the stack limit's 8 MB (glibc, Linux)."""
-    name = ctypes.util.find_library("c")
-    if name is None:
+    libc = _libc()
+    if libc is None:
         return
-    libc = ctypes.CDLL(name, use_errno=True)
     attributes = ctypes.create_string_buffer(128)  # a pthread_attr_t is 56 bytes
     if libc.pthread_attr_init(attributes) != 0:
         return
@@ -53,10 +60,9 @@ def limit_processor_time(seconds: float) -> None:
 def end_with_parent() -> None:
     """Be killed when the process that started this one ends (Linux), so that no orphan
     goes on working for a web worker that is gone."""
-    name = ctypes.util.find_library("c")
-    if name is None:
+    libc = _libc()
+    if libc is None:
         return
-    libc = ctypes.CDLL(name, use_errno=True)
     libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 

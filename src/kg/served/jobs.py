@@ -408,10 +408,10 @@ def timeline(reader: Reader, iri: str) -> Timeline:
     """The steps of the history and the mementos of ``iri``. Whether a version holds the IRI
     is asked of its store only where it may have changed: at the first step, and at the
     steps whose changeset mentions the IRI (the others carry it over)."""
-    from kg.pipeline.history import History
+    from kg.pipeline.history import History, first_steps
 
     history = History(reader.releases)
-    steps = history.steps()
+    steps = history.steps()  # read once: History.versions() would read the file again
     needle = f"<{iri}>".encode()
     question = f"ASK {{ {{ <{iri}> ?p ?o }} UNION {{ ?s ?p <{iri}> }} }}"
     holds: dict[str, bool] = {}
@@ -424,7 +424,7 @@ def timeline(reader: Reader, iri: str) -> Timeline:
             known = reader.ask_at(step.version, question) if kept else None
         if known is not None and kept:
             holds.setdefault(step.version, known)
-    made = history.versions()
+    made = {step.version: step for step in first_steps(steps)}
     return Timeline([(s.version, s.at) for s in steps],
                     [(v, made[v].created) for v, present in holds.items() if present])
 
