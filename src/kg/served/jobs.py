@@ -23,6 +23,7 @@ from kg.served import pages
 from kg.served.ontology import Documentation, document
 from kg.served.search import Results, SearchIndex
 from kg.store import QueryResult, ResultKind
+from kg.store import oxigraph as oxigraph_store
 
 if TYPE_CHECKING:
     from _typeshed import ReadableBuffer
@@ -236,7 +237,42 @@ def count(reader: Reader) -> int:
 
 
 def describe(reader: Reader, iri: str) -> describing.Description:
-    return describing.describe(reader.store, iri, reader.config.graph_iri("inferred"))
+    return describing.describe(reader.store, iri, _label_reader(reader))
+
+
+def _label_reader(reader: Reader) -> describing.LabelReader:
+    """The labels of the reader's version, each IRI's read once."""
+    return reader.cached("labels", lambda: describing.LabelReader(
+        reader.store, reader.config.graph_iri("inferred")))
+
+
+def data_document(reader: Reader, iri: str, format_name: str,
+                  prefixes: Mapping[str, str]) -> bytes | None:
+    """The data document of ``iri`` (its description, :mod:`kg.served.describe`) in
+    ``format_name``, written where it is read: Oxigraph writes every format but JSON-LD,
+    which rdflib compacts with the published context. ``prefixes``: those the document may
+    use (the ones it does use are declared). ``None`` when the graph says nothing of ``iri``."""
+    description = describe(reader, iri)
+    if not description.exists:
+        return None
+    fmt = by_name(format_name)
+    graph_iris = reader.config.graph_iris.values()
+    if fmt.name == "jsonld":
+        from kg.pipeline.jsonld import compact
+
+        rdf = (description.to_dataset(graph_iris) if fmt.keeps_named_graphs
+               else description.to_graph(graph_iris))
+        for prefix, namespace in prefixes.items():
+            rdf.bind(prefix, namespace, override=True, replace=True)
+        return compact(rdf, reader.config)
+    quads = dict.fromkeys(  # in order, each once
+        oxigraph_store.quad_from_rdflib(s, p, o, ox.NamedNode(graph) if graph else None)
+        for s, p, o, graph in description.quads(graph_iris))
+    statements = quads if fmt.keeps_named_graphs else dict.fromkeys(q.triple for q in quads)
+    used = {str(t) for t in description.mentioned()}
+    declared = {prefix: namespace for prefix, namespace in prefixes.items()
+                if any(i.startswith(namespace) for i in used)}
+    return ox.serialize(statements.keys(), format=fmt.oxigraph, prefixes=declared)
 
 
 def page(reader: Reader, iri: str) -> pages.PageData:
@@ -244,7 +280,7 @@ def page(reader: Reader, iri: str) -> pages.PageData:
     config = reader.config
     spaces = reader.cached("uri-spaces", lambda: pages.uri_spaces(
         reader.store, config.graph_iri("meta")))
-    return pages.page(reader.store, iri, config.base_iri, config.graph_iri("inferred"), spaces)
+    return pages.page(reader.store, iri, config.base_iri, _label_reader(reader), spaces)
 
 
 def ontology(reader: Reader) -> Documentation:
@@ -257,8 +293,7 @@ def ontology(reader: Reader) -> Documentation:
 
 def labels(reader: Reader, iris: Sequence[str]) -> list[tuple[Node, Node, Node]]:
     """The asserted labels of ``iris``."""
-    return describing.labels_of(reader.store, iris,  # type: ignore[return-value]
-                                reader.config.graph_iri("inferred"))
+    return _label_reader(reader)(iris)  # type: ignore[return-value]
 
 
 def _search_index(reader: Reader) -> SearchIndex:
@@ -431,5 +466,5 @@ def timeline(reader: Reader, iri: str) -> Timeline:
 
 #: the jobs a web worker may send, by name
 FUNCTIONS: dict[str, Callable[..., Any]] = {f.__name__: f for f in (
-    query, select, count, describe, page, ontology, labels, search, overview, reconcile,
-    explain, graph_triples, at_version, timeline)}
+    query, select, count, data_document, page, ontology, labels, search, overview,
+    reconcile, explain, graph_triples, at_version, timeline)}

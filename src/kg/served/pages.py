@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from rdflib import OWL, RDF, SKOS, URIRef
 
 from kg.served import cube as qb
-from kg.served.describe import SOURCE_PROPERTIES, Description, describe, labels_of
+from kg.served.describe import SOURCE_PROPERTIES, Description, LabelReader, describe, one_of
 from kg.store import Store
 
 #: links to other datasets, the strongest first
@@ -81,11 +81,10 @@ def links(store: Store, description: Description, base: str, inferred_graph: str
     """The asserted links of the described resource to IRIs outside ``base``."""
     iri = description.iri
     evidence: dict[tuple[str, str], tuple[URIRef | None, list[URIRef]]] = {}
-    sources = " ".join(f"<{p}>" for p in SOURCE_PROPERTIES[:1])
     for statement, predicate, value, source in store.query(
             f"SELECT ?st ?p ?o ?src WHERE {{ ?st <{RDF.subject}> <{iri}> ; "
             f"<{RDF.predicate}> ?p ; <{RDF.object}> ?o FILTER isIRI(?st) "
-            f"OPTIONAL {{ ?st ?sp ?src VALUES ?sp {{ {sources} }} FILTER isIRI(?src) }} }}"
+            f"OPTIONAL {{ ?st <{SOURCE_PROPERTIES[0]}> ?src FILTER isIRI(?src) }} }}"
             ).rows():
         if not isinstance(statement, URIRef):  # the query selects IRIs only
             continue
@@ -116,11 +115,10 @@ def dates(store: Store, iris: set[str], kko: str) -> dict[str, tuple[str, str]]:
     values = _values(iris)
     if not values:
         return {}
-    props = " ".join(f"<{p}>" for p in (*starts, *ends))
     found: dict[str, dict[str, str]] = {}
     for x, p, d in store.query(
-            f"SELECT ?x ?p ?d WHERE {{ VALUES ?x {{ {values} }} VALUES ?p {{ {props} }} "
-            f"?x ?p ?d FILTER isLiteral(?d) }}").rows():
+            f"SELECT ?x ?p ?d WHERE {{ VALUES ?x {{ {values} }} ?x ?p ?d "
+            f"FILTER ({one_of('?p', (*starts, *ends))} && isLiteral(?d)) }}").rows():
         found.setdefault(str(x), {}).setdefault(str(p), str(d))
     spans = {}
     for subject, by_property in found.items():
@@ -141,11 +139,12 @@ def discrepancies(store: Store, dataset: str, kko: str) -> dict[str, list[str]]:
     return found
 
 
-def page(store: Store, iri: str, base: str, inferred_graph: str,
+def page(store: Store, iri: str, base: str, labels: LabelReader,
          spaces: dict[str, str]) -> PageData:
     """Everything the page of ``iri`` shows."""
     kko = base + "ontology#"
-    data = PageData(describe(store, iri, inferred_graph))
+    inferred_graph = labels.inferred_graph
+    data = PageData(describe(store, iri, labels))
     if not data.description.exists:
         return data
     description = data.description
@@ -164,5 +163,5 @@ def page(store: Store, iri: str, base: str, inferred_graph: str,
     extra |= {str(s) for link in data.links for s in link.sources}
     extra -= description.mentioned()
     if extra:
-        description.labels += labels_of(store, extra, inferred_graph)
+        description.labels += labels(extra)
     return data

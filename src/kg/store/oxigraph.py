@@ -5,6 +5,7 @@ Results are serialized by Oxigraph itself, without Python work per row.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -20,9 +21,11 @@ from kg.store import QuerySyntaxError, ResultKind, StoreError, boolean_table
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
-def to_rdflib(term: object) -> Node | None:
-    if term is None:
-        return None
+@functools.lru_cache(maxsize=1 << 14)
+def _term_to_rdflib(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> Node:
+    """Made once per term while it is in use: a page reads the same labels, classes and
+    properties again and again, and building an rdflib ``Literal`` with a language costs
+    more than the engine's lookup of it."""
     if isinstance(term, ox.NamedNode):
         return URIRef(term.value)
     if isinstance(term, ox.BlankNode):
@@ -36,8 +39,19 @@ def to_rdflib(term: object) -> Node | None:
     raise TypeError(f"unsupported term {term!r}")
 
 
+def to_rdflib(term: object) -> Node | None:
+    """The rdflib term of an Oxigraph term (``None`` for an unbound variable)."""
+    if term is None:
+        return None
+    if not isinstance(term, ox.NamedNode | ox.BlankNode | ox.Literal):
+        raise TypeError(f"unsupported term {term!r}")
+    return _term_to_rdflib(term)
+
+
+@functools.lru_cache(maxsize=1 << 14)
 def from_rdflib(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
-    """The Oxigraph term of an rdflib term (the inverse of :func:`to_rdflib`)."""
+    """The Oxigraph term of an rdflib term (the inverse of :func:`to_rdflib`), made once
+    per term while it is in use (rdflib terms compare as terms, not values)."""
     if isinstance(term, URIRef):
         return ox.NamedNode(str(term))
     if isinstance(term, BNode):
@@ -142,7 +156,7 @@ class OxigraphResult:
 
     def rows(self) -> Iterator[tuple[Node | None, ...]]:
         for solution in self._take():  # type: ignore[attr-defined]
-            yield tuple(to_rdflib(solution[v]) for v in self.variables)
+            yield tuple(map(to_rdflib, solution))  # the values in ``variables`` order
 
     def triples(self) -> Iterator[tuple[Node, Node, Node]]:
         for t in self._take():  # type: ignore[attr-defined]

@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Blueprint, Response, redirect, request
-from rdflib import RDF, BNode, Graph, Literal, URIRef
+from rdflib import RDF, BNode, Literal, URIRef
 from rdflib.term import Node
 from werkzeug.wrappers import Response as BaseResponse
 
 from kg import formats
-from kg.pipeline.jsonld import compact, context_bytes
+from kg.pipeline.jsonld import context_bytes
 from kg.served import JobFailed
 from kg.served import cube as qb
 from kg.served.describe import LABEL_PROPERTIES, SOURCE_PROPERTIES, Description, Statement
@@ -55,11 +55,6 @@ def graph_name(graph_iri: str) -> str:
 def exists(iri: str) -> bool:
     return state().served.store.query(
         f"ASK {{ {{ <{iri}> ?p ?o }} UNION {{ ?s ?p <{iri}> }} }}").boolean
-
-
-def describe(iri: str) -> Description:
-    """The description of ``iri``, read in a query process."""
-    return state().served.call("describe", iri)
 
 
 def add_labels(labels: Labels, iris: set[str]) -> None:
@@ -117,19 +112,7 @@ def _split_suffix(path: str) -> tuple[str, formats.Format | None]:
     return path, None
 
 
-def rdf_response(description: Description, fmt: formats.Format) -> Response:
-    config = state().config
-    graph_iris = config.graph_iris.values()
-    rdf: Graph
-    if fmt.kind == "dataset":
-        rdf = description.to_dataset(graph_iris)
-    else:
-        rdf = description.to_graph(graph_iris)
-    prefixes.bind(rdf)
-    if fmt.name == "jsonld":
-        body = compact(rdf, config)
-    else:
-        body = rdf.serialize(format=fmt.rdflib, encoding="utf-8")
+def rdf_response(body: bytes, fmt: formats.Format) -> Response:
     response = Response(body, mimetype=fmt.media_type)
     response.headers["Content-Type"] = f"{fmt.media_type}; charset=utf-8"
     response.vary.add("Accept")
@@ -155,10 +138,10 @@ def data(path: str) -> Response:
         fmt = choose(request.headers.get("Accept"), formats.rdf_formats())
         if fmt is None:
             return not_acceptable(formats.rdf_formats())
-    description = describe(iri)
-    if not description.exists:
+    body = state().served.call("data_document", iri, fmt.name, prefixes.declared())
+    if body is None:
         return not_found(f"There is nothing at {iri} in this graph.", stem)
-    return rdf_response(description, fmt)
+    return rdf_response(body, fmt)
 
 
 @dataclass
