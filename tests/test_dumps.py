@@ -77,6 +77,28 @@ def test_dumps_parse_and_hold_what_the_endpoint_serves(ld_server: Server) -> Non
             assert statements == triples == d["statements"], d["file"]
 
 
+def test_jsonld_dumps_hold_the_same_graphs_as_nquads(ld_server: Server) -> None:
+    """The JSON-LD dumps (written by kg.pipeline.jsonld, not rdflib) read back as the same
+    RDF: the plain one as the N-Triples dump's graph, the graphs file as the N-Quads dump's
+    named graphs, each graph isomorphic."""
+    from rdflib.compare import isomorphic
+
+    files = {(d["format"], d["named_graphs"]): d["file"] for d in manifest(ld_server)["dumps"]}
+
+    def read(fmt: str, named: bool) -> bytes:
+        return gzip.decompress(ld_server.get("/dumps/" + files[fmt, named]).content)
+
+    plain = Graph().parse(data=read("jsonld", False), format="json-ld")
+    assert isomorphic(plain, Graph().parse(data=read("ntriples", False), format="nt"))
+    assert read("jsonld", False).startswith(b'{"@context":')
+    graphs = Dataset().parse(data=read("jsonld", True), format="json-ld")
+    quads = Dataset().parse(data=read("nquads", True), format="nquads")
+    named = [g for g in quads.graphs() if len(g)]
+    assert len(named) >= 5
+    for graph in named:
+        assert isomorphic(graphs.graph(graph.identifier), graph), graph.identifier
+
+
 def test_checksums_match_the_files(ld_server: Server) -> None:
     listed = manifest(ld_server)
     sums = ld_server.get("/dumps/" + listed["checksums"]).text

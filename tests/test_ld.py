@@ -53,6 +53,31 @@ def test_data_suffixes_give_each_format(ld_server: Server, suffix: str, media_ty
     assert (KAZAKHSTAN, RDFS.label, Literal("Republic of Kazakhstan", lang="en")) in graph
 
 
+@pytest.mark.parametrize("entity", ["kazakhstan", "astana", "dataset/table-7", "paper"])
+def test_every_data_format_says_the_same(ld_server: Server, entity: str) -> None:
+    """Oxigraph writes the documents and our writer compacts the JSON-LD: every format of
+    one description parses to the same graph (blank nodes up to isomorphism), and the
+    dataset formats keep each triple in its named graph."""
+    from rdflib.compare import isomorphic
+
+    graphs = {}
+    for suffix, parser in (("ttl", "turtle"), ("nt", "nt"), ("jsonld", "json-ld"),
+                           ("rdf", "xml")):
+        r = ld_server.get(f"/data/{entity}.{suffix}")
+        assert r.status_code == 200, suffix
+        graphs[suffix] = Graph().parse(data=r.content, format=parser)
+    assert len(graphs["nt"]) > 50
+    for suffix, graph in graphs.items():
+        assert isomorphic(graph, graphs["nt"]), suffix
+    datasets = {}
+    for suffix, parser in (("trig", "trig"), ("nq", "nquads")):
+        datasets[suffix] = Dataset().parse(data=ld_server.get(f"/data/{entity}.{suffix}").content,
+                                           format=parser)
+    named = {str(g.identifier): len(g) for g in datasets["nq"].graphs() if len(g)}
+    assert "https://w3id.org/kazkor/graph/data" in named
+    assert {str(g.identifier): len(g) for g in datasets["trig"].graphs() if len(g)} == named
+
+
 def test_data_negotiates_and_refuses_what_it_cannot_offer(ld_server: Server) -> None:
     r = ld_server.get("/data/kazakhstan", headers={"Accept": "application/n-triples"})
     assert r.headers["Content-Type"].startswith("application/n-triples")

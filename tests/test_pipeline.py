@@ -112,3 +112,32 @@ def test_truncated_release_is_detected(project: Path, tmp_path: Path):
     with pytest.raises(ReleaseError, match="size"):
         release.check()
     json.loads((release.path / "report.json").read_text())  # the report itself is intact
+
+
+def _square(n: int) -> int:
+    return n * n
+
+
+def _refuse(text: str) -> None:
+    raise BuildError(text)
+
+
+def test_forked_work_answers_raises_and_ends() -> None:
+    """The build validates the asserted graph in a forked copy (kg.system.Forked): its value
+    comes back, what it raised is raised here, a copy that ends without answering is an
+    error, and leaving the block without the result ends the copy."""
+    import os
+    import signal
+
+    from kg.system import Forked, process_alive
+
+    with Forked(_square, 12) as forked:
+        assert forked.result() == 144
+    with Forked(_refuse, "the shapes say no") as forked, pytest.raises(BuildError,
+                                                                        match="say no"):
+        forked.result()
+    with Forked(os._exit, 3) as forked, pytest.raises(ChildProcessError):
+        forked.result()
+    with Forked(signal.pause) as forked:
+        pid = forked.pid
+    assert not process_alive(pid)

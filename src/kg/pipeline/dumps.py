@@ -20,12 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
-from rdflib import Dataset, Graph
 
 from kg import formats
 from kg.config import Config
 from kg.pipeline.jsonld import CONTEXT_FILE, compact, context_bytes
-from kg.store.oxigraph import run_construct, run_select, serialized, to_rdflib
+from kg.store.oxigraph import run_construct, run_select, serialized
 
 DUMPS_DIR = "dumps"
 MANIFEST = "dumps.json"
@@ -70,20 +69,13 @@ def serialize(store: ox.Store, format_name: str, config: Config) -> bytes:
     if keeps_named_graphs(format_name):
         return serialized(store.dump(format=fmt))
     if format_name == "jsonld":
-        union = Graph()
-        for t in run_construct(store, _UNION):
-            union.add((to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)))  # type: ignore[arg-type]
-        return compact(union, config)
+        return compact(run_construct(store, _UNION), config)
     return serialized(run_construct(store, _UNION).serialize(format=fmt))
 
 
 def jsonld_dataset(store: ox.Store, config: Config) -> bytes:
     """The named graphs as one compacted JSON-LD document, an ``@graph`` each."""
-    dataset = Dataset()
-    for q in store:
-        dataset.graph(to_rdflib(q.graph_name)).add(  # type: ignore[arg-type]
-            (to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object)))  # type: ignore[arg-type]
-    return compact(dataset, config)
+    return compact(store.quads_for_pattern(None, None, None), config)
 
 
 def keeps_named_graphs(format_name: str) -> bool:

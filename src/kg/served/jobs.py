@@ -18,6 +18,7 @@ import pyoxigraph as ox
 from rdflib.term import Node
 
 from kg.formats import by_name
+from kg.pipeline.jsonld import compact
 from kg.served import describe as describing
 from kg.served import pages
 from kg.served.ontology import Documentation, document
@@ -249,26 +250,19 @@ def _label_reader(reader: Reader) -> describing.LabelReader:
 def data_document(reader: Reader, iri: str, format_name: str,
                   prefixes: Mapping[str, str]) -> bytes | None:
     """The data document of ``iri`` (its description, :mod:`kg.served.describe`) in
-    ``format_name``, written where it is read: Oxigraph writes every format but JSON-LD,
-    which rdflib compacts with the published context. ``prefixes``: those the document may
-    use (the ones it does use are declared). ``None`` when the graph says nothing of ``iri``."""
+    ``format_name``, written where it is read: by Oxigraph, JSON-LD compacted with the
+    published context (:mod:`kg.pipeline.jsonld`). ``prefixes``: those the document may use
+    (the ones it does use are declared). ``None`` when the graph says nothing of ``iri``."""
     description = describe(reader, iri)
     if not description.exists:
         return None
     fmt = by_name(format_name)
-    graph_iris = reader.config.graph_iris.values()
-    if fmt.name == "jsonld":
-        from kg.pipeline.jsonld import compact
-
-        rdf = (description.to_dataset(graph_iris) if fmt.keeps_named_graphs
-               else description.to_graph(graph_iris))
-        for prefix, namespace in prefixes.items():
-            rdf.bind(prefix, namespace, override=True, replace=True)
-        return compact(rdf, reader.config)
     quads = dict.fromkeys(  # in order, each once
         oxigraph_store.quad_from_rdflib(s, p, o, ox.NamedNode(graph) if graph else None)
-        for s, p, o, graph in description.quads(graph_iris))
+        for s, p, o, graph in description.quads(reader.config.graph_iris.values()))
     statements = quads if fmt.keeps_named_graphs else dict.fromkeys(q.triple for q in quads)
+    if fmt.name == "jsonld":
+        return compact(statements.keys(), reader.config, indent=2)
     used = {str(t) for t in description.mentioned()}
     declared = {prefix: namespace for prefix, namespace in prefixes.items()
                 if any(i.startswith(namespace) for i in used)}
