@@ -30,7 +30,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from kg.served.wire import HEADER, READY, Job, Outcome
+from kg.served.wire import HEADER, READY, Job, Outcome, dumps
 
 log = logging.getLogger(__name__)
 
@@ -160,7 +160,7 @@ class QueryProcess:
 
     def send(self, job: Job) -> None:
         self.wait_ready()
-        data = pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)
+        data = dumps(job)
         try:
             self._in.write(HEADER.pack(len(data)) + data)
             self._in.flush()
