@@ -15,6 +15,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -119,15 +120,25 @@ def write_dumps(release_path: Path, store: ox.Store, version: str, config: Confi
     ``dataset``, the store already written as N-Quads, is the N-Quads dump."""
     folder = release_path / DUMPS_DIR
     folder.mkdir(exist_ok=True)
-    dumps = [_write(folder, dump_file_name(version, name), name,
-                    dataset.read_bytes() if dataset is not None and name == "nquads"
-                    else serialize(store, name, config),
-                    _statement_count(store, name), compresslevel) for name in format_names]
+    def dump(name: str) -> Dump:
+        return _write(folder, dump_file_name(version, name), name,
+                      dataset.read_bytes() if dataset is not None and name == "nquads"
+                      else serialize(store, name, config),
+                      _statement_count(store, name), compresslevel)
+
+    def graphs_jsonld() -> Dump:
+        return _write(folder, jsonld_dataset_file_name(version), "jsonld",
+                      jsonld_dataset(store, config), _statement_count(store, "nquads"),
+                      compresslevel, named_graphs=True)
+
+    # two at a time: Oxigraph's writers and gzip let go of the interpreter while they work
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        tasks = [pool.submit(dump, name) for name in format_names]
+        if "jsonld" in format_names:
+            tasks.append(pool.submit(graphs_jsonld))
+        dumps = [task.result() for task in tasks]
     manifest: dict[str, Any] = {"version": version, "checksums": checksum_file_name(version)}
     if "jsonld" in format_names:
-        dumps.append(_write(folder, jsonld_dataset_file_name(version), "jsonld",
-                            jsonld_dataset(store, config), _statement_count(store, "nquads"),
-                            compresslevel, named_graphs=True))
         (folder / CONTEXT_FILE).write_bytes(context_bytes(config))
         manifest["context"] = CONTEXT_FILE
     manifest["dumps"] = [asdict(d) for d in dumps]
