@@ -769,6 +769,15 @@ def percentiles(run: Run, start: float, end: float) -> tuple[float, float, int, 
     return statistics.median(seconds), p99, len(window), sum(p.status != 200 for p in window)
 
 
+def slowest(run: Run, start: float, end: float, count: int = 5) -> str:
+    """The ``count`` slowest probes between ``start`` and ``end``: what, how long, when."""
+    with run.lock:
+        window = sorted((p for p in run.probes if start <= p.at < end),
+                        key=lambda p: -p.seconds)[:count]
+    return ", ".join(f"{p.kind} {p.seconds * 1000:.0f} ms at +{p.at - start:.1f} s "
+                     f"({p.status})" for p in window) or "none"
+
+
 def verify_updates(run: Run, numbers: list[int]) -> int:
     """How many of the acknowledged updates ``numbers`` the served data lacks."""
     missing = 0
@@ -823,6 +832,7 @@ def run_phase(run: Run, name: str, title: str, functions: list[AttackFunction], 
     # after a restart, the attack is what the server serves once it answers again
     serving = max([phase.start, *((target or server).ready_at)])
     phase.during = percentiles(run, serving, phase.end)
+    say(f"  slowest probes during: {slowest(run, serving, phase.end)}")
     phase.after = percentiles(run, phase.end, phase.after_end)
     with run.lock:
         samples = [mb for t, mb in run.memory if phase.start <= t < phase.after_end]
@@ -933,7 +943,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="a few seconds per attack, no combined run")
     parser.add_argument("--only", nargs="*", metavar="ATTACK",
                         help="these attacks only: " + ", ".join(
-                            [name for name, *_ in ATTACKS] + list(SPECIAL)))
+                            [name for name, *_ in ATTACKS] + list(SPECIAL)) +
+                        ", or combined (all of them together)")
     parser.add_argument("--release-dir", type=Path, help="a built release folder to copy")
     parser.add_argument("--report", type=Path, default=ROOT / "docs" / "reliability.md",
                         help="the page to write the report into (between its markers)")
@@ -943,7 +954,7 @@ def main(argv: list[str] | None = None) -> int:
     seconds = args.seconds or (3.0 if args.quick else 20.0)
     after = 3.0 if args.quick else 10.0
     wanted = set(args.only or [name for name, *_ in ATTACKS] + list(SPECIAL))
-    unknown = wanted - {name for name, *_ in ATTACKS} - set(SPECIAL)
+    unknown = wanted - {name for name, *_ in ATTACKS} - set(SPECIAL) - {"combined"}
     if unknown:
         parser.error(f"no attack called {', '.join(sorted(unknown))}")
     command = "python bench/attack.py " + " ".join(argv if argv is not None else sys.argv[1:])
@@ -972,7 +983,7 @@ def main(argv: list[str] | None = None) -> int:
                     phases.append(run_phase(run, name, title, [function], seconds, after,
                                             10 + 10 * number))
                     say("  " + describe(phases[-1]))
-            if not args.quick and not args.only:
+            if not args.quick and (not args.only or "combined" in wanted):
                 together = [function for _, _, function, combined in ATTACKS if combined]
                 say(f"every attack together for {args.combined_seconds:g} s")
                 phases.append(run_phase(run, "combined", "all of the above together, "
