@@ -467,11 +467,12 @@ def _graph_key(iri: str) -> str:
 
 
 def revision_of(history: History, version: str, previous: Version | None,
-                new_lines: list[bytes] | None, meta_graph: str) -> Revision:
+                new_lines: Callable[[], list[bytes]] | None, meta_graph: str) -> Revision:
     """What the meta graph of ``version`` says of its history: from its step when the history
     has it already (a version rebuilt from the same inputs says the same), else its place
-    after ``previous`` (the version current now) and, when ``new_lines`` (its sorted N-Quads,
-    the meta graph not yet among them) are given, the quads it adds and removes."""
+    after ``previous`` (the version current now) and, when ``new_lines`` is given (what makes
+    its sorted N-Quads, the meta graph not yet among them: only made when there is a
+    previous version to compare with), the quads it adds and removes."""
     made = history.made(version)
     if made is not None:
         meta = {meta_graph}
@@ -487,7 +488,7 @@ def revision_of(history: History, version: str, previous: Version | None,
     suffix = f" <{meta_graph}> .\n".encode()
     try:
         changes = Changes.between((line for line in nquads_lines(previous.dataset)
-                                   if not line.endswith(suffix)), iter(new_lines))
+                                   if not line.endswith(suffix)), iter(new_lines()))
     except ValueError:  # a dataset written unsorted (the large path): counted in the history
         return Revision(version, created, previous.id)
     # the step that will record it comes next (the history is in step: the writer holds the

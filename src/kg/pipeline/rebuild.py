@@ -27,6 +27,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -255,6 +256,11 @@ def no_shape_applies(shapes: Graph) -> ValidationReport:
     return ValidationReport(True, [], report, shape_statistics(shapes))
 
 
+def _sorted_lines(store: ox.Store) -> list[bytes]:
+    """The store as sorted N-Quads lines (:func:`canonical_nquads`)."""
+    return canonical_nquads(store.quads_for_pattern(None, None, None))
+
+
 def _asserted_report(inputs: Inputs, shapes: Graph) -> ValidationReport | None:
     """The validation of the asserted graph, as a forked copy sends it back: its results
     without the report graph (nothing reads it)."""
@@ -335,11 +341,10 @@ def rebuild(config: Config, inputs: Inputs, origin: Origin, releases: Releases,
             present = [e for e in example_resources(config) if store.query(
                 f"ASK {{ GRAPH ?g {{ <{e}> ?p ?o }} }}")]
             dump_formats = DUMP_FORMATS if inputs.build_path == "small" else ("nquads",)
-            lines = (canonical_nquads(store.quads_for_pattern(None, None, None))
-                     if inputs.build_path == "small" else None)
-            revision = revision_of(history, origin.version_id, previous, lines,
-                                   config.graph_iri("meta"))
-            del lines
+            revision = revision_of(
+                history, origin.version_id, previous,
+                partial(_sorted_lines, store) if inputs.build_path == "small" else None,
+                config.graph_iri("meta"))
             graph_names = {iri: name for name, iri in config.graph_iris.items()}
             meta = describe_release(config, origin.version_id, stats, links, present,
                                     dump_formats, validation=after.summary(),
