@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from rdflib import RDF, BNode, Dataset, Graph, Literal, URIRef
+from rdflib import RDF, BNode, Literal, URIRef
 from rdflib.term import Node
 
 from kg.store import Store
@@ -103,21 +103,6 @@ class Description:
             yield statement, RDF.predicate, predicate, None
             yield statement, RDF.object, obj, None
             yield statement, URIRef(SOURCE_PROPERTIES[0]), source, None
-
-    def to_dataset(self, graph_iris: Iterable[str]) -> Dataset:
-        """The description as an rdflib dataset (:meth:`quads`)."""
-        dataset = Dataset()
-        for s, p, o, graph in self.quads(graph_iris):
-            context = dataset.graph(URIRef(graph)) if graph else dataset.default_graph
-            context.add((s, p, o))
-        return dataset
-
-    def to_graph(self, graph_iris: Iterable[str]) -> Graph:
-        """The description as one rdflib graph (the union of :meth:`quads`)."""
-        union = Graph()
-        for s, p, o, _graph in self.quads(graph_iris):
-            union.add((s, p, o))
-        return union
 
 
 def labels_best_first(labels: Iterable[tuple[URIRef, URIRef, Literal]]

@@ -263,7 +263,8 @@ def data_document(reader: Reader, iri: str, format_name: str,
     statements = quads if fmt.keeps_named_graphs else dict.fromkeys(q.triple for q in quads)
     if fmt.name == "jsonld":
         return compact(statements.keys(), reader.config, indent=2)
-    used = {str(t) for t in description.mentioned()}
+    used = {t.value for quad in quads for t in (quad.subject, quad.predicate, quad.object)
+            if isinstance(t, ox.NamedNode)}
     declared = {prefix: namespace for prefix, namespace in prefixes.items()
                 if any(i.startswith(namespace) for i in used)}
     return ox.serialize(statements.keys(), format=fmt.oxigraph, prefixes=declared)
