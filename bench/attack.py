@@ -205,14 +205,17 @@ class Server:
 
 
 def runner_pids(pid: int) -> set[int]:
-    """The query processes in the tree of ``pid``."""
-    found = set()
-    for p in process_tree(pid):
+    """The query processes in the tree of ``pid`` (the children of the web workers' template
+    processes, ``python -m kg.served.runner``: the templates themselves are not counted)."""
+    templates, found = set(), set()
+    for p in process_tree(pid):  # parents before their children
         try:
-            if b"kg.served.runner" in Path(f"/proc/{p}/cmdline").read_bytes():
-                found.add(p)
-        except OSError:
+            if b"kg.served.runner" not in Path(f"/proc/{p}/cmdline").read_bytes():
+                continue
+            parent = int(Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
             continue
+        (found if parent in templates else templates).add(p)
     return found
 
 

@@ -221,3 +221,39 @@ def test_slow_clients_hold_no_worker(tight: Server) -> None:
     finally:
         for s in slow:
             s.close()
+
+
+@pytest.fixture(scope="module")
+def two_processes(release, release_dir: Path,
+                  tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A server with two SPARQL processes per worker and no stopping at a first stretch:
+    costly queries run to their time limit."""
+    log = tmp_path_factory.mktemp("lookups") / "server.log"
+    server = start_server(release_dir, "--workers", "1", log=log, env={
+        "KG_QUERY_PROCESSES": "2", "KG_SHORT_QUERY_SECONDS": "60", "KG_QUERY_TIMEOUT": "12",
+        "KG_LONG_QUERIES": "16", "KG_CLIENT_BUDGET_SECONDS": "600"})
+    yield server
+    stop_server(server.process)
+
+
+def test_a_lookup_takes_the_process_that_other_work_leaves_idle(two_processes: Server) -> None:
+    """Three new clients send costly queries at once: one runs, two wait, and the second
+    process is left idle. A lookup (every triple pattern names an IRI) from a fourth client
+    takes it and is answered while all three still run or wait; a query that is not a
+    lookup, from a fifth, may not take it (it waits for a process to its 1 s limit)."""
+    costly: dict[int, tuple[int, dict[str, str], bytes]] = {}
+    threads = [threading.Thread(target=lambda k=k: costly.update(
+        {k: Client(two_processes, f"127.0.3.{k}").query(COSTLY)})) for k in range(1, 4)]
+    for thread in threads:
+        thread.start()
+    time.sleep(1.0)
+    status, _, body = Client(two_processes, "127.0.3.10").query(CHEAP % 5)
+    assert status == 200 and len(json.loads(body)["results"]["bindings"]) == 5
+    assert all(thread.is_alive() for thread in threads)
+    status, _, body = Client(two_processes, "127.0.3.11").get(
+        "/sparql?" + urllib.parse.urlencode({"query": "ASK { ?s ?p ?o }", "timeout": "1"}))
+    assert status == 503 and b"no query process was free" in body
+    assert all(thread.is_alive() for thread in threads)
+    for thread in threads:
+        thread.join(60)
+    assert {answer[0] for answer in costly.values()} == {503}

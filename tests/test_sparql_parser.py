@@ -850,3 +850,38 @@ def test_any_text_gives_an_inspection_or_a_syntax_error(text: str) -> None:
         inspect(text)
     except SparqlSyntaxError as error:
         assert error.line >= 1 and error.column >= 1
+
+
+#: (query, whether it is a lookup): every triple pattern names an IRI or a literal at one
+#: end, no repeated path, no sub-select, SERVICE or computed value
+LOOKUPS = [
+    ("SELECT ?p ?o WHERE { <http://x/a> ?p ?o } LIMIT 3", True),
+    ("SELECT * { ?s <http://x/p> 'Astana'@en }", True),
+    ("SELECT * { [] <http://x/p> 42 }", True),
+    ("SELECT ?l { <http://x/a> <http://x/label> ?l ; <http://x/see> <http://x/b> } "
+     "ORDER BY ?l", True),
+    ("SELECT ?o { <http://x/a> <http://x/p>/<http://x/q>? ?o }", True),
+    ("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p <http://x/a> }", True),
+    ("DESCRIBE <http://x/a> <http://x/b>", True),
+    ("DESCRIBE ?x WHERE { ?x <http://x/label> 'a' }", True),
+    ("ASK { ?s ?p ?o }", False),
+    ("SELECT * { ?a ?b ?c . ?d ?e ?f } ORDER BY ?c ?f LIMIT 1", False),
+    ("SELECT ?l { <http://x/a> <http://x/see> ?s . ?s <http://x/label> ?l }", False),
+    ("SELECT ?o { <http://x/a> <http://x/p>* ?o }", False),
+    ("SELECT ?o { <http://x/a> (<http://x/p>|<http://x/q>)+ ?o }", False),
+    ("SELECT (COUNT(*) AS ?n) { <http://x/a> ?p ?o }", False),
+    ('SELECT ?x { <http://x/a> ?p ?o BIND(CONCAT(?o, ?o) AS ?x) }', False),
+    ('SELECT ?x { BIND("a" AS ?x) }', False),
+    ("SELECT * { { SELECT ?s { ?s <http://x/p> 'x' } } }", False),
+    ("SELECT * { SERVICE <http://x/sparql> { <http://x/a> ?p ?o } }", False),
+    ("SELECT * { <http://x/a> ?p ?o OPTIONAL { ?o ?q ?r } }", False),
+    ("CONSTRUCT WHERE { ?s ?p ?o }", False),
+    ("DESCRIBE ?x", False),
+    ("INSERT DATA { <http://x/a> <http://x/p> 1 }", False),
+]
+
+
+@pytest.mark.parametrize(("text", "lookup"), LOOKUPS)
+def test_a_lookup_is_told_by_the_grammar(text: str, lookup: bool) -> None:
+    """What the server gives the lane it keeps for lookups (kg.served)."""
+    assert inspect(text).lookup is lookup

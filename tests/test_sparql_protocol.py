@@ -359,7 +359,9 @@ def _runner_pids(server: Server) -> list[int]:
 
 
 def _runners(server: Server) -> list[tuple[int, str]]:
-    runners = []
+    """(pid, state) of the server's query processes (in its session): the children of its
+    web workers' template processes (``python -m kg.served.runner``)."""
+    processes = {}
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
             continue
@@ -369,10 +371,10 @@ def _runners(server: Server) -> list[tuple[int, str]]:
         except OSError:
             continue
         fields = stat.rsplit(")", 1)[1].split()
-        if b"kg.served.runner" in cmdline and int(fields[3]) == server.process.pid \
-                and fields[0] != "Z":
-            runners.append((int(proc.name), fields[0]))
-    return runners
+        if b"kg.served.runner" in cmdline and int(fields[3]) == server.process.pid:
+            processes[int(proc.name)] = (int(fields[1]), fields[0])
+    return [(pid, state) for pid, (parent, state) in processes.items()
+            if state != "Z" and parent in processes]
 
 
 def test_timeout_stops_the_query_and_others_are_served_meanwhile(endpoint):

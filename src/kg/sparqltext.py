@@ -139,6 +139,12 @@ class Inspection:
     subselects: tuple[Subselect, ...] = ()
     #: the variables of the top-level ORDER BY in order (None: the solutions are unordered)
     order_by: tuple[str, ...] | None = None
+    #: a query whose cost is bounded by what its constants name: every triple pattern has
+    #: an IRI or a literal as its subject or its object (no pattern ranges over the whole
+    #: store), no path repeats (``*``, ``+``), no sub-select, no SERVICE, and no value
+    #: computed by BIND or ``(... AS ?v)``; or a DESCRIBE of IRIs alone. Servers may give
+    #: such lookups a lane of their own (:mod:`kg.served`)
+    lookup: bool = False
 
     @property
     def mentioned_variables(self) -> frozenset[str]:
@@ -482,6 +488,8 @@ _QUERY_FORMS = frozenset(("SELECT", "CONSTRUCT", "DESCRIBE", "ASK"))
 _RELATIONAL = frozenset(("=", "!=", "<", ">", "<=", ">="))
 _BINARY = frozenset(("||", "&&", "+", "-", "*", "/"))
 _DATA_BLOCK_VALUES = _IRI | _LITERALS | {"UNDEF"}
+#: the terms of a triple pattern that name one node (not a variable or a blank node)
+_CONSTANTS = _IRI | _LITERALS | {"NIL"}
 
 #: built-in calls (121) and how many arguments each takes (at least, at most; None: any)
 _ARITY: dict[str, tuple[int, int | None]] = {
@@ -564,6 +572,14 @@ class _Parser:
         #: (variables, star, token index of SELECT) of each sub-select
         self.subselects: list[tuple[tuple[str, ...], bool, int]] = []
         self.order_by: list[str] | None = None
+        # the shape of the patterns (Inspection.lookup): triple patterns read, those with a
+        # variable or blank node at both ends, whether a path repeats; the CONSTRUCT
+        # template is not a pattern
+        self.triples = 0
+        self.open_triples = 0
+        self.repeated_path = False
+        self.in_template = False
+        self.describes_iris = False
         # graph patterns: in-scope variables of the group being read, blank node labels by
         # the basic graph pattern that owns them, and what the context forbids
         self.scope: dict[str, None] = {}
@@ -880,7 +896,9 @@ class _Parser:
             labels, bgp, scope = self.labels, self.bgp, self.scope
             self.labels, self.scope = {}, {}
             self.bgp = self._new_bgp()
+            self.in_template = True
             self._triples_template(opened, "template")
+            self.in_template = False
             self.labels, self.bgp, self.scope = labels, bgp, scope
             self._dataset_clauses()
             self._where_clause()
@@ -898,11 +916,13 @@ class _Parser:
         if kinds[self.i] == "*":
             self.i += 1
         else:
-            self._var_or_iri("a variable, an IRI or * after DESCRIBE")
+            variables = self._var_or_iri("a variable, an IRI or * after DESCRIBE")[1]
             while kinds[self.i] in _VERB_START and kinds[self.i] != "a":
-                self._var_or_iri("a variable or an IRI")
+                variables |= self._var_or_iri("a variable or an IRI")[1]
+            self.describes_iris = not variables
         self._dataset_clauses()
         if kinds[self.i] in ("WHERE", "{"):
+            self.describes_iris = False
             self._where_clause()
         self._solution_modifier(top=True)
 
@@ -1418,27 +1438,35 @@ class _Parser:
             self._term()
             if self.kinds[self.i] not in (_PATH_START if path else _VERB_START):
                 self._fail("a predicate after the subject")
-            self._property_list(path)
+            self._property_list(path, kind in _CONSTANTS)
             return
         if self.kinds[self.i] in (_PATH_START if path else _VERB_START):
             self._property_list(path)
 
-    def _property_list(self, path: bool) -> None:
-        """PropertyListNotEmpty (77) / PropertyListPathNotEmpty (83), objects included."""
+    def _property_list(self, path: bool, named_subject: bool = False) -> None:
+        """PropertyListNotEmpty (77) / PropertyListPathNotEmpty (83), objects included;
+        ``named_subject``: the subject is an IRI or a literal."""
         kinds = self.kinds
         verbs = _PATH_START if path else _VERB_START
         while True:
             self._verb(path)
-            self._object(path)
+            self._pattern(named_subject, self._object(path))
             while kinds[self.i] == ",":
                 self.i += 1
-                self._object(path)
+                self._pattern(named_subject, self._object(path))
             if kinds[self.i] != ";":
                 return
             while kinds[self.i] == ";":
                 self.i += 1
             if kinds[self.i] not in verbs:
                 return
+
+    def _pattern(self, named_subject: bool, named_object: bool) -> None:
+        """Count a triple pattern read (:attr:`Inspection.lookup`)."""
+        if not self.in_template:
+            self.triples += 1
+            if not (named_subject or named_object):
+                self.open_triples += 1
 
     def _verb(self, path: bool) -> None:
         i = self.i
@@ -1462,17 +1490,19 @@ class _Parser:
         self.i = i + 1
         return True
 
-    def _object(self, path: bool) -> None:
-        """GraphNode (104) / GraphNodePath (105)."""
+    def _object(self, path: bool) -> bool:
+        """GraphNode (104) / GraphNodePath (105); whether it is an IRI or a literal."""
         kind = self.kinds[self.i]
         if kind in _TERMS:
             self._term()
-        elif kind == "(":
+            return kind in _CONSTANTS
+        if kind == "(":
             self._collection(path)
         elif kind == "[":
             self._blank_node_property_list(path)
         else:
             self._fail("an object: an IRI, a literal, a variable or a blank node")
+        return False
 
     def _collection(self, path: bool) -> None:
         """Collection (102) / CollectionPath (103)."""
@@ -1520,6 +1550,7 @@ class _Parser:
         elif not self._iri_or_a():
             self._fail("a property path: an IRI, a, ^, ! or a path in ( )")
         if kinds[self.i] in ("*", "?", "+"):
+            self.repeated_path |= kinds[self.i] != "?"
             self.i += 1
 
     def _negated_property_set(self) -> None:
@@ -1803,6 +1834,9 @@ def inspect(text: str, *, predefined: Mapping[str, str] = MappingProxyType({}),
                          for variables, star, i in parser.subselects)
         if parser.subselects else (),
         order_by=None if parser.order_by is None else tuple(parser.order_by),
+        lookup=parser.form is not None and not (parser.services or parser.subselects
+                                                or parser.assigned or parser.repeated_path)
+        and (parser.describes_iris or parser.triples > 0 and not parser.open_triples),
     )
 
 

@@ -206,22 +206,24 @@ class ServedDataset:
             limit = min(limit, end - time.monotonic())
         return max(limit, 0.001)
 
-    def run(self, job: Job, timeout: float | None = None, client: str | None = None
-            ) -> Outcome:
+    def run(self, job: Job, timeout: float | None = None, client: str | None = None, *,
+            lookup: bool = False) -> Outcome:
         """The outcome of ``job`` in a query process. The work of a ``client`` (a SPARQL
         query, a reconciliation) runs in the SPARQL lane under the admission rules: raises
-        :class:`Refused` when the client may not run it now. Raises :class:`JobFailed` when
-        the work ran past its time, was stopped as long work, ran out of memory or its
+        :class:`Refused` when the client may not run it now. A ``lookup`` (a query whose
+        cost its constants bound: :attr:`kg.sparqltext.Inspection.lookup`) may take the
+        lane's last idle process, which other work leaves free. Raises :class:`JobFailed`
+        when the work ran past its time, was stopped as long work, ran out of memory or its
         process ended."""
         seconds = self.time_left(timeout)
         if client is None:
             lane = SPARQL_LANE if job.function == "query" else PAGES_LANE
-            return self._run(lane, job, seconds, client, False)
+            return self._run(lane, job, seconds, client, False, lookup)
         self.admission.check(client)
-        return self._run(SPARQL_LANE, job, seconds, client, True)
+        return self._run(SPARQL_LANE, job, seconds, client, True, lookup)
 
     def _run(self, lane: str, job: Job, seconds: float, client: str | None,
-             admitted: bool) -> Outcome:
+             admitted: bool, lookup: bool) -> Outcome:
         long = False
 
         def go_on() -> bool:
@@ -237,12 +239,14 @@ class ServedDataset:
                 self._running[client or ""] = running + 1
         try:
             if admitted:
-                # a client with a query running already, or whose query was stopped lately,
-                # leaves one process for the others
-                lately = self.admission.stopped_lately(client or "")
+                # every process but the last idle one may take any work; that one is kept
+                # for lookups, of clients with nothing else running whose queries were not
+                # stopped lately (other clients leave one more for those)
+                favoured = not (running or self.admission.stopped_lately(client or ""))
+                reserve = (0 if lookup else 1) if favoured else 2
                 return self.pool(lane).run(job, seconds,
                                            first_stretch=self.config.short_query_seconds,
-                                           go_on=go_on, reserve=1 if running or lately else 0)
+                                           go_on=go_on, reserve=reserve)
             return self.pool(lane).run(job, seconds)
         except QueryStopped:
             stopped = True

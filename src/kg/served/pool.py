@@ -2,11 +2,14 @@
 
 Processes are reused, never started per request: the first with the pool, the others in
 the background once it is ready (all at once, they would share the cores while the first
-query waits for one of them). A pool may keep a standby process, started and idle, to take
-the place of a killed one at once. Each process runs under a memory limit (``RLIMIT_DATA``, set
-by the process itself before it opens the store): an allocation past it ends the process.
+query waits for one of them). Each is forked from the web worker's template process
+(:mod:`kg.served.template`), which has imported what a query process needs. A pool may
+keep a standby process, started and idle, to take the place of a killed one at once. Each
+process runs under a memory limit (``RLIMIT_DATA``, set by the process itself before it
+opens the store): an allocation past it ends the process.
 
-A job waits for an idle process no longer than its deadline. A job that runs past its
+A job waits for an idle process no longer than its deadline (and then runs for at least
+:data:`MIN_RUN_SECONDS`). A job that runs past its
 deadline gets its process killed (SIGKILL: the engine stops at once, its memory is freed)
 and a fresh process takes its place. A job may also be *promoted*: when it is still running
 after a short first stretch, the caller is asked whether it may go on (the server has a
@@ -25,17 +28,19 @@ import resource
 import select
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
 
+from kg.served.template import TEMPLATE
 from kg.served.wire import HEADER, READY, Job, Outcome, dumps
 
 log = logging.getLogger(__name__)
 
 #: how long a new query process may take to import and open the store
 STARTUP_SECONDS = 120.0
+#: the run time a job is given after it waited for a process, at least (or its timeout)
+MIN_RUN_SECONDS = 1.0
 #: the priority (nice value) of a process while it runs a promoted (long) job
 LONG_WORK_NICE = 10
 
@@ -84,20 +89,10 @@ class QueryStopped(Exception):
 
 class QueryProcess:
     def __init__(self, settings: str) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "kg.served.runner"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=True,
-        )
-        assert self.process.stdin is not None and self.process.stdout is not None
-        self._in = self.process.stdin
-        self._out = self.process.stdout.fileno()
+        self.process, jobs, self._out = TEMPLATE.spawn(settings)
+        self._in = os.fdopen(jobs, "wb")
         self._buffer = bytearray()
         self._ready = False
-        try:
-            self._in.write(settings.encode("utf-8") + b"\n")
-            self._in.flush()
-        except OSError:  # it died at once: the first job finds out
-            pass
 
     def _fill(self, size: int, deadline: float) -> None:
         """Read until the buffer holds ``size`` bytes; what was read stays in the buffer when
@@ -193,9 +188,14 @@ class QueryProcess:
             log.warning("query process %d ended by itself (%s)", self.process.pid,
                         ended_by(code))
         self.process.wait()
-        self._in.close()
-        if self.process.stdout is not None:
-            self.process.stdout.close()
+        self._close()
+
+    def _close(self) -> None:
+        for close in (self._in.close, lambda: os.close(self._out)):
+            try:
+                close()
+            except OSError:
+                pass
 
     def stop(self) -> None:
         """End the process gently: it exits when its job pipe closes."""
@@ -207,6 +207,8 @@ class QueryProcess:
             self.process.wait(timeout=5)
         except subprocess.TimeoutExpired:
             self.kill()
+            return
+        self._close()
 
 
 class QueryPool:
@@ -278,23 +280,22 @@ class QueryPool:
 
     def _take(self, deadline: float, reserve: int) -> QueryProcess:
         """An idle process, started if the pool has room; raises ``QueryTimeout(waited=True)``
-        when none is free before ``deadline``. A job that may only take a process while more
-        than ``reserve`` are idle waits until then: the reserve is kept for clients that have
-        nothing running."""
+        when none is free before ``deadline``. A job with a ``reserve`` may only take a
+        process while more than ``reserve`` are idle (at most all but one of the pool): the
+        reserve is kept for favoured work (:meth:`kg.served.ServedDataset.run`)."""
+        reserve = min(reserve, self._size - 1)
         process: QueryProcess | None
         with self._free:
             while True:
-                if len(self._idle) > reserve:
-                    process = self._idle.pop()
+                process = self._idle_process(reserve)
+                if process is not None:
                     break
                 if self._started < self._size and reserve == 0:
-                    process = None
                     break
                 remaining = deadline - time.monotonic()
-                if remaining <= 0 or not self._free.wait(remaining):
-                    if len(self._idle) > reserve:
-                        continue
+                if remaining <= 0:
                     raise QueryTimeout(waited=True)
+                self._free.wait(remaining)
         if process is None:
             process = self._start()
         if process.process.poll() is not None:
@@ -302,6 +303,20 @@ class QueryPool:
             self._replace(process)
             return self._take(deadline, reserve)
         return process
+
+    def _idle_process(self, reserve: int) -> QueryProcess | None:
+        """The idle process a job with ``reserve`` takes (under the lock), if any: one that is
+        ready, unless taking it would leave fewer than ``reserve`` ready ones while others
+        are still starting (the job waits for a start-up then, the favoured work does not)."""
+        if len(self._idle) <= reserve:
+            return None
+        ready = [at for at, process in enumerate(self._idle) if process.said_ready()]
+        if len(ready) > reserve:
+            return self._idle.pop(ready[-1])
+        if reserve == 0:  # none is ready: one still starting
+            return self._idle.pop()
+        starting = [at for at in range(len(self._idle)) if at not in ready]
+        return self._idle.pop(starting[-1])
 
     def _replace(self, process: QueryProcess) -> None:
         """Kill ``process`` and put the standby (or a new process) in its place."""
@@ -347,6 +362,9 @@ class QueryPool:
     def _run(self, job: Job, deadline: float, timeout: float, first_stretch: float | None,
              go_on: Callable[[], bool] | None, reserve: int) -> Outcome:
         process = self._send(job, deadline, reserve)
+        # the job's time runs from when a process took it (it waited for one within the
+        # deadline): a short timeout never stops a job that waited for a start-up
+        deadline = max(deadline, time.monotonic() + min(timeout, MIN_RUN_SECONDS))
         promoted = False
         try:
             if go_on is not None and first_stretch is not None and first_stretch < timeout:

@@ -9,17 +9,18 @@ folder's swap counter before each job), and does the work itself: it runs SPARQL
 serializes the answer, describes a resource, searches, reconciles. The worker only
 copies what comes back.
 
-Run as ``python -m kg.served.runner`` with the settings (JSON) on the first line of
-its standard input; it then reads jobs until end of file.
+``python -m kg.served.runner`` is the template the query processes are forked from
+(:mod:`kg.served.template`); each fork runs :func:`serve`.
 """
 
 from __future__ import annotations
 
 import os
+import socket
 
 from kg.config import Config
 from kg.pipeline.release import ReleaseError
-from kg.served import jobs
+from kg.served import jobs, template
 from kg.served.pool import short_memory_mb
 from kg.served.reader import NoVersion, Reader
 from kg.served.wire import READY, Job, Outcome, receive, send
@@ -66,13 +67,13 @@ def storage_failure(error: RuntimeError) -> bool:
     return text.startswith(_STORAGE_STATUSES) or "may be corrupted" in text
 
 
-def main() -> None:
-    # the pipe is for jobs and outcomes only: anything printed goes to the log instead
-    incoming = os.fdopen(os.dup(0), "rb")
-    outcomes = os.fdopen(os.dup(1), "wb")
-    os.dup2(2, 1)
+def serve(settings: str, jobs_pipe: int, outcomes_pipe: int) -> None:
+    """A query process: open the current version, say so, then run the jobs read from
+    ``jobs_pipe`` until it closes, each outcome written to ``outcomes_pipe``."""
     end_with_parent()
-    config = Config.from_json(incoming.readline().decode("utf-8"))
+    incoming = os.fdopen(jobs_pipe, "rb")
+    outcomes = os.fdopen(outcomes_pipe, "wb")
+    config = Config.from_json(settings)
     # the engine's threads then reserve 2 MB of stack each, not 8 MB of the memory limit
     limit_thread_stacks()
     # until a job is promoted to long work (its pool raises the soft limit then)
@@ -87,6 +88,17 @@ def main() -> None:
     while (job := receive(incoming)) is not None:
         assert isinstance(job, Job)
         send(outcomes, run(reader, job))
+
+
+def main() -> None:
+    """The template of a web worker's query processes (:mod:`kg.served.template`), with its
+    socket as standard input; what a process prints goes to standard error (the log)."""
+    control = socket.socket(fileno=os.dup(0))
+    nothing = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(nothing, 0)
+    os.close(nothing)
+    os.dup2(2, 1)
+    template.serve(control, serve)
 
 
 if __name__ == "__main__":

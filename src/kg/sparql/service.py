@@ -91,6 +91,9 @@ class Plan:
     version: str
     #: the query calls SERVICE endpoints (allowed by ``allowed_services``)
     calls_services: bool = False
+    #: the query is a lookup (:attr:`kg.sparqltext.Inspection.lookup`): it may take the
+    #: query processes kept for lookups
+    lookup: bool = False
 
     def etag(self, version: str | None = None) -> str:
         digest = hashlib.sha256(f"{version or self.version}\0{self.key}".encode())
@@ -265,7 +268,8 @@ class QueryService:
         # query process could answer anything only costs a process restart
         limit = self.config.query_timeout
         timeout = min(max(request.timeout or limit, self.config.min_query_timeout), limit)
-        return Plan(job, fmt, key, timeout, version, bool(inspection.services))
+        return Plan(job, fmt, key, timeout, version, bool(inspection.services),
+                    inspection.lookup)
 
     def run(self, plan: Plan, client: str | None = None) -> Answer:
         """The answer to ``plan`` (from the cache when it holds it); ``client`` (its
@@ -279,7 +283,7 @@ class QueryService:
 
     def _run(self, plan: Plan, client: str | None) -> Answer:
         try:
-            outcome = self.served.run(plan.job, plan.timeout, client)
+            outcome = self.served.run(plan.job, plan.timeout, client, lookup=plan.lookup)
         except Refused as e:
             raise ProtocolError(e.status, e.message,
                                 {"Retry-After": str(e.retry_after)}) from None

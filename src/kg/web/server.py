@@ -81,6 +81,7 @@ def check_query_process(config: Config) -> int:
     there is no version, the process cannot open it or dies before answering."""
     from kg.pipeline.release import Releases
     from kg.served.pool import QueryPool, QueryProcessDied, QueryTimeout
+    from kg.served.template import TEMPLATE
     from kg.served.wire import Job
 
     version = Releases.of(config).current()
@@ -100,6 +101,7 @@ def check_query_process(config: Config) -> int:
                          "served") from None
     finally:
         pool.close()
+        TEMPLATE.close()  # the web workers start their own
     if outcome.status != "ok":
         raise ServeError(f"a query process could not open {where}: {outcome.message}; "
                          "nothing is served")
