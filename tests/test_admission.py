@@ -22,6 +22,7 @@ import pytest
 from tests.conftest import Server, start_server, stop_server
 from tests.test_sparql_protocol import _runner_pids
 
+from kg.served import SPARQL_NICE
 from kg.served.admission import PAUSE_SECONDS, Admission, Refused
 
 #: long work in little memory: a count over a cross product of the graph with itself
@@ -125,12 +126,17 @@ def tight(release, release_dir: Path,
     stop_server(server.process)
 
 
-def test_both_lanes_and_a_standby_are_started_before_the_first_request(tight: Server) -> None:
-    """One worker: 3 SPARQL processes, their standby, 1 process for the pages."""
+def test_every_lane_and_a_standby_are_started_before_the_first_request(tight: Server) -> None:
+    """One worker: 3 SPARQL processes, their standby, 1 process for the pages, 1 for
+    lookups; the SPARQL lane's below the others in priority."""
     deadline = time.monotonic() + 60
-    while len(_runner_pids(tight)) < 5 and time.monotonic() < deadline:
+    while len(_runner_pids(tight)) < 6 and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert len(_runner_pids(tight)) == 5
+    pids = _runner_pids(tight)
+    assert len(pids) == 6
+    nice = sorted(int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+                  for pid in pids)
+    assert nice == [0, 0, SPARQL_NICE, SPARQL_NICE, SPARQL_NICE, SPARQL_NICE]
 
 
 def test_long_work_takes_the_one_slot_and_cheap_queries_still_run(tight: Server) -> None:
@@ -239,8 +245,9 @@ def two_processes(release, release_dir: Path,
 def test_a_lookup_takes_the_process_that_other_work_leaves_idle(two_processes: Server) -> None:
     """Three new clients send costly queries at once: one runs, two wait, and the second
     process is left idle. A lookup (every triple pattern names an IRI) from a fourth client
-    takes it and is answered while all three still run or wait; a query that is not a
-    lookup, from a fifth, may not take it (it waits for a process to its 1 s limit)."""
+    is answered while all three still run or wait (in the lookups' process, or that idle
+    one); a query that is not a lookup, from a fifth, may take neither (it waits for a
+    process to its 1 s limit)."""
     costly: dict[int, tuple[int, dict[str, str], bytes]] = {}
     threads = [threading.Thread(target=lambda k=k: costly.update(
         {k: Client(two_processes, f"127.0.3.{k}").query(COSTLY)})) for k in range(1, 4)]

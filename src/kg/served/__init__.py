@@ -41,8 +41,15 @@ from kg.served.wire import Job, Outcome
 __all__ = ["JobFailed", "PooledStore", "Refused", "ServedDataset", "UpdateFailed", "deadline"]
 
 #: the lane of each job: the work clients send (SPARQL queries, reconciliation), under the
-#: admission rules, apart from everything the pages read
-SPARQL_LANE, PAGES_LANE = "sparql", "pages"
+#: admission rules, apart from everything the pages read; and the lookups of clients in good
+#: standing (:attr:`kg.sparqltext.Inspection.lookup`), in a process of their own
+SPARQL_LANE, PAGES_LANE, LOOKUPS_LANE = "sparql", "pages", "lookups"
+#: query processes per web worker for lookups
+LOOKUP_PROCESSES = 1
+#: the priority (nice value) of the SPARQL lane's processes: below the web workers, the
+#: pages' and the lookups' processes, which keep the cores while clients' costly queries
+#: run (the operating system gives a process at nice 10 a tenth of the share of one at 0)
+SPARQL_NICE = 10
 
 #: the time by which the work of the current request must be done (``time.monotonic()``)
 _deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("deadline",
@@ -180,16 +187,18 @@ class ServedDataset:
                     # SPARQL queries are stopped and their processes replaced: a standby
                     # takes a stopped one's place at once
                     self._pools = {SPARQL_LANE: QueryPool(settings, self.config.query_processes,
-                                                          memory_mb=memory, standby=True),
+                                                          memory_mb=memory, standby=True,
+                                                          nice=SPARQL_NICE),
                                    PAGES_LANE: QueryPool(settings, self.config.page_processes,
-                                                         memory_mb=memory)}
+                                                         memory_mb=memory),
+                                   LOOKUPS_LANE: QueryPool(settings, LOOKUP_PROCESSES,
+                                                           memory_mb=memory)}
                     self._pools_pid = os.getpid()
         return self._pools[lane]
 
     def start(self) -> None:
-        """Start the query processes of both lanes now, so that no first request waits."""
+        """Start the query processes of every lane now, so that no first request waits."""
         self.pool(SPARQL_LANE)
-        self.pool(PAGES_LANE)
 
     def close(self) -> None:
         if self._pools_pid == os.getpid():
@@ -211,8 +220,10 @@ class ServedDataset:
         """The outcome of ``job`` in a query process. The work of a ``client`` (a SPARQL
         query, a reconciliation) runs in the SPARQL lane under the admission rules: raises
         :class:`Refused` when the client may not run it now. A ``lookup`` (a query whose
-        cost its constants bound: :attr:`kg.sparqltext.Inspection.lookup`) may take the
-        lane's last idle process, which other work leaves free. Raises :class:`JobFailed`
+        cost its constants bound: :attr:`kg.sparqltext.Inspection.lookup`) of a client with
+        nothing else running and no query stopped lately runs in the lookups' process when
+        it is idle, else it may take the SPARQL lane's last idle process, which other work
+        leaves free. Raises :class:`JobFailed`
         when the work ran past its time, was stopped as long work, ran out of memory or its
         process ended."""
         seconds = self.time_left(timeout)
@@ -244,7 +255,10 @@ class ServedDataset:
                 # stopped lately (other clients leave one more for those)
                 favoured = not (running or self.admission.stopped_lately(client or ""))
                 reserve = (0 if lookup else 1) if favoured else 2
-                return self.pool(lane).run(job, seconds,
+                pool = self.pool(lane)
+                if lookup and favoured and self.pool(LOOKUPS_LANE).idle:
+                    pool = self.pool(LOOKUPS_LANE)
+                return pool.run(job, seconds,
                                            first_stretch=self.config.short_query_seconds,
                                            go_on=go_on, reserve=reserve)
             return self.pool(lane).run(job, seconds)

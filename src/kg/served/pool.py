@@ -42,7 +42,7 @@ STARTUP_SECONDS = 120.0
 #: the run time a job is given after it waited for a process, at least (or its timeout)
 MIN_RUN_SECONDS = 1.0
 #: the priority (nice value) of a process while it runs a promoted (long) job
-LONG_WORK_NICE = 10
+LONG_WORK_NICE = 15
 
 
 def short_memory_mb(memory_mb: int) -> int:
@@ -88,8 +88,9 @@ class QueryStopped(Exception):
 
 
 class QueryProcess:
-    def __init__(self, settings: str) -> None:
-        self.process, jobs, self._out = TEMPLATE.spawn(settings)
+    def __init__(self, settings: str, nice: int = 0) -> None:
+        self.process, jobs, self._out = TEMPLATE.spawn(settings, nice)
+        self.nice = nice
         self._in = os.fdopen(jobs, "wb")
         self._buffer = bytearray()
         self._ready = False
@@ -171,7 +172,8 @@ class QueryProcess:
         """Let the job go on as long work: a lower priority, and the memory a long job may
         use (the process is replaced after it)."""
         try:
-            os.setpriority(os.PRIO_PROCESS, self.process.pid, LONG_WORK_NICE)
+            os.setpriority(os.PRIO_PROCESS, self.process.pid,
+                           max(self.nice, LONG_WORK_NICE))
             if memory_mb:
                 limit = memory_mb * 1024 * 1024
                 resource.prlimit(self.process.pid, resource.RLIMIT_DATA, (limit, limit))
@@ -221,11 +223,12 @@ class QueryPool:
     take a second when the cores are busy."""
 
     def __init__(self, settings: str, size: int, *, memory_mb: int = 0,
-                 standby: bool = False) -> None:
+                 standby: bool = False, nice: int = 0) -> None:
         """``settings``: the JSON of the :class:`~kg.config.Config` the processes serve;
         ``memory_mb``: the memory a promoted job may use (the processes start with a lower
-        limit, :func:`short_memory_mb`)."""
+        limit, :func:`short_memory_mb`); ``nice``: the priority the processes run at."""
         self._settings = settings
+        self._nice = nice
         self._size = max(1, size)
         self._memory_mb = memory_mb
         self._keeps_standby = standby
@@ -265,7 +268,7 @@ class QueryPool:
     def _start(self) -> QueryProcess:
         with self._free:
             self._started += 1
-        return QueryProcess(self._settings)
+        return QueryProcess(self._settings, self._nice)
 
     def _give_back(self, process: QueryProcess, *, fresh: bool = False) -> None:
         """An idle process back to the pool; a ``fresh`` one (still starting) goes last in
@@ -327,7 +330,7 @@ class QueryPool:
             standby.kill()  # it died while it stood by (killed from outside)
             standby = None
         if standby is None:
-            standby = QueryProcess(self._settings)
+            standby = QueryProcess(self._settings, self._nice)
         self._give_back(standby, fresh=not standby.said_ready())
         if self._keeps_standby:
             self._new_standby()
@@ -337,7 +340,7 @@ class QueryPool:
         start-up runs in the new process)."""
         with self._free:
             if not self._closed and self._standby is None:
-                self._standby = QueryProcess(self._settings)
+                self._standby = QueryProcess(self._settings, self._nice)
 
     def run(self, job: Job, timeout: float, *, first_stretch: float | None = None,
             go_on: Callable[[], bool] | None = None, reserve: int = 0) -> Outcome:

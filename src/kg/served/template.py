@@ -36,6 +36,8 @@ from kg.system import end_with_parent
 
 _PID = struct.Struct("!q")
 _CODE = struct.Struct("!i")
+#: what a request says besides the settings: the child's nice value
+_REQUEST = struct.Struct("!i")
 _MESSAGE_BYTES = 1 << 20
 
 
@@ -106,9 +108,10 @@ class Template:
         self._socket, self._pid = ours, os.getpid()
         return ours
 
-    def spawn(self, settings: str) -> tuple[Child, int, int]:
-        """A new query process serving ``settings``: (the process, the write end of its job
-        pipe, the read end of its outcome pipe). A template that ended is started again."""
+    def spawn(self, settings: str, nice: int = 0) -> tuple[Child, int, int]:
+        """A new query process serving ``settings`` at priority ``nice``: (the process, the
+        write end of its job pipe, the read end of its outcome pipe). A template that ended
+        is started again."""
         jobs_in, jobs_out = os.pipe()
         outcomes_in, outcomes_out = os.pipe()
         status_in, status_out = os.pipe()
@@ -120,7 +123,8 @@ class Template:
                             or self._process.poll() is not None):
                         control = self._start()
                     try:
-                        socket.send_fds(control, [settings.encode("utf-8")],
+                        socket.send_fds(control, [_REQUEST.pack(nice)
+                                                  + settings.encode("utf-8")],
                                         [jobs_in, outcomes_out, status_out])
                         data, fds, _, _ = socket.recv_fds(control, _PID.size, 1)
                     except OSError:
@@ -180,7 +184,7 @@ os.register_at_fork(after_in_child=TEMPLATE._forget)
 
 def serve(control: socket.socket, start: Callable[[str, int, int], None]) -> None:
     """The template's loop: fork a child for each request on ``control`` that runs
-    ``start(settings, job pipe, outcome pipe)``; report how each child ended on its status
+    ``start(settings, job pipe, outcome pipe)`` at the nice value asked; report how each child ended on its status
     pipe. Returns when the web worker closes ``control``."""
     end_with_parent()
     children: dict[int, int] = {}
@@ -200,7 +204,7 @@ def serve(control: socket.socket, start: Callable[[str, int, int], None]) -> Non
             data, fds, _, _ = socket.recv_fds(control, _MESSAGE_BYTES, 3)
         except OSError:
             break
-        if not data or len(fds) != 3:
+        if len(data) < _REQUEST.size or len(fds) != 3:
             for fd in fds:
                 os.close(fd)
             if not data:
@@ -216,7 +220,10 @@ def serve(control: socket.socket, start: Callable[[str, int, int], None]) -> Non
                 signal.signal(signal.SIGCHLD, signal.SIG_DFL)
                 for fd in (wake_in, wake_out, status, *children.values()):
                     os.close(fd)
-                start(data.decode("utf-8"), jobs, outcomes)
+                (nice,) = _REQUEST.unpack_from(data)
+                if nice:
+                    os.setpriority(os.PRIO_PROCESS, 0, nice)
+                start(data[_REQUEST.size:].decode("utf-8"), jobs, outcomes)
                 code = 0
             except BaseException:
                 traceback.print_exc()
