@@ -184,9 +184,14 @@ os.register_at_fork(after_in_child=TEMPLATE._forget)
 
 def serve(control: socket.socket, start: Callable[[str, int, int], None]) -> None:
     """The template's loop: fork a child for each request on ``control`` that runs
-    ``start(settings, job pipe, outcome pipe)`` at the nice value asked; report how each child ended on its status
-    pipe. Returns when the web worker closes ``control``."""
+    ``start(settings, job pipe, outcome pipe)`` at the nice value asked; report how each
+    child ended on its status pipe. Returns when the web worker closes ``control``."""
     end_with_parent()
+    # a stop of the whole process group (Ctrl-C, SIGTERM to the group) is the web worker's
+    # to handle: the template ends when the worker closes its socket, and keeps reporting
+    # how its children ended until then
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     children: dict[int, int] = {}
     wake_in, wake_out = os.pipe()
     os.set_blocking(wake_in, False)
@@ -218,6 +223,8 @@ def serve(control: socket.socket, start: Callable[[str, int, int], None]) -> Non
                 control.close()
                 signal.set_wakeup_fd(-1)
                 signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                signal.signal(signal.SIGINT, signal.default_int_handler)
                 for fd in (wake_in, wake_out, status, *children.values()):
                     os.close(fd)
                 (nice,) = _REQUEST.unpack_from(data)
