@@ -359,6 +359,46 @@ def test_access_lines_keep_no_secret_parameter():
         "key=[redacted];apiKey=[redacted]&Password=[redacted]&auth=[redacted]"
 
 
+def test_the_combined_access_line_is_gunicorns_with_no_secret():
+    """The access log's own writer of the combined format gives gunicorn's line (its atoms,
+    escaped, redacted by AccessLog.atoms), for a request with quotes, a secret in the
+    URL and the referrer, credentials in headers, and an answer of 0 bytes."""
+    import datetime
+    import logging
+
+    from gunicorn.config import Config as GunicornConfig
+    from gunicorn.glogging import SafeAtoms
+
+    from kg.web.server import AccessLog
+
+    settings = GunicornConfig()
+    settings.set("accesslog", "-")
+    log = AccessLog(settings)
+    log.now = lambda: "[06/Dec/2026:01:02:03 +0000]"  # type: ignore[method-assign]
+    lines: list[str] = []
+    log.access_log.handlers = [logging.Handler()]
+    log.access_log.handlers[0].emit = lambda record: lines.append(record.getMessage())
+    environ = {"REMOTE_ADDR": "127.0.0.9", "REQUEST_METHOD": "GET",
+               "RAW_URI": '/sparql?query=ASK%7B%7D&access_token=s3cret&x="y"',
+               "SERVER_PROTOCOL": "HTTP/1.1", "PATH_INFO": "/sparql",
+               "QUERY_STRING": "query=ASK%7B%7D&access_token=s3cret",
+               "HTTP_REFERER": "http://x.example/?token=s3cret",
+               "HTTP_USER_AGENT": 'curl "8"', "HTTP_AUTHORIZATION": "Basic czNjcmV0Og=="}
+
+    class Answer:
+        status, sent, headers = "200 OK", 0, [("Content-Type", "text/plain")]
+
+    class Request:
+        headers = [("AUTHORIZATION", "Basic czNjcmV0Og=="), ("USER-AGENT", 'curl "8"')]
+
+    took = datetime.timedelta(milliseconds=3)
+    log.access(Answer(), Request(), environ, took)
+    expected = settings.access_log_format % SafeAtoms(log.atoms(Answer(), Request(), environ,
+                                                               took))
+    assert lines == [expected]
+    assert "s3cret" not in expected and '\\"y\\"' in expected and ' 200 0 ' in expected
+
+
 # ---- the minimum timeout ----------------------------------------------------------------------
 
 def test_tiny_timeouts_kill_no_query_process(bounded: Server):

@@ -133,7 +133,7 @@ class Template:
                         break
                     for fd in fds:
                         os.close(fd)
-                    self._socket = None  # started again on the next attempt
+                    self.close()  # started again on the next attempt
                     if attempt:
                         raise OSError("the template of the query processes does not answer")
         except BaseException:

@@ -21,22 +21,40 @@ from kg.store import QuerySyntaxError, ResultKind, StoreError, boolean_table
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
+OxTerm = ox.NamedNode | ox.BlankNode | ox.Literal
+
+#: the Oxigraph term each rdflib term made by :func:`_term_to_rdflib` came from, by the
+#: rdflib term's identity (the entry holds the term, so its id is not reused meanwhile):
+#: turning a read term back (a data document is written by Oxigraph from what the
+#: description read) then costs no hashing of an rdflib ``Literal``, which is slower than
+#: the engine's own lookup
+_ORIGINS: dict[int, tuple[Node, OxTerm]] = {}
+_MAX_ORIGINS = 1 << 15
+
+
 @functools.lru_cache(maxsize=1 << 14)
-def _term_to_rdflib(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> Node:
+def _term_to_rdflib(term: OxTerm) -> Node:
     """Made once per term while it is in use: a page reads the same labels, classes and
     properties again and again, and building an rdflib ``Literal`` with a language costs
     more than the engine's lookup of it."""
+    made: Node
     if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, ox.BlankNode):
-        return BNode(term.value)
-    if isinstance(term, ox.Literal):
+        made = URIRef(term.value)
+    elif isinstance(term, ox.BlankNode):
+        made = BNode(term.value)
+    elif isinstance(term, ox.Literal):
         if term.language:
-            return Literal(term.value, lang=term.language)
-        if term.datatype.value == _XSD_STRING:
-            return Literal(term.value)
-        return Literal(term.value, datatype=URIRef(term.datatype.value))
-    raise TypeError(f"unsupported term {term!r}")
+            made = Literal(term.value, lang=term.language)
+        elif term.datatype.value == _XSD_STRING:
+            made = Literal(term.value)
+        else:
+            made = Literal(term.value, datatype=URIRef(term.datatype.value))
+    else:
+        raise TypeError(f"unsupported term {term!r}")
+    if len(_ORIGINS) >= _MAX_ORIGINS:
+        _ORIGINS.clear()
+    _ORIGINS[id(made)] = (made, term)
+    return made
 
 
 def to_rdflib(term: object) -> Node | None:
@@ -48,10 +66,18 @@ def to_rdflib(term: object) -> Node | None:
     return _term_to_rdflib(term)
 
 
+def from_rdflib(term: Node) -> OxTerm:
+    """The Oxigraph term of an rdflib term (the inverse of :func:`to_rdflib`): the one it
+    was made from, or made once per term while it is in use (rdflib terms compare as
+    terms, not values)."""
+    origin = _ORIGINS.get(id(term))
+    if origin is not None and origin[0] is term:
+        return origin[1]
+    return _term_from_rdflib(term)
+
+
 @functools.lru_cache(maxsize=1 << 14)
-def from_rdflib(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
-    """The Oxigraph term of an rdflib term (the inverse of :func:`to_rdflib`), made once
-    per term while it is in use (rdflib terms compare as terms, not values)."""
+def _term_from_rdflib(term: Node) -> OxTerm:
     if isinstance(term, URIRef):
         return ox.NamedNode(str(term))
     if isinstance(term, BNode):

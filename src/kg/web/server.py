@@ -12,6 +12,7 @@ with ``--logger-class kg.web.server.AccessLog``.
 from __future__ import annotations
 
 import re
+import traceback
 from typing import TYPE_CHECKING, Any
 
 from gunicorn.app.base import BaseApplication
@@ -48,11 +49,41 @@ def redact(url: str) -> str:
     return SECRET_PARAMETER.sub(r"\1\2=[redacted]", url)
 
 
+#: gunicorn's access-log format when none is set (Apache's combined format)
+COMBINED_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"'
+
+
 class AccessLog(Logger):
     """gunicorn's logger whose access lines carry no secret: no Basic-auth user name (a
     token sent as one would be logged), no Authorization or Cookie header, and the values
     of query parameters that may carry secrets redacted in the request line, the query
-    string and the referrer."""
+    string and the referrer.
+
+    The combined format (the default) is written from the few fields it shows: gunicorn
+    first gathers every request header, response header and WSGI variable of the request
+    into its atoms and escapes each (a tenth of a web worker's time on a cheap query)."""
+
+    def access(self, resp: Any, req: Any, environ: dict[str, Any],
+               request_time: Any) -> None:
+        if not self.access_log_enabled:
+            return
+        if self.cfg.access_log_format != COMBINED_FORMAT:
+            super().access(resp, req, environ, request_time)
+            return
+        status = resp.status
+        if isinstance(status, str):
+            status = status.split(None, 1)[0]
+        sent = getattr(resp, "sent", None)
+        request = _quoted(redact(f"{environ['REQUEST_METHOD']} {environ['RAW_URI']} "
+                                 f"{environ['SERVER_PROTOCOL']}"))
+        referrer = _quoted(redact(environ.get("HTTP_REFERER", "-")))
+        agent = _quoted(environ.get("HTTP_USER_AGENT", "-"))
+        line = (f'{environ.get("REMOTE_ADDR", "-")} - - {self.now()} "{request}" {status} '
+                f'{"-" if sent is None else sent} "{referrer}" "{agent}"')
+        try:
+            self.access_log.info(line)
+        except Exception:
+            self.error(traceback.format_exc())
 
     def atoms(self, resp: Any, req: Any, environ: dict[str, Any],
               request_time: Any) -> dict[str, Any]:
@@ -69,6 +100,11 @@ class AccessLog(Logger):
                     redacted[value] = redact(value)
                 atoms[key] = redacted[value]
         return atoms
+
+
+def _quoted(text: str) -> str:
+    """A field between double quotes in the log line, as gunicorn writes it."""
+    return text.replace('"', '\\"') if '"' in text else text
 
 
 class ServeError(RuntimeError):
