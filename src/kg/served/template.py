@@ -223,8 +223,9 @@ def serve(control: socket.socket, start: Callable[[str, int, int], None]) -> Non
                 control.close()
                 signal.set_wakeup_fd(-1)
                 signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                # SIGINT stays ignored: a Ctrl-C is the web worker's to handle (its query
+                # processes end when their job pipes close, or with their template)
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)
-                signal.signal(signal.SIGINT, signal.default_int_handler)
                 for fd in (wake_in, wake_out, status, *children.values()):
                     os.close(fd)
                 (nice,) = _REQUEST.unpack_from(data)
