@@ -223,9 +223,8 @@ class ServedDataset:
         cost its constants bound: :attr:`kg.sparqltext.Inspection.lookup`) of a client with
         nothing else running and no query stopped lately runs in the lookups' process when
         it is idle, else it may take the SPARQL lane's last idle process, which other work
-        leaves free. Raises :class:`JobFailed`
-        when the work ran past its time, was stopped as long work, ran out of memory or its
-        process ended."""
+        leaves free. Raises :class:`JobFailed` when the work ran past its time, was stopped
+        as long work, ran out of memory or its process ended."""
         seconds = self.time_left(timeout)
         if client is None:
             lane = SPARQL_LANE if job.function == "query" else PAGES_LANE
@@ -258,9 +257,8 @@ class ServedDataset:
                 pool = self.pool(lane)
                 if lookup and favoured and self.pool(LOOKUPS_LANE).idle:
                     pool = self.pool(LOOKUPS_LANE)
-                return pool.run(job, seconds,
-                                           first_stretch=self.config.short_query_seconds,
-                                           go_on=go_on, reserve=reserve)
+                return pool.run(job, seconds, first_stretch=self.config.short_query_seconds,
+                                go_on=go_on, reserve=reserve)
             return self.pool(lane).run(job, seconds)
         except QueryStopped:
             stopped = True

@@ -9,14 +9,13 @@ process runs under a memory limit (``RLIMIT_DATA``, set by the process itself be
 opens the store): an allocation past it ends the process.
 
 A job waits for an idle process no longer than its deadline (and then runs for at least
-:data:`MIN_RUN_SECONDS`). A job that runs past its
-deadline gets its process killed (SIGKILL: the engine stops at once, its memory is freed)
-and a fresh process takes its place. A job may also be *promoted*: when it is still running
-after a short first stretch, the caller is asked whether it may go on (the server has a
-few slots for long work); if not, it is stopped at once, and if so its process is lowered
-in priority, so that short jobs in the other processes keep the cores. A job that took
-its process down is never run again. Other requests keep being served by the other
-processes of the pool meanwhile.
+:data:`MIN_RUN_SECONDS`). A job that runs past its deadline gets its process killed
+(SIGKILL: the engine stops at once, its memory is freed) and a fresh process takes its
+place. A job may also be *promoted*: when it is still running after a short first stretch,
+the caller is asked whether it may go on (the server has a few slots for long work); if
+not, it is stopped at once, and if so its process is lowered in priority, so that short
+jobs in the other processes keep the cores. A job that took its process down is never run
+again. Other requests keep being served by the other processes of the pool meanwhile.
 """
 
 from __future__ import annotations
