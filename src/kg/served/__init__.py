@@ -228,7 +228,7 @@ class ServedDataset:
         seconds = self.time_left(timeout)
         if client is None:
             lane = SPARQL_LANE if job.function == "query" else PAGES_LANE
-            return self._run(lane, job, seconds, client, False, lookup)
+            return self._run(lane, job, seconds, client, False, False)
         self.admission.check(client)
         return self._run(SPARQL_LANE, job, seconds, client, True, lookup)
 

@@ -156,7 +156,7 @@ class Template:
             return self._lock
 
     def close(self) -> None:
-        """End the template (its children end with their job pipes)."""
+        """End the template (its children end with it)."""
         if self._socket is not None and self._pid == os.getpid():
             self._socket.close()
             if self._process is not None:
@@ -165,11 +165,12 @@ class Template:
                 except subprocess.TimeoutExpired:
                     self._process.kill()
                     self._process.wait()
-        self._socket, self._process, self._pid = None, None, -1
+        self._forget()
 
     def _forget(self) -> None:
-        """In a forked child: the inherited socket is the parent's, and is closed here so
-        that the parent's template ends when the parent closes its own."""
+        """Let go of the template without waiting for it; in a forked child (run at fork),
+        the inherited socket is the parent's, closed here so that the parent's template
+        ends when the parent closes its own."""
         if self._socket is not None:
             self._socket.close()
         self._socket, self._process, self._pid = None, None, -1
