@@ -37,6 +37,10 @@ class Format:
     #: Oxigraph's format (``ox.RdfFormat`` or ``ox.QueryResultsFormat``)
     oxigraph: Any = None
 
+    def __hash__(self) -> int:
+        # by what tells formats apart: negotiation keys its memo by the formats on offer
+        return hash((self.name, self.kind, self.media_type))
+
     @property
     def media_types(self) -> tuple[str, ...]:
         return (self.media_type, *self.aliases)

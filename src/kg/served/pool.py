@@ -40,6 +40,8 @@ log = logging.getLogger(__name__)
 STARTUP_SECONDS = 120.0
 #: the run time a job is given after it waited for a process, at least (or its timeout)
 MIN_RUN_SECONDS = 1.0
+#: what one read from a query process asks for, at least
+READ_BYTES = 64 * 1024
 #: the priority (nice value) of a process while it runs a promoted (long) job
 LONG_WORK_NICE = 15
 
@@ -89,6 +91,10 @@ class QueryStopped(Exception):
 class QueryProcess:
     def __init__(self, settings: str, nice: int = 0) -> None:
         self.process, jobs, self._out = TEMPLATE.spawn(settings, nice)
+        # read without waiting first: an answer already there is taken at once (a wait
+        # through select() gives the other requests of a gevent worker their turn, which an
+        # answer already there does not need)
+        os.set_blocking(self._out, False)
         self.nice = nice
         self._in = os.fdopen(jobs, "wb")
         self._buffer = bytearray()
@@ -98,13 +104,19 @@ class QueryProcess:
         """Read until the buffer holds ``size`` bytes; what was read stays in the buffer when
         the deadline passes first (:class:`QueryTimeout`)."""
         while len(self._buffer) < size:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise QueryTimeout
-            ready, _, _ = select.select([self._out], [], [], remaining)
-            if not ready:
-                raise QueryTimeout
-            chunk = os.read(self._out, min(size - len(self._buffer), 1 << 20))
+            try:
+                # more than the size asked for: a message's length and its body come in one
+                # read (what follows stays in the buffer)
+                chunk = os.read(self._out, min(max(size - len(self._buffer), READ_BYTES),
+                                               1 << 20))
+            except BlockingIOError:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise QueryTimeout from None
+                ready, _, _ = select.select([self._out], [], [], remaining)
+                if not ready:
+                    raise QueryTimeout from None
+                continue
             if not chunk:
                 code = self._exit_code()
                 raise QueryProcessDied(memory=code in (-signal.SIGABRT, 128 + signal.SIGABRT),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -61,8 +62,14 @@ def quality(ranges: Sequence[MediaRange], media_type: str) -> float:
 def choose(accept: str | None, candidates: Sequence[Format]) -> Format | None:
     """The candidate the client prefers; ties go to the earlier candidate (the server's order).
 
-    Returns ``None`` when nothing acceptable is on offer (HTTP 406).
+    Returns ``None`` when nothing acceptable is on offer (HTTP 406). Clients send a few
+    Accept headers again and again: the choice is remembered by the header and the offer.
     """
+    return _choose(accept, tuple(candidates))
+
+
+@functools.lru_cache(maxsize=512)
+def _choose(accept: str | None, candidates: tuple[Format, ...]) -> Format | None:
     ranges = parse_accept(accept)
     best: tuple[float, int, int] | None = None
     chosen: Format | None = None

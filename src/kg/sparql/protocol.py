@@ -127,10 +127,10 @@ ABSOLUTE_IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[^\x00-\x20<>\"{}|^`\\]*")
 def check_utf8(encoded: bytes, where: str) -> None:
     """URL-encoded parameters (a query string, a form body) whose values are not UTF-8 are a
     400: decoded leniently they would run with U+FFFD in place of what was sent."""
+    # decoded whole: the separators (& =) are ASCII, so a value that is not UTF-8 is not
+    # UTF-8 beside them either
     try:
-        for part in encoded.replace(b"+", b" ").split(b"&"):
-            for piece in part.split(b"=", 1):
-                urllib.parse.unquote_to_bytes(piece).decode("utf-8")
+        urllib.parse.unquote_to_bytes(encoded.replace(b"+", b" ")).decode("utf-8")
     except UnicodeDecodeError as e:
         raise ProtocolError(400, f"the {where} is not UTF-8 once its %XX escapes are "
                                  f"decoded ({e.reason}); send the query in UTF-8") from None

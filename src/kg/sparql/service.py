@@ -11,6 +11,7 @@ scanned by hand.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import threading
@@ -96,8 +97,19 @@ class Plan:
     lookup: bool = False
 
     def etag(self, version: str | None = None) -> str:
-        digest = hashlib.sha256(f"{version or self.version}\0{self.key}".encode())
-        return 'W/"' + digest.hexdigest()[:32] + '"'
+        """The ETag of the answer at ``version`` (the plan's own by default)."""
+        if version is None or version == self.version:
+            return self._etag
+        return _etag(version, self.key)
+
+    @functools.cached_property
+    def _etag(self) -> str:
+        return _etag(self.version, self.key)
+
+
+def _etag(version: str, key: str) -> str:
+    digest = hashlib.sha256(f"{version}\0{key}".encode())
+    return 'W/"' + digest.hexdigest()[:32] + '"'
 
 
 class AnswerCache:

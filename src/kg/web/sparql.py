@@ -77,13 +77,20 @@ def _protocol_headers(response: Response) -> Response:
     return response
 
 
-def _accepted_encodings() -> set[str]:
+def _accepted_encodings() -> frozenset[str]:
+    return _encodings(request.headers.get("Accept-Encoding", ""))
+
+
+@functools.lru_cache(maxsize=256)
+def _encodings(header: str) -> frozenset[str]:
+    """The content codings an Accept-Encoding header accepts (a few headers, sent again and
+    again: remembered)."""
     accepted = set()
-    for part in request.headers.get("Accept-Encoding", "").split(","):
+    for part in header.split(","):
         name, _, params = part.strip().partition(";")
         if params.replace(" ", "") not in ("q=0", "q=0.0", "q=0.00", "q=0.000"):
             accepted.add(name.strip().lower())
-    return accepted
+    return frozenset(accepted)
 
 
 def _preflight(methods: str) -> Response:
@@ -108,7 +115,8 @@ def _read_protocol_request() -> ProtocolRequest:
         request.content_type,
         request.args.to_dict(flat=False),
         request.form.to_dict(flat=False) if form_post else {},
-        b"" if form_post else request.get_data(cache=False),
+        # a GET's body means nothing to the protocol: it is not read
+        b"" if form_post or request.method in ("GET", "HEAD") else request.get_data(cache=False),
         max_query_bytes=state().config.max_query_bytes,
     )
 
