@@ -187,13 +187,14 @@ def _http_table(res: Results, variant: str) -> list[str]:
 def _ratio_table(res: Results) -> list[str]:
     http = res.http
     assert http is not None
-    others = [s for s in ("bare", "virtuoso") if s in res.servers]
-    lines = ["| workload | variant | " + " | ".join(f"ours ÷ {s}" for s in others) + " |",
-             "|---|---|" + "---|" * len(others)]
+    pairs = [(a, b) for a, b in (("ours", "bare"), ("ours", "isolated"), ("isolated", "bare"),
+                                 ("ours", "virtuoso")) if a in res.servers and b in res.servers]
+    lines = ["| workload | variant | " + " | ".join(f"{a} ÷ {b}" for a, b in pairs) + " |",
+             "|---|---|" + "---|" * len(pairs)]
     for key in SPARQL_WORKLOADS:
         for variant in ("uncached", "cached"):
-            cells = [spread(round_ratios(http, (key, variant, "ours"), (key, variant, s)))
-                     for s in others]
+            cells = [spread(round_ratios(http, (key, variant, a), (key, variant, b)))
+                     for a, b in pairs]
             lines.append(f"| {key} | {variant} | " + " | ".join(cells) + " |")
     lines += ["", "| document | variant | ours: its req/s ÷ IRI-lookup req/s (same variant) "
                   "| goal (uncached) |", "|---|---|---|---|"]
@@ -367,6 +368,12 @@ def report(res: Results) -> str:
             "",
             "### Ratios within a round",
             "",
+            *(["*isolated* is the bare app with its queries run in query processes, as many "
+               "per web worker as ours (`bench/isolated_app.py`): what any server pays whose "
+               "queries can be stopped at their time limit (an engine in Python cannot be "
+               "stopped otherwise). *isolated ÷ bare* is that price; *ours ÷ isolated* is "
+               "what our endpoint's features cost beyond it.", ""]
+              if "isolated" in res.servers else []),
             *_ratio_table(res),
             "",
             "### Load average, round by round (1, 5, 15 min)",

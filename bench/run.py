@@ -5,7 +5,8 @@
     python bench/run.py --quick --no-virtuoso --output /tmp/b.md   # no Virtuoso at all
 
 1. HTTP (bench/rounds.py): ours (``kg serve``), the bare Flask + pyoxigraph app under the
-   same worker model, Virtuoso 7 sent plain requests; the workloads of
+   same worker model, the same with its queries in query processes (the floor of a query
+   that can be stopped), Virtuoso 7 sent plain requests; the workloads of
    bench/workloads.py (cheap SELECT, IRI lookups, the competency-query mix, pages and
    data documents of every entity), each cached and uncached, answers checked on every
    server first, interleaved rounds, CPU per request split from /proc;
@@ -114,7 +115,8 @@ def build_ours(release_dir: Path) -> ReleaseFolder:
 
 def bench_http(res: Results, release: ReleaseFolder, release_dir: Path, work: Path,
                with_virtuoso: bool, entities_limit: int | None) -> None:
-    say("HTTP: starting ours, the bare app" + (" and Virtuoso" if with_virtuoso else ""))
+    say("HTTP: starting ours, the bare app, the isolated app"
+        + (" and Virtuoso" if with_virtuoso else ""))
     servers: dict[str, Server] = {}
     try:
         t = time.perf_counter()
@@ -124,6 +126,8 @@ def bench_http(res: Results, release: ReleaseFolder, release_dir: Path, work: Pa
         res.model = our_worker_model(ours)
         ours.label = f"ours: `kg serve` ({res.model.text()}, all features on)"
         servers["bare"] = start_bare(release, res.model, work / "bare-app.log")
+        servers["isolated"] = start_bare(release, res.model, work / "isolated-app.log",
+                                         isolated=True)
         if with_virtuoso:
             folder = work / "load" / "ours"
             shutil.rmtree(folder, ignore_errors=True)

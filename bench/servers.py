@@ -1,10 +1,12 @@
-"""The three servers of the HTTP benchmarks, each started as its users start it.
+"""The servers of the HTTP benchmarks, each started as its users start it.
 
 - ours: ``kg serve`` over a release, with its default worker model; only the per-client
   bounds are lifted (wrk is one client with 8 connections: :data:`BENCH_ENV`);
 - the bare app: ``bench/bare_app.py`` (Flask + pyoxigraph, nothing else) under gunicorn
   with the worker model ours reports (worker class from its log, web workers counted
   in its process tree, threads per worker from ``KG_QUERY_PROCESSES``);
+- the isolated app: ``bench/isolated_app.py``, the bare app with its queries run in query
+  processes (as many per worker as ours): what any design that can stop a query pays;
 - Virtuoso 7: a private loopback instance that gets the release's graphs by its bulk
   loader, and their union as one more graph, made the default graph of its endpoint
   (``DB.DBA.SYS_SPARQL_HOST``): it is sent the same plain requests as the others.
@@ -147,17 +149,23 @@ def our_worker_model(ours: GunicornServer) -> WorkerModel:
     return WorkerModel(ours.worker_class(), workers, threads)
 
 
-def start_bare(release: ReleaseFolder, model: WorkerModel, log: Path) -> GunicornServer:
+def start_bare(release: ReleaseFolder, model: WorkerModel, log: Path,
+               isolated: bool = False) -> GunicornServer:
     """The bare Flask + pyoxigraph app under gunicorn with ``model`` (gunicorn's default
-    keep-alive, as ours)."""
+    keep-alive, as ours); ``isolated``: the bare app whose queries run in query processes
+    (``bench/isolated_app.py``, as many per worker as ours)."""
     port = free_port()
+    module = "isolated_app" if isolated else "bare_app"
     command = [str(BIN / "gunicorn"), "--chdir", str(ROOT / "bench"), "-k", model.worker_class,
                "-w", str(model.workers), "--threads", str(model.threads),
-               "-b", f"127.0.0.1:{port}", "--timeout", "120", "bare_app:app"]
+               "-b", f"127.0.0.1:{port}", "--timeout", "120", f"{module}:app"]
     process = Process(command, log, cwd=ROOT,
-                      env={"BARE_STORE": str(release.index)})
-    server = GunicornServer("bare", f"bare Flask + pyoxigraph ({model.text()})", port,
-                            process.pid, process=process)
+                      env={"BARE_STORE": str(release.index),
+                           "ISOLATED_PROCESSES": str(model.threads)})
+    name, label = (("isolated", f"bare Flask + pyoxigraph, queries in {model.threads} query "
+                                f"processes per worker ({model.text()})") if isolated
+                   else ("bare", f"bare Flask + pyoxigraph ({model.text()})"))
+    server = GunicornServer(name, label, port, process.pid, process=process)
     process.wait_until(server.sparql_url, params={"query": "ASK {}"})
     return server
 

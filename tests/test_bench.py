@@ -101,8 +101,8 @@ def test_wrk_sends_every_request_distinct_uncached_and_repeated_cached(tmp_path:
 
 @pytest.mark.slow
 @pytest.mark.usefixtures("needs_wrk")
-def test_the_quick_bench_measures_kg_serve_and_the_bare_app(release_dir: Path, release: object,
-                                                            tmp_path: Path):
+def test_the_quick_bench_measures_kg_serve_the_bare_and_the_isolated_app(
+        release_dir: Path, release: object, tmp_path: Path):
     output = tmp_path / "benchmarks.md"
     done = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "run.py"), "--quick", "--no-virtuoso",
@@ -115,11 +115,11 @@ def test_the_quick_bench_measures_kg_serve_and_the_bare_app(release_dir: Path, r
     results = json.loads((tmp_path / "results.json").read_text())
     model = results["model"]
     assert model["worker_class"] and model["workers"] >= 1 and model["threads"] >= 1
-    assert set(results["servers"]) == {"ours", "bare"}
+    assert set(results["servers"]) == {"ours", "bare", "isolated"}
     for label in results["servers"].values():
         assert label.endswith(("keep-alive: yes", "keep-alive: no")), label
     runs = results["http"]["runs"]
-    expected = {(w, v, s) for w in ("cheap", "iri", "cq") for s in ("ours", "bare")
+    expected = {(w, v, s) for w in ("cheap", "iri", "cq") for s in ("ours", "bare", "isolated")
                 for v in ("cached", "uncached")}
     expected |= {(w, v, "ours") for w in ("page", "data") for v in ("cached", "uncached")}
     assert {(r["workload"], r["variant"], r["server"]) for r in runs} == expected
@@ -129,6 +129,8 @@ def test_the_quick_bench_measures_kg_serve_and_the_bare_app(release_dir: Path, r
         assert run["cpu_web"] + run["cpu_workers"] > 0, run
         if run["server"] == "bare":  # one process per worker: all of it holds the socket
             assert run["cpu_workers"] == 0, run
+        if run["server"] == "isolated":  # its queries run in its query processes
+            assert run["cpu_workers"] > 0, run
     # every request's answers agreed on both servers, as it is and made distinct
     for workload in results["workloads"]:
         assert workload["dropped"] == {}, workload
@@ -141,4 +143,5 @@ def test_the_quick_bench_measures_kg_serve_and_the_bare_app(release_dir: Path, r
                     "### Load average, round by round"):
         assert heading in text
     assert "| iri | ours |" in text and "| iri | bare |" in text
+    assert "| iri | isolated |" in text and "isolated ÷ bare" in text
     assert "python bench/run.py --quick --no-virtuoso" in text
