@@ -9,6 +9,7 @@ cache, which a swap empties. :data:`FUNCTIONS` lists what a worker may ask for.
 
 from __future__ import annotations
 
+import bisect
 import io
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -257,17 +258,27 @@ def data_document(reader: Reader, iri: str, format_name: str,
     if not description.exists:
         return None
     fmt = by_name(format_name)
-    quads = dict.fromkeys(  # in order, each once
-        oxigraph_store.quad_from_rdflib(s, p, o, ox.NamedNode(graph) if graph else None)
-        for s, p, o, graph in description.quads(reader.config.graph_iris.values()))
-    statements = quads if fmt.keeps_named_graphs else dict.fromkeys(q.triple for q in quads)
+    quads = oxigraph_store.quads_from_rdflib(
+        description.quads(reader.config.graph_iris.values()), fmt.keeps_named_graphs)
     if fmt.name == "jsonld":
-        return compact(statements.keys(), reader.config, indent=2)
-    used = {t.value for quad in quads for t in (quad.subject, quad.predicate, quad.object)
-            if isinstance(t, ox.NamedNode)}
-    declared = {prefix: namespace for prefix, namespace in prefixes.items()
-                if any(i.startswith(namespace) for i in used)}
-    return ox.serialize(statements.keys(), format=fmt.oxigraph, prefixes=declared)
+        return compact(quads, reader.config, indent=2)
+    return ox.serialize(quads, format=fmt.oxigraph,
+                        prefixes=_used_prefixes(quads, prefixes))
+
+
+def _used_prefixes(statements: Sequence[ox.Quad | ox.Triple],
+                   prefixes: Mapping[str, str]) -> dict[str, str]:
+    """The ``prefixes`` whose namespace begins an IRI of ``statements``."""
+    used = sorted({t.value for statement in statements
+                   for t in (statement.subject, statement.predicate, statement.object)
+                   if isinstance(t, ox.NamedNode)})
+    declared = {}
+    for prefix, namespace in prefixes.items():
+        # the first IRI not before the namespace is the one that may begin with it
+        at = bisect.bisect_left(used, namespace)
+        if at < len(used) and used[at].startswith(namespace):
+            declared[prefix] = namespace
+    return declared
 
 
 def page(reader: Reader, iri: str) -> pages.PageData:

@@ -6,7 +6,7 @@ Results are serialized by Oxigraph itself, without Python work per row.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -98,6 +98,30 @@ def quad_from_rdflib(subject: Node, predicate: Node, obj: Node,
     if isinstance(s, ox.Literal) or not isinstance(p, ox.NamedNode):
         raise TypeError(f"not an RDF triple: {subject!r} {predicate!r} {obj!r}")
     return ox.Quad(s, p, from_rdflib(obj), graph)
+
+
+def quads_from_rdflib(statements: Iterable[tuple[Node, Node, Node, str | None]],
+                      named_graphs: bool = True) -> list[ox.Quad] | list[ox.Triple]:
+    """The Oxigraph quads of rdflib statements, each with the IRI of its named graph
+    (``None``: the default graph), in order and each once; triples (each once) when not
+    ``named_graphs``."""
+    if not named_graphs:
+        return list(dict.fromkeys(_triple_from_rdflib(s, p, o) for s, p, o, _ in statements))
+    graphs: dict[str, ox.NamedNode] = {}
+    quads: dict[ox.Quad, None] = {}
+    for subject, predicate, obj, graph in statements:
+        name = graphs.get(graph) if graph else None
+        if graph and name is None:
+            name = graphs[graph] = ox.NamedNode(graph)
+        quads[quad_from_rdflib(subject, predicate, obj, name)] = None
+    return list(quads)
+
+
+def _triple_from_rdflib(subject: Node, predicate: Node, obj: Node) -> ox.Triple:
+    s, p = from_rdflib(subject), from_rdflib(predicate)
+    if isinstance(s, ox.Literal) or not isinstance(p, ox.NamedNode):
+        raise TypeError(f"not an RDF triple: {subject!r} {predicate!r} {obj!r}")
+    return ox.Triple(s, p, from_rdflib(obj))
 
 
 def run_select(store: ox.Store, sparql: str,
