@@ -94,10 +94,7 @@ def _term_from_rdflib(term: Node) -> OxTerm:
 def quad_from_rdflib(subject: Node, predicate: Node, obj: Node,
                      graph: ox.NamedNode | ox.DefaultGraph | None = None) -> ox.Quad:
     """The Oxigraph quad of an rdflib triple, in ``graph`` (the default graph when None)."""
-    s, p = from_rdflib(subject), from_rdflib(predicate)
-    if isinstance(s, ox.Literal) or not isinstance(p, ox.NamedNode):
-        raise TypeError(f"not an RDF triple: {subject!r} {predicate!r} {obj!r}")
-    return ox.Quad(s, p, from_rdflib(obj), graph)
+    return ox.Quad(*_triple_terms(subject, predicate, obj), graph)
 
 
 def quads_from_rdflib(statements: Iterable[tuple[Node, Node, Node, str | None]],
@@ -106,7 +103,8 @@ def quads_from_rdflib(statements: Iterable[tuple[Node, Node, Node, str | None]],
     (``None``: the default graph), in order and each once; triples (each once) when not
     ``named_graphs``."""
     if not named_graphs:
-        return list(dict.fromkeys(_triple_from_rdflib(s, p, o) for s, p, o, _ in statements))
+        return list(dict.fromkeys(ox.Triple(*_triple_terms(s, p, o))
+                                  for s, p, o, _ in statements))
     graphs: dict[str, ox.NamedNode] = {}
     quads: dict[ox.Quad, None] = {}
     for subject, predicate, obj, graph in statements:
@@ -117,11 +115,12 @@ def quads_from_rdflib(statements: Iterable[tuple[Node, Node, Node, str | None]],
     return list(quads)
 
 
-def _triple_from_rdflib(subject: Node, predicate: Node, obj: Node) -> ox.Triple:
+def _triple_terms(subject: Node, predicate: Node,
+                  obj: Node) -> tuple[ox.NamedNode | ox.BlankNode, ox.NamedNode, OxTerm]:
     s, p = from_rdflib(subject), from_rdflib(predicate)
     if isinstance(s, ox.Literal) or not isinstance(p, ox.NamedNode):
         raise TypeError(f"not an RDF triple: {subject!r} {predicate!r} {obj!r}")
-    return ox.Triple(s, p, from_rdflib(obj))
+    return s, p, from_rdflib(obj)
 
 
 def run_select(store: ox.Store, sparql: str,
