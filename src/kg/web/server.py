@@ -188,7 +188,18 @@ def serve(config: Config, *, host: str, port: int, workers: int) -> None:
         "logger_class": AccessLog,
         "loglevel": "info",
         "post_worker_init": _freeze_loaded_objects,
+        "worker_exit": _stop_query_processes,
     }).run()
+
+
+def _stop_query_processes(_arbiter: Any, worker: Any) -> None:
+    """A worker that ends stops its query processes before the interpreter does: stopped
+    by the interpreter's exit handlers, they were waited for in the event loop, where
+    gunicorn's quit greenlet (a Ctrl-C) raised SystemExit into the wait."""
+    app = getattr(worker, "wsgi", None)
+    state = app.extensions.get("kg") if app is not None else None
+    if state is not None:
+        state.served.close()
 
 
 def _freeze_loaded_objects(_worker: Any) -> None:
