@@ -11,7 +11,6 @@ with ``--logger-class kg.web.server.AccessLog``.
 
 from __future__ import annotations
 
-import gc
 import re
 import traceback
 from typing import TYPE_CHECKING, Any
@@ -187,7 +186,6 @@ def serve(config: Config, *, host: str, port: int, workers: int) -> None:
         "errorlog": "-",
         "logger_class": AccessLog,
         "loglevel": "info",
-        "post_worker_init": _freeze_loaded_objects,
         "worker_exit": _stop_query_processes,
     }).run()
 
@@ -200,10 +198,3 @@ def _stop_query_processes(_arbiter: Any, worker: Any) -> None:
     state = app.extensions.get("kg") if app is not None else None
     if state is not None:
         state.served.close()
-
-
-def _freeze_loaded_objects(_worker: Any) -> None:
-    """What the worker loaded (modules, the app) leaves the garbage collector's view: its
-    collections then look at what requests make only (a few per cent of a web worker's
-    time on cheap queries)."""
-    gc.freeze()
