@@ -258,12 +258,12 @@ def data_document(reader: Reader, iri: str, format_name: str,
     if not description.exists:
         return None
     fmt = by_name(format_name)
-    quads = oxigraph_store.quads_from_rdflib(
+    statements = oxigraph_store.statements_from_rdflib(
         description.quads(reader.config.graph_iris.values()), fmt.keeps_named_graphs)
     if fmt.name == "jsonld":
-        return compact(quads, reader.config, indent=2)
-    return ox.serialize(quads, format=fmt.oxigraph,
-                        prefixes=_used_prefixes(quads, prefixes))
+        return compact(statements, reader.config, indent=2)
+    return ox.serialize(statements, format=fmt.oxigraph,
+                        prefixes=_used_prefixes(statements, prefixes))
 
 
 def _used_prefixes(statements: Sequence[ox.Quad | ox.Triple],

@@ -99,15 +99,15 @@ class Plan:
     def etag(self, version: str | None = None) -> str:
         """The ETag of the answer at ``version`` (the plan's own by default)."""
         if version is None or version == self.version:
-            return self._etag
-        return _etag(version, self.key)
+            return self._own_etag
+        return _etag_of(version, self.key)
 
     @functools.cached_property
-    def _etag(self) -> str:
-        return _etag(self.version, self.key)
+    def _own_etag(self) -> str:
+        return _etag_of(self.version, self.key)
 
 
-def _etag(version: str, key: str) -> str:
+def _etag_of(version: str, key: str) -> str:
     digest = hashlib.sha256(f"{version}\0{key}".encode())
     return 'W/"' + digest.hexdigest()[:32] + '"'
 

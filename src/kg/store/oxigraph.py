@@ -97,10 +97,10 @@ def quad_from_rdflib(subject: Node, predicate: Node, obj: Node,
     return ox.Quad(*_triple_terms(subject, predicate, obj), graph)
 
 
-def quads_from_rdflib(statements: Iterable[tuple[Node, Node, Node, str | None]],
-                      named_graphs: bool = True) -> list[ox.Quad] | list[ox.Triple]:
-    """The Oxigraph quads of rdflib statements, each with the IRI of its named graph
-    (``None``: the default graph), in order and each once; triples (each once) when not
+def statements_from_rdflib(statements: Iterable[tuple[Node, Node, Node, str | None]],
+                           named_graphs: bool = True) -> list[ox.Quad] | list[ox.Triple]:
+    """rdflib statements, each with the IRI of its named graph (``None``: the default
+    graph), as Oxigraph quads in order and each once; as triples (each once) when not
     ``named_graphs``."""
     if not named_graphs:
         return list(dict.fromkeys(ox.Triple(*_triple_terms(s, p, o))

@@ -13,8 +13,6 @@ from flask import (
     Blueprint,
     Response,
     current_app,
-    g,
-    has_request_context,
     render_template,
     request,
     send_from_directory,
@@ -77,21 +75,10 @@ def site_context(template: str = "") -> dict[str, object]:
             "release": state().served.version_id}
 
 
-@blueprint.app_context_processor
-def _base_template_context() -> dict[str, object]:
-    """The base template's needs for pages rendered without :func:`page` (the validation
-    report); :func:`page` passes its own (not made twice)."""
-    return site_context() if has_request_context() and "kg_site" not in g else {}
-
-
 def page(template: str, status: int = 200, **context: object) -> Response:
     """Render one of the ``ld/`` templates with the language switch, as a secured response."""
     site = site_context(template)
-    g.kg_site = True  # while it renders: the context processor need not make it again
-    try:
-        body = render_template(f"ld/{template}", **{**site, **context})
-    finally:
-        g.pop("kg_site", None)
+    body = render_template(f"ld/{template}", **{**site, **context})
     response = Response(body, status=status, mimetype="text/html")
     response.headers["Content-Language"] = str(site["ui_language"])
     response.vary.update(("Accept-Language", "Cookie"))

@@ -18,7 +18,7 @@ from kg.formats import Format
 from kg.pipeline.release import VALIDATION, VALIDATION_JSON
 from kg.sparql.negotiate import choose
 from kg.web import prefixes
-from kg.web.html import HTML
+from kg.web.html import HTML, site_context
 from kg.web.state import state
 
 blueprint = Blueprint("validation", __name__)
@@ -60,11 +60,11 @@ def report() -> Response:
             body = json.dumps(details, indent=2, ensure_ascii=False)
             response = Response(body, mimetype=JSON.media_type)
         else:
-            response = Response(render_template(
-                "validation.html", release=report.release, generation=report.generation,
-                report={"validation": report.validation}, details=details,
-                base_iri=state().config.base_iri, rdf_formats=RDF_FORMATS),
-                mimetype="text/html")
+            response = Response(render_template("validation.html", **{
+                **site_context(), "release": report.release,
+                "generation": report.generation, "report": {"validation": report.validation},
+                "details": details, "base_iri": state().config.base_iri,
+                "rdf_formats": RDF_FORMATS}), mimetype="text/html")
     else:
         graph = Graph()
         graph.parse(version.path / VALIDATION, format="turtle")
