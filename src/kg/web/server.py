@@ -186,8 +186,17 @@ def serve(config: Config, *, host: str, port: int, workers: int) -> None:
         "errorlog": "-",
         "logger_class": AccessLog,
         "loglevel": "info",
+        "post_fork": _heartbeat_from_the_start,
         "worker_exit": _stop_query_processes,
     }).run()
+
+
+def _heartbeat_from_the_start(_arbiter: Any, worker: Any) -> None:
+    """A new worker's first heartbeat, before it loads the app: gunicorn 27 measures the
+    heartbeat on the monotonic clock but leaves a new worker's at the wall-clock time of
+    its creation, so a worker that hung while it started (before its first own beat) was
+    never found timed out, and never replaced."""
+    worker.notify()
 
 
 def _stop_query_processes(_arbiter: Any, worker: Any) -> None:
