@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from rdflib import BNode, Graph
+from rdflib.compare import isomorphic
 from tests.conftest import free_port, run_kg, start_server, stop_server
 
 from kg.config import Config
@@ -35,6 +36,10 @@ QUERIES = [
     "SELECT ?s ?o WHERE { GRAPH <https://w3id.org/kazkor/graph/data> { ?s ?p ?o } }",
     "SELECT ?s ?o FROM <https://w3id.org/kazkor/graph/ontology> WHERE { ?s a ?o }",
 ]
+
+#: entities whose pages and data documents are compared between the stores
+ENTITIES = ["abai-kazakh-national-pedagogical-university", "al-farabi-kazakh-national-university",
+            "dataset/respondents-image-of-south-korea"]
 
 
 def solutions(body: bytes) -> Counter[tuple[str, ...]]:
@@ -269,6 +274,19 @@ def test_serve_from_the_remote_store(published, server, release_dir: Path, relea
             assert solutions(got.content) == solutions(want.content), query
         bad = remote_server.get("/sparql", params={"query": "SELECT * WHERE { ?s"})
         assert bad.status_code == 400
+        # pages and data documents read the remote store with the same queries: the same
+        # page, the same statements (an entity with blank nodes, one with links and the
+        # statements that cite them, a statistical dataset)
+        for entity in ENTITIES:
+            got = remote_server.get(f"/page/{entity}", headers={"Accept": "text/html"})
+            want = server.get(f"/page/{entity}", headers={"Accept": "text/html"})
+            assert got.status_code == want.status_code == 200
+            assert got.text == want.text, entity
+            got = remote_server.get(f"/data/{entity}.nt")
+            want = server.get(f"/data/{entity}.nt")
+            assert got.status_code == want.status_code == 200
+            assert isomorphic(Graph().parse(data=got.text, format="nt"),
+                              Graph().parse(data=want.text, format="nt")), entity
     finally:
         stop_server(remote_server.process)
 

@@ -167,10 +167,6 @@ def _sort_key(term: Node) -> tuple[int, float, str]:
     return (2, 0.0, str(term))
 
 
-def is_dataset(store: Store, iri: str) -> bool:
-    return store.query(f"ASK {{ <{iri}> a <{QB}DataSet> }}").boolean
-
-
 def read_cube(store: Store, iri: str, inferred_graph: str) -> Cube:
     """The cube as asserted: reasoning (``owl:sameAs`` above all) would add copies of values."""
     components: dict[str, Component] = {}

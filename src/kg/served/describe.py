@@ -51,6 +51,11 @@ class Description:
     incoming: list[Statement] = field(default_factory=list)
     #: triples about blank nodes the resource points to (one level)
     nested: list[Statement] = field(default_factory=list)
+    #: the statements that reify its triples, as (statement, predicate, object, source
+    #: property, source): one for each source of the statement (property and source
+    #: ``None`` when it has none)
+    reifications: list[tuple[Node, URIRef, Node, URIRef | None, URIRef | None]] = field(
+        default_factory=list)
     #: (predicate, object, source) of statements given a source by reification
     statement_sources: list[tuple[URIRef, Node, URIRef]] = field(default_factory=list)
     #: source -> the work it is part of
@@ -167,23 +172,39 @@ class LabelReader:
 
 
 def describe(store: Store, iri: str, labels: LabelReader) -> Description:
+    """What the graph says of ``iri``. One query reads its own triples, those that point to
+    it and the statements that reify its triples (with their sources): each query costs
+    Oxigraph about 17 us before it reads anything, and one query of three parts saved a page
+    a seventh of its reading. Then, only if there are any, the triples of the blank nodes it
+    points to, and the works its sources are part of."""
     subject = _iri(iri)
     description = Description(URIRef(iri))
-    outgoing = f"SELECT ?g ?p ?o WHERE {{ GRAPH ?g {{ {subject} ?p ?o }} }}"
-    for g, p, o in store.query(outgoing).rows():
-        description.outgoing.append(Statement(URIRef(iri), p, o, str(g)))  # type: ignore[arg-type]
-    for g, s, p in store.query(f"SELECT ?g ?s ?p WHERE {{ GRAPH ?g {{ ?s ?p {subject} }} }} "
-                               f"LIMIT {MAX_INCOMING}").rows():
-        description.incoming.append(Statement(s, p, URIRef(iri), str(g)))  # type: ignore[arg-type]
-    for g, b, p, o in store.query(
-            f"SELECT ?g ?b ?p ?o WHERE {{ {subject} ?x ?b FILTER isBlank(?b) "
-            f"GRAPH ?g {{ ?b ?p ?o }} }}").rows():
-        description.nested.append(Statement(b, p, o, str(g)))  # type: ignore[arg-type]
-    for p, o, src in store.query(
-            f"SELECT DISTINCT ?p ?o ?src WHERE {{ ?st {_iri(RDF.subject)} {subject} ; "
-            f"{_iri(RDF.predicate)} ?p ; {_iri(RDF.object)} ?o ; ?sp ?src "
-            f"FILTER ({one_of('?sp', SOURCE_PROPERTIES)} && isIRI(?src)) }}").rows():
-        description.statement_sources.append((p, o, src))  # type: ignore[arg-type]
+    sources_in = f"{one_of('?sp', SOURCE_PROPERTIES)} && isIRI(?src)"
+    query = (
+        f"SELECT ?part ?g ?s ?p ?o ?sp ?src WHERE {{ "
+        f"{{ GRAPH ?g {{ {subject} ?p ?o }} BIND('out' AS ?part) }} UNION "
+        f"{{ SELECT ?g ?s ?p ('in' AS ?part) WHERE {{ GRAPH ?g {{ ?s ?p {subject} }} }} "
+        f"LIMIT {MAX_INCOMING} }} UNION "
+        f"{{ ?s {_iri(RDF.subject)} {subject} ; {_iri(RDF.predicate)} ?p ; "
+        f"{_iri(RDF.object)} ?o OPTIONAL {{ ?s ?sp ?src FILTER ({sources_in}) }} "
+        f"BIND('reified' AS ?part) }} }}")
+    reified: dict[tuple[Node, URIRef, Node, URIRef | None, URIRef | None], None] = {}
+    for part, g, node, p, o, sp, src in store.query(query).rows():
+        kind = str(part)
+        if kind == "out":
+            description.outgoing.append(Statement(description.iri, p, o, str(g)))  # type: ignore[arg-type]
+        elif kind == "in":
+            description.incoming.append(Statement(node, p, description.iri, str(g)))  # type: ignore[arg-type]
+        else:
+            reified[(node, p, o, sp, src)] = None  # type: ignore[index]
+    description.reifications = list(reified)
+    if any(isinstance(s.object, BNode) for s in description.outgoing):
+        for g, b, p, o in store.query(
+                f"SELECT ?g ?b ?p ?o WHERE {{ {subject} ?x ?b FILTER isBlank(?b) "
+                f"GRAPH ?g {{ ?b ?p ?o }} }}").rows():
+            description.nested.append(Statement(b, p, o, str(g)))  # type: ignore[arg-type]
+    description.statement_sources = list(dict.fromkeys(
+        (p, o, src) for _s, p, o, _sp, src in description.reifications if src is not None))
     source_values = _values(str(s) for s in description.sources)
     if source_values:
         for src, work in store.query(

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from rdflib import OWL, RDF, SKOS, URIRef
+from rdflib import OWL, SKOS, URIRef
 
 from kg.served import cube as qb
 from kg.served.describe import SOURCE_PROPERTIES, Description, LabelReader, describe, one_of
@@ -76,20 +76,16 @@ def uri_spaces(store: Store, meta_graph: str) -> dict[str, str]:
     return spaces
 
 
-def links(store: Store, description: Description, base: str, inferred_graph: str,
+def links(description: Description, base: str, inferred_graph: str,
           spaces: dict[str, str]) -> list[Link]:
     """The asserted links of the described resource to IRIs outside ``base``."""
-    iri = description.iri
     evidence: dict[tuple[str, str], tuple[URIRef | None, list[URIRef]]] = {}
-    for statement, predicate, value, source in store.query(
-            f"SELECT ?st ?p ?o ?src WHERE {{ ?st <{RDF.subject}> <{iri}> ; "
-            f"<{RDF.predicate}> ?p ; <{RDF.object}> ?o FILTER isIRI(?st) "
-            f"OPTIONAL {{ ?st <{SOURCE_PROPERTIES[0]}> ?src FILTER isIRI(?src) }} }}"
-            ).rows():
-        if not isinstance(statement, URIRef):  # the query selects IRIs only
+    for reified, predicate, value, source_property, source in description.reifications:
+        if not isinstance(reified, URIRef):
             continue
-        entry = evidence.setdefault((str(predicate), str(value)), (statement, []))
-        if isinstance(source, URIRef) and source not in entry[1]:
+        entry = evidence.setdefault((str(predicate), str(value)), (reified, []))
+        if str(source_property) == SOURCE_PROPERTIES[0] and isinstance(source, URIRef) \
+                and source not in entry[1]:
             entry[1].append(source)
     found = []
     for s in description.outgoing:
@@ -148,12 +144,12 @@ def page(store: Store, iri: str, base: str, labels: LabelReader,
     if not data.description.exists:
         return data
     description = data.description
-    data.links = links(store, description, base, inferred_graph, spaces)
+    data.links = links(description, base, inferred_graph, spaces)
     pointed = {str(s.object) for s in description.outgoing
                if isinstance(s.object, URIRef) and str(s.object).startswith(base)}
     data.dates = dates(store, pointed, kko)
     extra: set[str] = set()
-    if qb.is_dataset(store, iri):
+    if URIRef(qb.QB + "DataSet") in description.types:
         data.cube = qb.read_cube(store, iri, inferred_graph)
         data.discrepancies = discrepancies(store, iri, kko)
         extra |= {str(t) for o in data.cube.observations for t in o.values.values()

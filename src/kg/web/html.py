@@ -24,7 +24,7 @@ from kg.formats import Format
 from kg.sparql.negotiate import choose
 from kg.web.messages import translate
 from kg.web.state import state
-from kg.web.terms import LANGUAGE_COOKIE, LANGUAGE_NAMES, LANGUAGES, choose_language
+from kg.web.terms import LANGUAGE_COOKIE, LANGUAGE_NAMES, LANGUAGES, choose_language, term_html
 
 #: the media types of pages, for content negotiation beside the RDF formats of the registry
 HTML = Format("html", "text/html", "HTML", "page", "html", ("application/xhtml+xml",))
@@ -43,6 +43,7 @@ CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self' data:; style-src 
 LANGUAGE_COOKIE_SECONDS = 365 * 24 * 3600
 
 blueprint = Blueprint("site", __name__)
+blueprint.add_app_template_global(term_html, "term")
 
 
 def secure(response: Response) -> Response:

@@ -47,8 +47,9 @@ def entity_iri(path: str) -> str:
     return f"{state().config.base_iri}id/{path}"
 
 
-def graph_name(graph_iri: str) -> str:
-    prefix = state().config.base_iri + "graph/"
+def graph_name(graph_iri: str, base: str) -> str:
+    """The name of one of our graphs under ``base`` (``inferred``), or the IRI of another."""
+    prefix = base + "graph/"
     return graph_iri[len(prefix):] if graph_iri.startswith(prefix) else graph_iri
 
 
@@ -192,7 +193,7 @@ def _groups(statements: list[Statement], labels: Labels, *, incoming: bool = Fal
     for s in statements:
         group = groups.setdefault(str(s.predicate), FactGroup(view(s.predicate, labels)))
         other = s.subject if incoming else s.object
-        value = FactValue(view(other, labels), graph_name(s.graph))
+        value = FactValue(view(other, labels), graph_name(s.graph, labels.base))
         if isinstance(other, BNode):
             parts = [n for n in nested.get(other, []) if n.predicate != RDF.type]
             parts.sort(key=lambda n: (str(n.predicate) not in FORM_PROPERTIES,
@@ -240,7 +241,7 @@ def _title(description: Description, labels: Labels) -> tuple[str, str | None]:
     values = sorted((view(s.predicate, labels).text, view(s.object, labels).text)
                     for s in description.outgoing
                     if s.predicate != RDF.type and s.object != dataset
-                    and graph_name(s.graph) != INFERRED)
+                    and graph_name(s.graph, labels.base) != INFERRED)
     return (f"{view(dataset, labels).text}: "
             + "; ".join(f"{p} {v}" for p, v in values), None)
 
@@ -277,19 +278,23 @@ def _distinct(types: Iterable[TermView]) -> list[TermView]:
 
 def entity_context(data: PageData, labels: Labels) -> dict[str, Any]:
     description = data.description
+
+    def inferred(s: Statement) -> bool:
+        return graph_name(s.graph, labels.base) == INFERRED
+
     linked = {(link.predicate, link.target) for link in data.links}
     outgoing = [s for s in description.outgoing if str(s.predicate) not in _HEADER_PROPERTIES
                 and (s.predicate, s.object) not in linked]
-    asserted = [s for s in outgoing if graph_name(s.graph) != INFERRED
+    asserted = [s for s in outgoing if not inferred(s)
                 and str(s.predicate) not in SOURCE_PROPERTIES
                 and not (str(s.predicate) in SUMMARY_PROPERTIES and isinstance(s.object, Literal))]
-    inferred = [s for s in outgoing if graph_name(s.graph) == INFERRED]
+    inferred_out = [s for s in outgoing if inferred(s)]
     # the parts of link statements are shown as identifiers; a dataset's observations in
     # its table
     incoming = [s for s in description.incoming if s.predicate not in REIFICATION
                 and not (data.cube is not None and str(s.predicate) == qb.QB + "dataSet")]
     inferred_types = {s.object for s in description.outgoing
-                      if s.predicate == RDF.type and graph_name(s.graph) == INFERRED}
+                      if s.predicate == RDF.type and inferred(s)}
     sources = sorted({s.object for s in description.outgoing
                       if str(s.predicate) in SOURCE_PROPERTIES and isinstance(s.object, URIRef)})
     iri = str(description.iri)
@@ -306,10 +311,10 @@ def entity_context(data: PageData, labels: Labels) -> dict[str, Any]:
                            if t.text.casefold() not in named],
         "facts": _groups(asserted, labels, data=data),
         "identifiers": _identifiers(data, labels),
-        "inferred": _groups(inferred, labels, data=data),
-        "inferred_incoming": _groups([s for s in incoming if graph_name(s.graph) == INFERRED],
+        "inferred": _groups(inferred_out, labels, data=data),
+        "inferred_incoming": _groups([s for s in incoming if inferred(s)],
                                      labels, incoming=True),
-        "incoming": _groups([s for s in incoming if graph_name(s.graph) != INFERRED], labels,
+        "incoming": _groups([s for s in incoming if not inferred(s)], labels,
                             incoming=True),
         "sources": [(view(s, labels), view(description.source_parts[str(s)], labels)
                      if str(s) in description.source_parts else None) for s in sources],
