@@ -113,6 +113,37 @@ def test_description_keeps_inferred_triples_in_their_graph(ld_server: Server) ->
     assert (KAZAKHSTAN, RDF.type, URIRef(KKO + "Place")) not in data
 
 
+@pytest.mark.parametrize(("path", "headers", "vary"), [
+    ("/data/kazakhstan.ttl", {}, "Accept"),
+    ("/data/kazakhstan", {"Accept": "application/n-triples"}, "Accept"),
+    ("/page/kazakhstan", {"Accept-Language": "ru"}, "Accept-Language"),
+])
+def test_a_document_held_is_not_sent_again(ld_server: Server, path: str,
+                                           headers: dict[str, str], vary: str) -> None:
+    """A page or data document has an ETag; a browser or a mirror that asks again with it
+    (If-None-Match) gets 304 and no body; asked again without it, the same bytes."""
+    first = ld_server.get(path, headers=headers)
+    assert first.status_code == 200
+    etag = first.headers["ETag"]
+    again = ld_server.get(path, headers=headers)
+    assert again.headers["ETag"] == etag and again.content == first.content
+    held = ld_server.get(path, headers={**headers, "If-None-Match": etag})
+    assert held.status_code == 304 and held.content == b""
+    assert held.headers["ETag"] == etag and vary in held.headers["Vary"]
+
+
+def test_each_format_and_language_has_its_own_etag(ld_server: Server) -> None:
+    turtle = ld_server.get("/data/kazakhstan.ttl")
+    triples = ld_server.get("/data/kazakhstan.nt",
+                            headers={"If-None-Match": turtle.headers["ETag"]})
+    assert triples.status_code == 200 and triples.headers["ETag"] != turtle.headers["ETag"]
+    english = ld_server.get("/page/kazakhstan", headers={"Accept-Language": "en"})
+    russian = ld_server.get("/page/kazakhstan", headers={
+        "Accept-Language": "ru", "If-None-Match": english.headers["ETag"]})
+    assert russian.status_code == 200 and russian.headers["ETag"] != english.headers["ETag"]
+    assert 'lang="ru"' in russian.text and 'lang="ru"' not in english.text[:200]
+
+
 def test_unknown_iri_is_a_404_page_that_offers_a_search(ld_server: Server) -> None:
     for path in ("/id/no-such-thing", "/page/no-such-thing", "/data/no-such-thing.ttl"):
         r = ld_server.get(path, headers={"Accept": "text/html"}, allow_redirects=False)

@@ -164,9 +164,18 @@ def test_updates_and_restarts_keep_every_view_in_agreement(
         server: list[Server], tmp_path: Path) -> None:
     before = _check(server[0], present=False)
     version = server[0].get("/health").json()["version"]
+    # what a browser or a mirror holds: asked again with its ETag, it is not sent again...
+    held = {path: server[0].get(path).headers["ETag"]
+            for path in ("/page/astana", "/data/astana.ttl")}
+    for path, etag in held.items():
+        assert server[0].get(path, headers={"If-None-Match": etag}).status_code == 304
 
     _update(server[0], "INSERT")
     inserted = _check(server[0], present=True)
+    # ... until an update changes the graph
+    for path, etag in held.items():
+        r = server[0].get(path, headers={"If-None-Match": etag})
+        assert r.status_code == 200 and r.headers["ETag"] != etag and "Zzqtest" in r.text
     assert server[0].get("/health").json()["version"] != version
     # the inserted agreement brings its own facts and those the closure adds to it
     assert all(inserted[k] > before[k] for k in before)

@@ -101,8 +101,9 @@ class Description:
             yield subject, predicate, label, None
         for source, work in self.source_parts.items():
             yield URIRef(source), URIRef(IS_PART_OF), work, None
-        for predicate, obj, source in self.statement_sources:
-            statement = BNode()
+        # labelled by their place: the same document is the same bytes every time
+        for n, (predicate, obj, source) in enumerate(self.statement_sources, 1):
+            statement = BNode(f"statement{n}")
             yield statement, RDF.type, RDF.Statement, None
             yield statement, RDF.subject, self.iri, None
             yield statement, RDF.predicate, predicate, None

@@ -100,14 +100,15 @@ class Plan:
         """The ETag of the answer at ``version`` (the plan's own by default)."""
         if version is None or version == self.version:
             return self._own_etag
-        return _etag_of(version, self.key)
+        return etag_of(version, self.key)
 
     @functools.cached_property
     def _own_etag(self) -> str:
-        return _etag_of(self.version, self.key)
+        return etag_of(self.version, self.key)
 
 
-def _etag_of(version: str, key: str) -> str:
+def etag_of(version: str, key: str) -> str:
+    """The (weak) ETag of what ``version`` answers for ``key``: a version never changes."""
     digest = hashlib.sha256(f"{version}\0{key}".encode())
     return 'W/"' + digest.hexdigest()[:32] + '"'
 

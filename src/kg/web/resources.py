@@ -7,7 +7,7 @@ answers for the base IRI on whatever host it runs: ``/id/x`` is ``BASE/id/x``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +23,7 @@ from kg.served import cube as qb
 from kg.served.describe import LABEL_PROPERTIES, SOURCE_PROPERTIES, Description, Statement
 from kg.served.pages import PageData
 from kg.sparql.negotiate import choose
+from kg.sparql.service import Answer, etag_of
 from kg.terms import sorted_terms
 from kg.web import prefixes
 from kg.web.failures import job_failed
@@ -139,10 +140,41 @@ def data(path: str) -> Response:
         fmt = choose(request.headers.get("Accept"), formats.rdf_formats())
         if fmt is None:
             return not_acceptable(formats.rdf_formats())
-    body = state().served.call("data_document", iri, fmt.name, prefixes.declared())
-    if body is None:
-        return not_found(f"There is nothing at {iri} in this graph.", stem)
-    return rdf_response(body, fmt)
+    chosen = fmt
+
+    def make() -> Response:
+        body = state().served.call("data_document", iri, chosen.name, prefixes.declared())
+        if body is None:
+            return not_found(f"There is nothing at {iri} in this graph.", stem)
+        return rdf_response(body, chosen)
+
+    return document(f"data\0{iri}\0{fmt.name}", ("Accept",), make)
+
+
+def document(key: str, vary: tuple[str, ...], make: Callable[[], Response]) -> Response:
+    """A page or data document of the served version. Its ETag names the version and
+    ``key`` (what else the document depends on): a version never changes. A client that
+    holds it (``If-None-Match``) gets a 304 and nothing is read; one this web worker made
+    lately is sent again; else ``make`` makes it (only a 200 made at the version it began
+    with is kept and tagged). ``vary``: the request headers it depends on."""
+    served, documents = state().served, state().documents
+    version = served.version_id
+    etag = etag_of(version, key)
+    if request.if_none_match.contains_weak(etag.removeprefix("W/").strip('"')):
+        response = Response(status=304, headers={"ETag": etag})
+        response.vary.update(vary)
+        return response
+    kept = documents.get(etag)
+    if kept is None:
+        made = make()
+        if made.status_code != 200 or served.version_id != version:
+            return made
+        kept = Answer(200, made.content_type or "", made.get_data(), dict(made.headers),
+                      version, etag)
+        documents.put(etag, kept)
+    response = Response(kept.body, headers=kept.headers)
+    response.headers["ETag"] = etag
+    return response
 
 
 @dataclass
@@ -398,6 +430,13 @@ def entity_page(path: str) -> Response:
     iri = entity_iri(path)
     if not _valid_path(path):
         return not_found(f"{path!r} is not a valid name of an entity.", path)
+    # the page's words follow the language; its language switch links the query string
+    key = (f"page\0{request.path}\0{request.query_string.decode('latin-1')}\0"
+           f"{choose_language(request)}")
+    return document(key, ("Accept-Language", "Cookie"), lambda: _entity_page(path, iri))
+
+
+def _entity_page(path: str, iri: str) -> Response:
     data = read_page(iri)
     if not data.description.exists:
         return not_found(f"There is nothing at {iri} in this graph.", path.rsplit("/", 1)[-1])
