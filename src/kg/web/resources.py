@@ -148,12 +148,13 @@ def data(path: str) -> Response:
             return not_found(f"There is nothing at {iri} in this graph.", stem)
         return rdf_response(body, chosen)
 
-    return document(f"data\0{iri}\0{fmt.name}", ("Accept",), make)
+    return document(f"data\0{request.full_path}\0{fmt.name}", ("Accept",), make)
 
 
 def document(key: str, vary: tuple[str, ...], make: Callable[[], Response]) -> Response:
     """A page or data document of the served version. Its ETag names the version and
-    ``key`` (what else the document depends on): a version never changes. A client that
+    ``key``: what else the document depends on, its URI (path and query, as HTTP caches
+    key) first. A version never changes. A client that
     holds it (``If-None-Match``) gets a 304 and nothing is read; one this web worker made
     lately is sent again; else ``make`` makes it (only a 200 made at the version it began
     with is kept and tagged). ``vary``: the request headers it depends on."""
@@ -165,14 +166,14 @@ def document(key: str, vary: tuple[str, ...], make: Callable[[], Response]) -> R
         response.vary.update(vary)
         return response
     kept = documents.get(etag)
-    if kept is None:
-        made = make()
-        if made.status_code != 200 or served.version_id != version:
-            return made
-        kept = Answer(200, made.content_type or "", made.get_data(), dict(made.headers),
-                      version, etag)
-        documents.put(etag, kept)
-    response = Response(kept.body, headers=kept.headers)
+    if kept is not None:
+        response = Response(kept.body, headers=kept.headers)
+    else:
+        response = make()
+        if response.status_code != 200 or served.version_id != version:
+            return response
+        documents.put(etag, Answer(200, response.content_type or "", response.get_data(),
+                                   dict(response.headers.items()), version, etag))
     response.headers["ETag"] = etag
     return response
 
@@ -431,9 +432,8 @@ def entity_page(path: str) -> Response:
     if not _valid_path(path):
         return not_found(f"{path!r} is not a valid name of an entity.", path)
     # the page's words follow the language; its language switch links the query string
-    key = (f"page\0{request.path}\0{request.query_string.decode('latin-1')}\0"
-           f"{choose_language(request)}")
-    return document(key, ("Accept-Language", "Cookie"), lambda: _entity_page(path, iri))
+    return document(f"page\0{request.full_path}\0{choose_language(request)}",
+                    ("Accept-Language", "Cookie"), lambda: _entity_page(path, iri))
 
 
 def _entity_page(path: str, iri: str) -> Response:
