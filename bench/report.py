@@ -344,7 +344,9 @@ def report(res: Results) -> str:
             "serves). **Uncached**: every request distinct — a SPARQL query gets its first "
             "variable renamed (`?s` to `?s_n` throughout: another query to a cache keyed by "
             "text or by algebra, the same work and rows to every engine), a page or data "
-            "document `?request=n`; `n` never repeats within a benchmark. (A distinct "
+            "document `?request=n` (another URI to the web worker's recent documents, which "
+            "key on the URI as HTTP caches do); `n` never repeats within a benchmark. (A "
+            "distinct "
             "`LIMIT` was tried first: it slowed Virtuoso, which sizes its sort by the "
             "LIMIT, by 1.5–5×.)",
             "- Before any timing, every request of every workload is sent to every server "
