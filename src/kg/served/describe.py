@@ -86,10 +86,6 @@ class Description:
         terms += list(self.source_parts.values())
         return {str(t) for t in terms if isinstance(t, URIRef)}
 
-    def labels_best_first(self) -> list[tuple[URIRef, URIRef, Literal]]:
-        """The labels, those of the better label properties first."""
-        return labels_best_first(self.labels)
-
     def quads(self, graph_iris: Iterable[str]) -> Iterator[tuple[Node, Node, Node, str | None]]:
         """The description as RDF: each triple with the named graph it comes from (``None``:
         the default graph, for the labels, the sources' works and the reified statements
@@ -117,6 +113,15 @@ def labels_best_first(labels: Iterable[tuple[URIRef, URIRef, Literal]]
     first."""
     return sorted(labels, key=lambda t: LABEL_PROPERTIES.index(str(t[1]))
                   if str(t[1]) in LABEL_PROPERTIES else 99)
+
+
+def names_by_language(labels: Iterable[tuple[URIRef, URIRef, Literal]]
+                      ) -> dict[str, dict[str, str]]:
+    """IRI -> language tag ("" for none) -> its best label (of the best label property)."""
+    names: dict[str, dict[str, str]] = {}
+    for subject, _p, label in labels_best_first(labels):
+        names.setdefault(str(subject), {}).setdefault(label.language or "", str(label))
+    return names
 
 
 def _iri(term: object) -> str:

@@ -21,7 +21,14 @@ from dataclasses import dataclass, field
 from rdflib import OWL, SKOS, URIRef
 
 from kg.served import cube as qb
-from kg.served.describe import SOURCE_PROPERTIES, Description, LabelReader, describe, one_of
+from kg.served.describe import (
+    SOURCE_PROPERTIES,
+    Description,
+    LabelReader,
+    describe,
+    names_by_language,
+    one_of,
+)
 from kg.store import Store
 
 #: links to other datasets, the strongest first
@@ -60,6 +67,10 @@ class PageData:
     cube: qb.Cube | None = None
     #: observation IRI -> the discrepancy records that involve it
     discrepancies: dict[str, list[str]] = field(default_factory=dict)
+    #: the labels of everything the page mentions: IRI -> language -> the best label (the
+    #: description's own label triples are not sent too: a page shows names, and a label
+    #: made again from a message cost the web worker more than its name)
+    names: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def _values(iris: set[str]) -> str:
@@ -160,4 +171,6 @@ def page(store: Store, iri: str, base: str, labels: LabelReader,
     extra -= description.mentioned()
     if extra:
         description.labels += labels(extra)
+    data.names = names_by_language(description.labels)
+    description.labels = []
     return data

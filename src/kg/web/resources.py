@@ -34,7 +34,6 @@ from kg.web.terms import (
     Labels,
     TermView,
     choose_language,
-    label_index,
     local_path,
     view,
 )
@@ -440,7 +439,7 @@ def _entity_page(path: str, iri: str) -> Response:
     data = read_page(iri)
     if not data.description.exists:
         return not_found(f"There is nothing at {iri} in this graph.", path.rsplit("/", 1)[-1])
-    labels = label_index(data.description, state().config.base_iri, choose_language(request))
+    labels = Labels(state().config.base_iri, choose_language(request), data.names)
     context = entity_context(data, labels)
     if data.cube is not None:
         context["dataset"] = dataset_context(data, labels)

@@ -15,8 +15,6 @@ from markupsafe import Markup
 from rdflib import XSD, BNode, Literal, URIRef
 from rdflib.term import Node
 
-from kg.served.describe import Description
-
 #: the languages of the pages, in the order of the language switch
 LANGUAGES = ("en", "ru", "kk", "ko")
 LANGUAGE_NAMES = {"en": "English", "ru": "Русский", "kk": "Қазақша", "ko": "한국어"}
@@ -64,10 +62,12 @@ def choose_language(request: Request) -> str:
 class Labels:
     """Labels of IRIs by language; ``pick`` falls back to English, untagged, any, a CURIE."""
 
-    def __init__(self, base: str, language: str) -> None:
+    def __init__(self, base: str, language: str,
+                 names: dict[str, dict[str, str]] | None = None) -> None:
         self.base = base
         self.language = language
-        self._labels: dict[str, dict[str, str]] = {}
+        #: IRI -> language -> label (:func:`kg.served.describe.names_by_language`)
+        self._labels: dict[str, dict[str, str]] = names if names is not None else {}
 
     def add(self, iri: str, label: Literal) -> None:
         lang = label.language or ""
@@ -99,14 +99,6 @@ class Labels:
             if iri.startswith(namespace) and len(iri) > len(namespace):
                 return f"{prefix}:{iri[len(namespace):]}"
         return iri
-
-
-def label_index(description: Description, base: str, language: str) -> Labels:
-    """The labels of what a description mentions, to show in ``language``."""
-    labels = Labels(base, language)
-    for subject, _p, label in description.labels_best_first():
-        labels.add(str(subject), label)
-    return labels
 
 
 def local_path(iri: str, base: str) -> str | None:
