@@ -151,12 +151,12 @@ def data(path: str) -> Response:
 
 
 def document(key: str, vary: tuple[str, ...], make: Callable[[], Response]) -> Response:
-    """A page or data document of the served version. Its ETag names the version and
-    ``key``: what else the document depends on, its URI (path and query, as HTTP caches
-    key) first. A version never changes. A client that
-    holds it (``If-None-Match``) gets a 304 and nothing is read; one this web worker made
-    lately is sent again; else ``make`` makes it (only a 200 made at the version it began
-    with is kept and tagged). ``vary``: the request headers it depends on."""
+    """A page or data document of the served version. Its ETag names the version (which
+    never changes) and ``key``: what else the document depends on, its URI (path and
+    query, as HTTP caches key) first. A client that holds it (``If-None-Match``) gets a
+    304 and nothing is read; one this web worker made lately is sent again; else ``make``
+    makes it (only a 200 made at the version it began with is kept and tagged).
+    ``vary``: the request headers it depends on."""
     served, documents = state().served, state().documents
     version = served.version_id
     etag = etag_of(version, key)
