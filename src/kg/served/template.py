@@ -234,6 +234,8 @@ def serve(control: socket.socket, start: Callable[[str, int, int], None]) -> Non
                     os.setpriority(os.PRIO_PROCESS, 0, nice)
                 start(data[_REQUEST.size:].decode("utf-8"), jobs, outcomes)
                 code = 0
+            except BrokenPipeError:
+                code = 0  # its web worker ended before it: nobody is left to answer
             except BaseException:
                 traceback.print_exc()
             finally:

@@ -11,7 +11,9 @@ with ``--logger-class kg.web.server.AccessLog``.
 
 from __future__ import annotations
 
+import functools
 import re
+import sys
 import traceback
 from typing import TYPE_CHECKING, Any
 
@@ -186,23 +188,49 @@ def serve(config: Config, *, host: str, port: int, workers: int) -> None:
         "errorlog": "-",
         "logger_class": AccessLog,
         "loglevel": "info",
-        "post_fork": _heartbeat_from_the_start,
+        "post_fork": _new_worker,
         "worker_exit": _stop_query_processes,
     }).run()
 
 
-def _heartbeat_from_the_start(_arbiter: Any, worker: Any) -> None:
-    """A new worker's first heartbeat, before it loads the app: gunicorn 27 measures the
-    heartbeat on the monotonic clock but leaves a new worker's at the wall-clock time of
-    its creation, so a worker that hung while it started (before its first own beat) was
-    never found timed out, and never replaced."""
+def _new_worker(_arbiter: Any, worker: Any) -> None:
+    """A new worker, before it loads the app: its first heartbeat (gunicorn 27 measures
+    the heartbeat on the monotonic clock but leaves a new worker's at the wall-clock time
+    of its creation, so a worker that hung while it started, before its first own beat,
+    was never found timed out, and never replaced), and its quit (:func:`_quit`; the
+    worker reads its signal handlers from itself when it sets them, after this hook)."""
     worker.notify()
+    worker.handle_quit = functools.partial(_quit, worker)
+
+
+def _quit(worker: Any, _signal: int, _frame: Any) -> None:
+    """gunicorn's quit of a gevent worker (SIGINT, SIGQUIT), once, and not after the worker
+    ended. gunicorn's own starts a greenlet for each signal (a Ctrl-C sends two: SIGINT
+    from the terminal, SIGQUIT from the master) that stops the worker, waits 0.1 s and
+    raises SystemExit. When the worker's loop had ended by itself within that 0.1 s, the
+    greenlet woke in the interpreter's shutdown, whose SystemExit was printed as a
+    traceback."""
+    if getattr(worker, "kg_quitting", False):
+        return
+    worker.kg_quitting = True
+    import gevent  # type: ignore[import-untyped]
+
+    def end() -> None:
+        worker.alive = False
+        worker.cfg.worker_int(worker)
+        gevent.sleep(0.1)
+        if not getattr(worker, "kg_ended", False):
+            sys.exit(0)
+
+    gevent.spawn(end)
 
 
 def _stop_query_processes(_arbiter: Any, worker: Any) -> None:
     """A worker that ends stops its query processes before the interpreter does: stopped
     by the interpreter's exit handlers, they were waited for in the event loop, where
-    gunicorn's quit greenlet (a Ctrl-C) raised SystemExit into the wait."""
+    gunicorn's quit greenlet (a Ctrl-C) raised SystemExit into the wait. A quit still
+    waiting then has nothing left to do (:func:`_quit`)."""
+    worker.kg_ended = True
     app = getattr(worker, "wsgi", None)
     state = app.extensions.get("kg") if app is not None else None
     if state is not None:
