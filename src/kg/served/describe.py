@@ -56,11 +56,16 @@ class Description:
     #: ``None`` when it has none)
     reifications: list[tuple[Node, URIRef, Node, URIRef | None, URIRef | None]] = field(
         default_factory=list)
-    #: (predicate, object, source) of statements given a source by reification
-    statement_sources: list[tuple[URIRef, Node, URIRef]] = field(default_factory=list)
     #: source -> the work it is part of
     source_parts: dict[str, URIRef] = field(default_factory=dict)
     labels: list[tuple[URIRef, URIRef, Literal]] = field(default_factory=list)
+
+    @property
+    def statement_sources(self) -> list[tuple[URIRef, Node, URIRef]]:
+        """(predicate, object, source) of statements given a source by reification, each
+        once."""
+        return list(dict.fromkeys((p, o, src) for _s, p, o, _sp, src in self.reifications
+                                  if src is not None))
 
     @property
     def exists(self) -> bool:
@@ -209,8 +214,6 @@ def describe(store: Store, iri: str, labels: LabelReader) -> Description:
                 f"SELECT ?g ?b ?p ?o WHERE {{ {subject} ?x ?b FILTER isBlank(?b) "
                 f"GRAPH ?g {{ ?b ?p ?o }} }}").rows():
             description.nested.append(Statement(b, p, o, str(g)))  # type: ignore[arg-type]
-    description.statement_sources = list(dict.fromkeys(
-        (p, o, src) for _s, p, o, _sp, src in description.reifications if src is not None))
     source_values = _values(str(s) for s in description.sources)
     if source_values:
         for src, work in store.query(

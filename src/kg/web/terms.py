@@ -151,7 +151,6 @@ def view(term: Node, labels: Labels) -> TermView:
     return TermView("literal", str(term))
 
 
-
 @functools.lru_cache(maxsize=4096)
 def term_html(t: TermView | None) -> Markup:
     """The HTML of a term (the templates' ``term``): a link, a literal with its language and
