@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import json
+from collections import Counter
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -23,7 +24,8 @@ from kg.config import Config
 from kg.pipeline.build import build
 from kg.pipeline.meta import CHECKSUM_TRIPLES
 from kg.pipeline.release import Releases, Version
-from kg.store.oxigraph import to_rdflib
+from kg.store.oxigraph import OxigraphStore, to_rdflib
+from kg.store.plan import PLAN_FROM_TRIPLES, planned
 
 pytestmark = [
     pytest.mark.slow,
@@ -104,6 +106,24 @@ def test_large_release_answers_the_14_queries(both):
     counts = {q: sum(1 for _ in store.query((LUBM / "queries" / f"{q}.rq").read_text()).rows())
               for q in expected}
     assert counts == expected
+
+
+def test_large_release_is_planned_from_its_statistics(both):
+    """Served, the LUBM(1) release (above PLAN_FROM_TRIPLES) runs the triangles of queries 2
+    and 9 in the order its statistics make cheapest, with the answers of the text as
+    written (decision 0017)."""
+    _, large, _ = both
+    served = large.open_store("oxigraph")
+    assert isinstance(served, OxigraphStore) and served.statistics is not None
+    assert served.statistics.triples >= PLAN_FROM_TRIPLES
+    as_written = OxigraphStore(large.index, read_only=True)
+    for name in ("q02", "q04", "q08", "q09", "q12"):
+        text = (LUBM / "queries" / f"{name}.rq").read_text()
+        assert planned(text, None, served.statistics) is not None, name
+        assert Counter(served.query(text).rows()) == Counter(as_written.query(text).rows())
+    # query 2 starts from the departments (15), not from the graduate students (1,874)
+    q02 = planned((LUBM / "queries" / "q02.rq").read_text(), None, served.statistics)
+    assert q02 is not None and q02.index("ub:Department") < q02.index("ub:GraduateStudent")
 
 
 def test_large_release_has_its_dump_and_description(both):

@@ -31,6 +31,7 @@ from typing import Literal, NoReturn
 
 __all__ = [
     "Inspection",
+    "PatternTerm",
     "Operation",
     "Service",
     "SparqlSyntaxError",
@@ -95,6 +96,16 @@ class Subselect:
 
 
 @dataclass(frozen=True)
+class PatternTerm:
+    """A term of a triple pattern as written (``text``, a slice of :attr:`Inspection.text`)
+    and what it names: ``?name`` for a variable, ``<IRI>`` (resolved) for an IRI or ``a``;
+    ``None`` for a literal."""
+
+    text: str
+    name: str | None
+
+
+@dataclass(frozen=True)
 class Inspection:
     """What a valid SPARQL text is and what it names (IRIs resolved against BASE and prefixes)."""
 
@@ -145,6 +156,11 @@ class Inspection:
     #: computed by BIND or ``(... AS ?v)``; or a DESCRIBE of IRIs alone. Servers may give
     #: such lookups a lane of their own (:mod:`kg.served`)
     lookup: bool = False
+    #: a query whose WHERE pattern is one basic graph pattern and nothing else (no FILTER,
+    #: OPTIONAL, nested group, path, blank node or list): the offsets in :attr:`text` of its
+    #: content (after its '{', at its '}') and its triple patterns in order; else None
+    where_bgp: tuple[int, int, tuple[tuple[PatternTerm, PatternTerm, PatternTerm], ...]] | None \
+        = None
 
     @property
     def mentioned_variables(self) -> frozenset[str]:
@@ -488,6 +504,7 @@ _QUERY_FORMS = frozenset(("SELECT", "CONSTRUCT", "DESCRIBE", "ASK"))
 _RELATIONAL = frozenset(("=", "!=", "<", ">", "<=", ">="))
 _BINARY = frozenset(("||", "&&", "+", "-", "*", "/"))
 _DATA_BLOCK_VALUES = _IRI | _LITERALS | {"UNDEF"}
+_BLANK = frozenset(("BLANK_NODE_LABEL", "ANON", "(", "["))
 #: the terms of a triple pattern that name one node (not a variable or a blank node)
 _CONSTANTS = _IRI | _LITERALS | {"NIL"}
 
@@ -580,6 +597,11 @@ class _Parser:
         self.repeated_path = False
         self.in_template = False
         self.describes_iris = False
+        # the top-level WHERE pattern (Inspection.where_bgp): the token index of its '{',
+        # and its triple patterns as token ranges while it is one basic graph pattern
+        self.where_open = -1
+        self.where_close = -1
+        self.where_triples: list[tuple[int, int, int, int, int, int]] | None = None
         # graph patterns: in-scope variables of the group being read, blank node labels by
         # the basic graph pattern that owns them, and what the context forbids
         self.scope: dict[str, None] = {}
@@ -941,6 +963,8 @@ class _Parser:
             self.i += 1
         if self.kinds[self.i] != "{":
             self._fail("'{' to open the WHERE pattern")
+        if self.where_open < 0:
+            self.where_open = self.i
         return self._group()
 
     def _solution_modifier(self, top: bool) -> set[str] | None:
@@ -1318,8 +1342,13 @@ class _Parser:
         kinds = self.kinds
         scope = self.scope
         triples_allowed = True
+        top = opened == self.where_open
+        if top:
+            self.where_triples = []
         while True:
             kind = kinds[self.i]
+            if top and kind not in _TRIPLES_START and kind != "}":
+                self.where_triples = None
             if kind in _TRIPLES_START:
                 if not triples_allowed:
                     self._fail(f"'.' between triple patterns, or '}}' to close the group "
@@ -1330,6 +1359,8 @@ class _Parser:
                     self.i += 1
                 continue
             if kind == "}":
+                if top:
+                    self.where_close = self.i
                 self.i += 1
                 return
             if kind == "{":
@@ -1431,35 +1462,54 @@ class _Parser:
         """TriplesSameSubject (75) or TriplesSameSubjectPath (81)."""
         kind = self.kinds[self.i]
         if kind == "(":
+            self.where_triples = None
             self._collection(path)
         elif kind == "[":
+            self.where_triples = None
             self._blank_node_property_list(path)
         else:
+            subject = self.i
             self._term()
             if self.kinds[self.i] not in (_PATH_START if path else _VERB_START):
                 self._fail("a predicate after the subject")
-            self._property_list(path, kind in _CONSTANTS)
+            self._property_list(path, kind in _CONSTANTS, subject)
             return
         if self.kinds[self.i] in (_PATH_START if path else _VERB_START):
             self._property_list(path)
 
-    def _property_list(self, path: bool, named_subject: bool = False) -> None:
+    def _property_list(self, path: bool, named_subject: bool = False,
+                       subject: int = -1) -> None:
         """PropertyListNotEmpty (77) / PropertyListPathNotEmpty (83), objects included;
-        ``named_subject``: the subject is an IRI or a literal."""
+        ``named_subject``: the subject is an IRI or a literal; ``subject``: its token (-1:
+        a blank node property list or a list)."""
         kinds = self.kinds
         verbs = _PATH_START if path else _VERB_START
         while True:
+            verb = self.i
             self._verb(path)
-            self._pattern(named_subject, self._object(path))
+            if self.i != verb + 1:
+                self.where_triples = None  # a path
+            self._object_of(named_subject, subject, verb, path)
             while kinds[self.i] == ",":
                 self.i += 1
-                self._pattern(named_subject, self._object(path))
+                self._object_of(named_subject, subject, verb, path)
             if kinds[self.i] != ";":
                 return
             while kinds[self.i] == ";":
                 self.i += 1
             if kinds[self.i] not in verbs:
                 return
+
+    def _object_of(self, named_subject: bool, subject: int, verb: int, path: bool) -> None:
+        """An object and the triple pattern it ends (kept in :attr:`where_triples`)."""
+        first = self.i
+        self._pattern(named_subject, self._object(path))
+        if self.where_triples is not None:
+            if subject < 0 or self.kinds[subject] in _BLANK or self.kinds[first] in _BLANK:
+                self.where_triples = None
+            else:
+                self.where_triples.append((subject, subject + 1, verb, verb + 1, first,
+                                           self.i))
 
     def _pattern(self, named_subject: bool, named_object: bool) -> None:
         """Count a triple pattern read (:attr:`Inspection.lookup`)."""
@@ -1837,7 +1887,35 @@ def inspect(text: str, *, predefined: Mapping[str, str] = MappingProxyType({}),
         lookup=parser.form is not None and not (parser.services or parser.subselects
                                                 or parser.assigned or parser.repeated_path)
         and (parser.describes_iris or parser.triples > 0 and not parser.open_triples),
+        where_bgp=_where_bgp(parser, tokens, unescaped),
     )
+
+
+def _where_bgp(parser: _Parser, tokens: _Tokens, text: str) -> tuple[
+        int, int, tuple[tuple[PatternTerm, PatternTerm, PatternTerm], ...]] | None:
+    """:attr:`Inspection.where_bgp`, from the token ranges the parser kept."""
+    if parser.where_triples is None or parser.where_close < 0 or parser.form not in (
+            "SELECT", "ASK", "CONSTRUCT"):
+        return None
+    kinds, values, starts = tokens.kinds, tokens.values, tokens.starts
+
+    def term(first: int, end: int) -> PatternTerm:
+        written = text[starts[first]:starts[end - 1] + len(values[end - 1])]
+        kind = kinds[first]
+        if kind == "VAR":
+            return PatternTerm(written, "?" + values[first][1:])
+        if kind == "a":
+            return PatternTerm(written, f"<{_RDF_TYPE}>")
+        if kind in _IRI:
+            return PatternTerm(written, f"<{parser._iri_value(first)}>")
+        return PatternTerm(written, None)
+
+    return (starts[parser.where_open] + 1, starts[parser.where_close],
+            tuple((term(s, s1), term(p, p1), term(o, o1))
+                  for s, s1, p, p1, o, o1 in parser.where_triples))
+
+
+_RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 
 
 _NO_CONSTRUCTS: Mapping[str, tuple[int, int]] = MappingProxyType({})

@@ -61,6 +61,8 @@ from kg.pipeline.release import (
     generation_id,
 )
 from kg.store.oxigraph import from_rdflib, graph_to_rdflib
+from kg.store.plan import STATISTICS
+from kg.store.plan import collect as collect_statistics
 from kg.system import Forked
 
 if TYPE_CHECKING:  # pySHACL and the reasoners load when a rebuild needs them
@@ -355,6 +357,7 @@ def rebuild(config: Config, inputs: Inputs, origin: Origin, releases: Releases,
             store.bulk_extend([ox.Quad(from_rdflib(s), from_rdflib(p), from_rdflib(o),  # type: ignore[arg-type]
                                        meta_iri) for s, p, o in meta])
             store.flush()
+            collect_statistics(store, staging / STATISTICS)
         with _timed(timings, "write"):
             small = inputs.build_path == "small"
             # the dataset file is the N-Quads dump (the changesets apply to it); the other

@@ -17,6 +17,7 @@ from rdflib.term import Node
 from kg.formats import by_name
 from kg.sparqltext import names_dataset
 from kg.store import QuerySyntaxError, ResultKind, StoreError, boolean_table
+from kg.store.plan import PLAN_FROM_TRIPLES, STATISTICS, Statistics, planned
 
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
@@ -223,11 +224,16 @@ class OxigraphStore:
     @classmethod
     def serve(cls, argument: str, datasets: Sequence[Path], index: Path,
               graph_iris: Sequence[str]) -> OxigraphStore:
-        """The index written beside the dataset, opened read-only: many processes may."""
-        return cls(index, read_only=True)
+        """The index written beside the dataset, opened read-only: many processes may; its
+        queries planned from the statistics the build wrote beside it (:mod:`kg.store.plan`)."""
+        return cls(index, read_only=True, statistics=Statistics.read(index.parent / STATISTICS))
 
-    def __init__(self, location: Path | None = None, *, read_only: bool = False) -> None:
+    def __init__(self, location: Path | None = None, *, read_only: bool = False,
+                 statistics: Statistics | None = None,
+                 plan_from: int = PLAN_FROM_TRIPLES) -> None:
         self.location = location
+        #: what queries over the union default graph are planned from (None: not planned)
+        self.statistics = statistics if statistics and statistics.triples >= plan_from else None
         try:
             if location is None:
                 self._store = ox.Store()
@@ -259,6 +265,8 @@ class OxigraphStore:
         elif union_default_graph if union_default_graph is not None else (
                 not names_dataset(sparql)):
             kwargs["use_default_graph_as_union"] = True
+            if self.statistics is not None:
+                sparql = planned(sparql, prefixes, self.statistics) or sparql
         try:
             return OxigraphResult(self._store.query(sparql, **kwargs))
         except SyntaxError as e:
