@@ -9,6 +9,8 @@ runs, each with a text of its own; wall-clock times are printed beside them. Lay
 
 - ``union``: the store as built, the union of the named graphs as the default graph
   (``use_default_graph_as_union``, what ``kg serve`` does for a query that names no graph);
+  then the same with each text planned from the release's statistics (decision 0017),
+  what ``kg serve`` runs;
 - ``from``: the same store, the asserted and inferred graphs named as the default graph
   (``default_graph=[...]``, what FROM does);
 - ``materialized``: a copy with the union also written into the store's default graph,
@@ -22,6 +24,7 @@ import json
 import shutil
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -30,6 +33,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
 
 from bench.lubm import Distinct, lubm_dir, lubm_queries  # noqa: E402
+
+from kg.store.plan import STATISTICS, Statistics, planned  # noqa: E402
 
 
 def materialize(release: Path, target: Path) -> ox.Store:
@@ -52,7 +57,8 @@ def materialize(release: Path, target: Path) -> ox.Store:
     return store
 
 
-def time_queries(store: ox.Store, options: dict[str, object], runs: int) -> dict[str, float]:
+def time_queries(store: ox.Store, options: dict[str, object], runs: int,
+                 rewrite: Callable[[str], str] = str) -> dict[str, float]:
     queries, distinct, cpu = lubm_queries(lubm_dir(ROOT)), Distinct(), {}
     for name, text in queries.items():
         best = (float("inf"), float("inf"))
@@ -60,6 +66,7 @@ def time_queries(store: ox.Store, options: dict[str, object], runs: int) -> dict
         for _ in range(runs):
             query = distinct(text)
             t, c = time.perf_counter(), time.thread_time()
+            query = rewrite(query)
             count = sum(1 for _ in store.query(query, **options))  # type: ignore[union-attr]
             best = min(best, (time.thread_time() - c, time.perf_counter() - t))
         cpu[name] = best[0]
@@ -85,6 +92,12 @@ def main() -> None:
     store = ox.Store.read_only(str(index))
     print("union of the named graphs", flush=True)
     time_queries(store, {"use_default_graph_as_union": True}, args.runs)
+    statistics = Statistics.read(release / STATISTICS)
+    if statistics is not None:
+        print("union of the named graphs, planned from the release's statistics (what "
+              "kg serve does; the planning time included)", flush=True)
+        time_queries(store, {"use_default_graph_as_union": True}, args.runs,
+                     lambda text: planned(text, None, statistics) or text)
     print("the asserted and inferred graphs named as the default graph (FROM)", flush=True)
     time_queries(store, {"default_graph": graphs}, args.runs)
     del store

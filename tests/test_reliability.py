@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -17,7 +18,7 @@ from pathlib import Path
 import pytest
 import requests
 from bench.load import costly_phase_passed, process_tree, run_phase, workload
-from tests.conftest import Server, start_server, stop_server
+from tests.conftest import Server, free_port, kg_command, start_server, stop_server
 
 from kg.pipeline.release import DATASET, Version
 
@@ -248,3 +249,51 @@ def test_a_broken_release_is_detected_at_start_and_rebuilt(release, release_dir:
         assert BASE + "id/kazakhstan" in countries(server)
     finally:
         stop_server(server.process)
+
+
+def _session_of(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return int(f.read().rsplit(")", 1)[1].split()[3])
+    except OSError:
+        return None
+
+
+@pytest.mark.parametrize("after", [0.0, 0.3, 0.8, None])
+def test_ctrl_c_stops_the_server_quietly_at_any_moment(release_dir: Path, tmp_path: Path,
+                                                       after: float | None):
+    """Ctrl-C at the terminal (SIGINT to the foreground process group, the server's) just
+    after its workers booted, while they start the templates of their query processes
+    (which import for about a third of a second), or once it answers: the server ends,
+    prints no traceback, and leaves no process behind."""
+    log = tmp_path / "serve.log"
+    port = free_port()
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            kg_command("--release-dir", str(release_dir), "serve", "--port", str(port),
+                       "--workers", "2"),
+            stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        if after is None:
+            wait_for(lambda: _answers(f"http://127.0.0.1:{port}/health"), 60, "/health")
+        else:
+            wait_for(lambda: log.read_text(errors="replace").count("Booting worker") >= 2,
+                     60, "both workers to boot")
+            time.sleep(after)
+        os.killpg(process.pid, signal.SIGINT)
+        process.wait(timeout=30)
+        wait_for(lambda: not [pid for pid in map(int, filter(str.isdigit, os.listdir("/proc")))
+                              if _session_of(pid) == process.pid], 10,
+                 "every process of the server to end")
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    assert "Traceback" not in log.read_text(errors="replace")
+
+
+def _answers(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=5).status_code == 200
+    except requests.RequestException:
+        return False

@@ -103,8 +103,13 @@ class Template:
         self.close()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         with theirs:
+            # a process group of its own: a Ctrl-C at the terminal signals the foreground
+            # group, the server's; the template, perhaps still importing, would print a
+            # KeyboardInterrupt traceback. It ends with its web worker (end_with_parent, or
+            # the socket's end), its query processes with it.
             self._process = subprocess.Popen([sys.executable, "-m", "kg.served.runner"],
-                                             stdin=theirs.fileno(), close_fds=True)
+                                             stdin=theirs.fileno(), close_fds=True,
+                                             process_group=0)
         self._socket, self._pid = ours, os.getpid()
         return ours
 
@@ -188,9 +193,9 @@ def serve(control: socket.socket, start: Callable[[str, int, int], None]) -> Non
     ``start(settings, job pipe, outcome pipe)`` at the nice value asked; report how each
     child ended on its status pipe. Returns when the web worker closes ``control``."""
     end_with_parent()
-    # a stop of the whole process group (Ctrl-C, SIGTERM to the group) is the web worker's
-    # to handle: the template ends when the worker closes its socket, and keeps reporting
-    # how its children ended until then
+    # a stop of the server (Ctrl-C, SIGTERM to its process group, which the template is
+    # not in) is the web worker's to handle: the template ends when the worker closes its
+    # socket, and keeps reporting how its children ended until then
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     children: dict[int, int] = {}

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import re
+import signal
 import sys
 import traceback
 from typing import TYPE_CHECKING, Any
@@ -189,6 +190,7 @@ def serve(config: Config, *, host: str, port: int, workers: int) -> None:
         "logger_class": AccessLog,
         "loglevel": "info",
         "post_fork": _new_worker,
+        "post_worker_init": _started,
         "worker_exit": _stop_query_processes,
     }).run()
 
@@ -201,6 +203,23 @@ def _new_worker(_arbiter: Any, worker: Any) -> None:
     worker reads its signal handlers from itself when it sets them, after this hook)."""
     worker.notify()
     worker.handle_quit = functools.partial(_quit, worker)
+    # a stop (Ctrl-C, the master's quit or term) that comes before the worker sets its own
+    # handlers, after gevent's patching, reached the master's handlers it inherited, which
+    # queue it in this copy of the master: the worker served on, unstopped, until the
+    # master killed it 30 s later. Remembered here, it is obeyed once the app is loaded.
+    for stop in (signal.SIGINT, signal.SIGQUIT, signal.SIGTERM):
+        signal.signal(stop, functools.partial(_stop_early, worker))
+
+
+def _stop_early(worker: Any, _signal: int, _frame: Any) -> None:
+    worker.kg_stop_early = True
+
+
+def _started(worker: Any) -> None:
+    """A worker with its app loaded, about to serve: a stop that came while it started
+    ends it now (:func:`_new_worker`)."""
+    if getattr(worker, "kg_stop_early", False):
+        worker.alive = False
 
 
 def _quit(worker: Any, _signal: int, _frame: Any) -> None:
