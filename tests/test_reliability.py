@@ -47,12 +47,17 @@ def workers(server: Server) -> list[int]:
     return [pid for pid in tree if pid != server.process.pid and _parent(pid) == server.process.pid]
 
 
-def _parent(pid: int) -> int | None:
+def _stat(pid: int, field: int) -> int | None:
+    """A number from /proc/PID/stat after the command: 1 the parent, 3 the session."""
     try:
         with open(f"/proc/{pid}/stat") as f:
-            return int(f.read().rsplit(")", 1)[1].split()[1])
+            return int(f.read().rsplit(")", 1)[1].split()[field])
     except OSError:
         return None
+
+
+def _parent(pid: int) -> int | None:
+    return _stat(pid, 1)
 
 
 def wait_for(condition, seconds: float, what: str) -> None:  # type: ignore[no-untyped-def]
@@ -251,14 +256,6 @@ def test_a_broken_release_is_detected_at_start_and_rebuilt(release, release_dir:
         stop_server(server.process)
 
 
-def _session_of(pid: int) -> int | None:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return int(f.read().rsplit(")", 1)[1].split()[3])
-    except OSError:
-        return None
-
-
 @pytest.mark.parametrize("after", [0.0, 0.3, 0.8, None])
 def test_ctrl_c_stops_the_server_quietly_at_any_moment(release_dir: Path, tmp_path: Path,
                                                        after: float | None):
@@ -283,7 +280,7 @@ def test_ctrl_c_stops_the_server_quietly_at_any_moment(release_dir: Path, tmp_pa
         os.killpg(process.pid, signal.SIGINT)
         process.wait(timeout=30)
         wait_for(lambda: not [pid for pid in map(int, filter(str.isdigit, os.listdir("/proc")))
-                              if _session_of(pid) == process.pid], 10,
+                              if _stat(pid, 3) == process.pid], 10,
                  "every process of the server to end")
     finally:
         if process.poll() is None:
