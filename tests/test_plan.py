@@ -192,3 +192,12 @@ def test_a_small_store_is_not_planned(release: Version):
 def test_statistics_file_is_among_the_checksummed_files(release: Version):
     assert STATISTICS in release.report.files
     assert Path(release.path / STATISTICS).is_file()
+
+
+@pytest.mark.parametrize("content", ["", "{", '{"triples": 5}', '{"triples": "x", '
+                                     '"predicates": {}, "classes": {}}', "[]"])
+def test_unreadable_statistics_leave_queries_as_written(tmp_path: Path, content: str):
+    path = tmp_path / STATISTICS
+    path.write_text(content, encoding="utf-8")
+    assert Statistics.read(path) is None
+    assert Statistics.read(tmp_path / "missing.json") is None

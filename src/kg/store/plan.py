@@ -66,15 +66,16 @@ class Statistics:
 
     @classmethod
     def read(cls, path: Path) -> Statistics | None:
-        """The statistics written at ``path`` by a build, or None if it wrote none."""
+        """The statistics written at ``path`` by a build, or None if it wrote none or
+        they cannot be read (queries then run as written: plans are an optimization)."""
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
+            return cls(triples=int(data["triples"]),
+                       predicates={p: (int(n), int(s), int(o))
+                                   for p, (n, s, o) in data["predicates"].items()},
+                       classes={c: int(n) for c, n in data["classes"].items()})
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
-        return cls(triples=int(data["triples"]),
-                   predicates={p: (int(n), int(s), int(o))
-                               for p, (n, s, o) in data["predicates"].items()},
-                   classes={c: int(n) for c, n in data["classes"].items()})
 
 
 def collect(store: ox.Store, path: Path) -> Statistics:
