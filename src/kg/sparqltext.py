@@ -32,6 +32,7 @@ from typing import Literal, NoReturn
 __all__ = [
     "Inspection",
     "PatternTerm",
+    "RDF_TYPE",
     "Operation",
     "Service",
     "SparqlSyntaxError",
@@ -104,6 +105,15 @@ class PatternTerm:
     text: str
     name: str | None
 
+    @property
+    def variable(self) -> str | None:
+        """The variable's name with its ``?`` if the term is one, else None."""
+        return self.name if self.name is not None and self.name.startswith("?") else None
+
+
+#: Inspection.where_bgp: the offsets of the WHERE pattern's content and its triple patterns
+WhereBgp = tuple[int, int, tuple[tuple[PatternTerm, PatternTerm, PatternTerm], ...]]
+
 
 @dataclass(frozen=True)
 class Inspection:
@@ -159,8 +169,7 @@ class Inspection:
     #: a query whose WHERE pattern is one basic graph pattern and nothing else (no FILTER,
     #: OPTIONAL, nested group, path, blank node or list): the offsets in :attr:`text` of its
     #: content (after its '{', at its '}') and its triple patterns in order; else None
-    where_bgp: tuple[int, int, tuple[tuple[PatternTerm, PatternTerm, PatternTerm], ...]] | None \
-        = None
+    where_bgp: WhereBgp | None = None
 
     @property
     def mentioned_variables(self) -> frozenset[str]:
@@ -1891,8 +1900,7 @@ def inspect(text: str, *, predefined: Mapping[str, str] = MappingProxyType({}),
     )
 
 
-def _where_bgp(parser: _Parser, tokens: _Tokens, text: str) -> tuple[
-        int, int, tuple[tuple[PatternTerm, PatternTerm, PatternTerm], ...]] | None:
+def _where_bgp(parser: _Parser, tokens: _Tokens, text: str) -> WhereBgp | None:
     """:attr:`Inspection.where_bgp`, from the token ranges the parser kept."""
     if parser.where_triples is None or parser.where_close < 0 or parser.form not in (
             "SELECT", "ASK", "CONSTRUCT"):
@@ -1905,7 +1913,7 @@ def _where_bgp(parser: _Parser, tokens: _Tokens, text: str) -> tuple[
         if kind == "VAR":
             return PatternTerm(written, "?" + values[first][1:])
         if kind == "a":
-            return PatternTerm(written, f"<{_RDF_TYPE}>")
+            return PatternTerm(written, f"<{RDF_TYPE}>")
         if kind in _IRI:
             return PatternTerm(written, f"<{parser._iri_value(first)}>")
         return PatternTerm(written, None)
@@ -1915,7 +1923,7 @@ def _where_bgp(parser: _Parser, tokens: _Tokens, text: str) -> tuple[
                   for s, s1, p, p1, o, o1 in parser.where_triples))
 
 
-_RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 
 
 _NO_CONSTRUCTS: Mapping[str, tuple[int, int]] = MappingProxyType({})

@@ -31,14 +31,14 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg.sparqltext import Inspection, PatternTerm, SparqlSyntaxError, inspect_cached
+from kg.sparqltext import RDF_TYPE, Inspection, PatternTerm, SparqlSyntaxError, inspect_cached
 
 __all__ = ["STATISTICS", "Statistics", "collect", "planned"]
 
 #: the file of a release's statistics, beside its index
 STATISTICS = "statistics.json"
 
-_RDF_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
+_RDF_TYPE = f"<{RDF_TYPE}>"
 
 #: the most triple patterns planned (the search is over their subsets)
 MAX_PATTERNS = 10
@@ -99,25 +99,34 @@ def collect(store: ox.Store, path: Path) -> Statistics:
 
 
 _Pattern = tuple[PatternTerm, PatternTerm, PatternTerm]
+#: a pattern's possible values per variable: variable -> how many distinct values
+_Domains = Mapping[str, int]
 
 
-def _matches(pattern: _Pattern, bound: Mapping[str, int], stats: Statistics) -> float:
+def _class(pattern: _Pattern) -> str | None:
+    """The class of ``?x a <C>``, else None."""
+    _, p, o = pattern
+    return o.name if p.name == _RDF_TYPE and o.name is not None and not o.variable else None
+
+
+def _matches(pattern: _Pattern, bound: _Domains, stats: Statistics) -> float:
     """The solutions of ``pattern`` expected for one solution of the patterns before it,
     which bind the variables of ``bound`` (each to one of how many distinct values)."""
     s, p, o = pattern
-    assert p.name is not None and not p.name.startswith("?")
+    assert p.name is not None and p.variable is None
     triples, subjects, objects = stats.predicates.get(p.name, (0, 1, 1))
-    s_known = s.name is None or not s.name.startswith("?") or s.name in bound
-    o_known = o.name is None or not o.name.startswith("?") or o.name in bound
-    if p.name == _RDF_TYPE and o.name is not None and not o.name.startswith("?"):
-        instances = float(stats.classes.get(o.name, 0))
+    s_known = s.variable is None or s.variable in bound
+    o_known = o.variable is None or o.variable in bound
+    known_class = _class(pattern)
+    if known_class is not None:
+        instances = float(stats.classes.get(known_class, 0))
         if not s_known:
             return instances
         # a check of a known subject's class: the share of its values in the class, the
         # smaller of the two sets taken as within the larger (containment; independence,
         # the class's share of all typed subjects, would cut LUBM query 9's courses
         # tenfold, which the query's teacherOf has already made courses)
-        domain = bound.get(s.name, subjects) if s.name is not None else subjects
+        domain = subjects if s.variable is None else bound.get(s.variable, subjects)
         return min(1.0, instances / max(domain, 1))
     expected = float(triples)
     if s_known:
@@ -131,33 +140,35 @@ def _domains(patterns: list[_Pattern], stats: Statistics) -> dict[str, int]:
     """For each variable of ``patterns``: the fewest distinct values one of them allows it
     (a predicate's distinct subjects or objects, a class's instances)."""
     domains: dict[str, int] = {}
-    for s, p, o in patterns:
+    for pattern in patterns:
+        s, p, o = pattern
         assert p.name is not None
-        triples, subjects, objects = stats.predicates.get(p.name, (0, 1, 1))
-        if p.name == _RDF_TYPE and o.name is not None and not o.name.startswith("?"):
-            subjects, objects = stats.classes.get(o.name, 0), 1
+        known_class = _class(pattern)
+        if known_class is None:
+            _, subjects, objects = stats.predicates.get(p.name, (0, 1, 1))
+        else:
+            subjects, objects = stats.classes.get(known_class, 0), 1
         for term, size in ((s, subjects), (o, objects)):
-            if term.name is not None and term.name.startswith("?"):
-                domains[term.name] = min(domains.get(term.name, size), size)
+            if term.variable is not None:
+                domains[term.variable] = min(domains.get(term.variable, size), size)
     return domains
 
 
 def _variables(pattern: _Pattern) -> frozenset[str]:
-    return frozenset(t.name for t in pattern if t.name is not None and t.name.startswith("?"))
+    return frozenset(t.variable for t in pattern if t.variable is not None)
 
 
-def _order(patterns: tuple[_Pattern, ...], stats: Statistics
+def _order(patterns: tuple[_Pattern, ...], scans: list[float], stats: Statistics
            ) -> list[tuple[int, bool]] | None:
     """The cheapest left-deep order: (pattern index, by hash join) for each step (the first
-    step's flag is unused); None if the patterns fall in parts that share no variable."""
+    step's flag is unused); None if the patterns fall in parts that share no variable.
+    ``scans``: each pattern's solutions alone."""
     n = len(patterns)
     variables = [_variables(t) for t in patterns]
-    none: dict[str, int] = {}
     # subset -> (cost, solutions, steps)
     best: dict[frozenset[int], tuple[float, float, list[tuple[int, bool]]]] = {
-        frozenset((i,)): (_matches(t, none, stats) * _SCAN, _matches(t, none, stats),
-                          [(i, False)])
-        for i, t in enumerate(patterns)}
+        frozenset((i,)): (scans[i] * _SCAN, scans[i], [(i, False)]) for i in range(n)}
+    domains: dict[frozenset[int], dict[str, int]] = {}  # of the patterns of a subset
     for size in range(2, n + 1):
         for subset in map(frozenset, combinations(range(n), size)):
             found: tuple[float, float, list[tuple[int, bool]]] | None = None
@@ -168,11 +179,13 @@ def _order(patterns: tuple[_Pattern, ...], stats: Statistics
                     continue
                 if not any(variables[last] & variables[i] for i in rest):
                     continue  # a cartesian product
-                bound = _domains([patterns[i] for i in rest], stats)
+                bound = domains.get(rest)
+                if bound is None:
+                    bound = domains[rest] = _domains([patterns[i] for i in rest], stats)
                 cost, rows, steps = before
                 out = rows * _matches(patterns[last], bound, stats)
                 loop = rows * _SEEK
-                hashed = _matches(patterns[last], none, stats) * _SCAN + rows * _PROBE
+                hashed = scans[last] * _SCAN + rows * _PROBE
                 step = min(loop, hashed) + out * _ROW
                 if found is None or cost + step < found[0]:
                     found = (cost + step, out, [*steps, (last, hashed < loop)])
@@ -202,9 +215,10 @@ def _rewrite(inspection: Inspection, stats: Statistics) -> str | None:
             or inspection.select_star or inspection.has_dataset_clause):
         return None
     start, end, patterns = bgp
-    if any(p.name is None or p.name.startswith("?") for _, p, _ in patterns):
+    if any(p.name is None or p.variable is not None for _, p, _ in patterns):
         return None
-    order = _order(patterns, stats)
+    scans = [_matches(pattern, {}, stats) for pattern in patterns]
+    order = _order(patterns, scans, stats)
     if order is None:
         return None
     # the parts joined by hashing, by their size: Oxigraph breaks ties between its own
@@ -212,15 +226,15 @@ def _rewrite(inspection: Inspection, stats: Statistics) -> str | None:
     # smallest goes first (LUBM's query 9 in process, median of 5: teacherOf, advisor,
     # takesCourse 332 ms; advisor, takesCourse, teacherOf 358 ms)
     hashed: list[tuple[float, str]] = []
-    first = patterns[order[0][0]]
-    text, state = f"{{ {_text(first)} }}", "one"
+    first = order[0][0]
+    text, state = f"{{ {_text(patterns[first])} }}", "one"
     for i, by_hash in order[1:]:
         pattern = _text(patterns[i])
         if by_hash:
             if state != "hash":  # a lateral chain so far is one part, first (it is small)
-                hashed = [(_matches(first, {}, stats) if state == "one" else -1.0,
-                           _text(first) if state == "one" else text)]
-            hashed.append((_matches(patterns[i], {}, stats), pattern))
+                hashed = [(scans[first], _text(patterns[first])) if state == "one"
+                          else (-1.0, text)]
+            hashed.append((scans[i], pattern))
             state = "hash"
             continue
         if state == "hash":
