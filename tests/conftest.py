@@ -28,6 +28,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_for(condition, seconds: float, what: str) -> None:  # type: ignore[no-untyped-def]
+    """Wait until ``condition()`` holds; fails saying ``what`` did not come in time."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {seconds:g} s: {what}")
+        time.sleep(0.3)
+
+
 def kg_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "kg", *args]
 

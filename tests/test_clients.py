@@ -19,7 +19,8 @@ import pytest
 import requests
 from rdflib import Dataset, Graph, URIRef
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
-from SPARQLWrapper import CSV, JSON, JSONLD, N3, RDFXML, TSV, TURTLE, XML, SPARQLWrapper
+from SPARQLWrapper import CSV, JSON, JSONLD, N3, RDFXML, SELECT, TSV, TURTLE, XML, SPARQLWrapper
+from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
 from tests.system_packages import require
 
 from kg import formats
@@ -70,6 +71,22 @@ def test_sparqlwrapper_json_and_xml(server, method):
     client.setReturnFormat(JSON)
     assert client.queryAndConvert()["boolean"] is True  # type: ignore[index]
 
+
+
+def test_a_query_sparqlwrapper_takes_for_an_update_is_named_a_query(server):
+    """SPARQLWrapper guesses a text's kind from its words, comments included: a query whose
+    comment says "Additionally" is sent as an update (ADD). The endpoint says it is a query,
+    in the exception the user sees, and the query runs once the kind is set."""
+    commented = "# The countries of the paper.\n# Additionally, in IRI order.\n" + QUERY
+    client = SPARQLWrapper(server.url + "/sparql")
+    client.setQuery(commented)
+    client.setReturnFormat(JSON)
+    assert client.isSparqlUpdateRequest()  # the client's guess
+    with pytest.raises(QueryBadFormed, match="this is a query, not an update: send it as 'query'"):
+        client.query()
+    client.queryType = SELECT
+    rows = client.queryAndConvert()["results"]["bindings"]  # type: ignore[index]
+    assert [b["c"]["value"] for b in rows] == expected(server)
 
 def test_curl_json_and_xml(server):
     require("curl")

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import requests
 from bench.load import costly_phase_passed, process_tree, run_phase, workload
-from tests.conftest import Server, free_port, kg_command, start_server, stop_server
+from tests.conftest import Server, free_port, kg_command, start_server, stop_server, wait_for
 
 from kg.pipeline.release import DATASET, Version
 
@@ -58,14 +58,6 @@ def _stat(pid: int, field: int) -> int | None:
 
 def _parent(pid: int) -> int | None:
     return _stat(pid, 1)
-
-
-def wait_for(condition, seconds: float, what: str) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {seconds:g} s: {what}")
-        time.sleep(0.3)
 
 
 # ---- load --------------------------------------------------------------------------------
@@ -288,6 +280,43 @@ def test_ctrl_c_stops_the_server_quietly_at_any_moment(release_dir: Path, tmp_pa
             process.wait()
     assert "Traceback" not in log.read_text(errors="replace")
 
+
+
+def test_every_request_is_in_the_access_log_soon_and_at_the_stop(release_dir: Path,
+                                                                 tmp_path: Path):
+    """The access log is written in batches off the requests' path: each request's line is
+    there within moments, and a Ctrl-C right after a burst loses none."""
+    log = tmp_path / "serve.log"
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/health"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            kg_command("--release-dir", str(release_dir), "serve", "--port", str(port),
+                       "--workers", "2"),
+            stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        wait_for(lambda: _answers(url), 60, "/health")
+        with requests.Session() as session:
+            for n in range(40):
+                assert session.get(f"{url}?n={n}", timeout=10).status_code == 200
+            wait_for(lambda: _logged(log, range(40)), 10, "the 40 lines in the log")
+            for n in range(40, 400):  # more than a batch (ACCESS_BATCH_LINES)
+                assert session.get(f"{url}?n={n}", timeout=10).status_code == 200
+        os.killpg(process.pid, signal.SIGINT)
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    text = log.read_text(errors="replace")
+    assert _logged(log, range(400)), [n for n in range(400) if f"?n={n} HTTP" not in text]
+    assert "Traceback" not in text
+
+
+def _logged(log: Path, numbers: range) -> bool:
+    """Whether each request ``/health?n=N`` has exactly one line in the access log."""
+    text = log.read_text(errors="replace")
+    return all(text.count(f'"GET /health?n={n} HTTP/1.1" 200') == 1 for n in numbers)
 
 def _answers(url: str) -> bool:
     try:

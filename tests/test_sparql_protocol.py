@@ -326,6 +326,12 @@ def test_protocol_errors(endpoint):
     _status(requests.get(url, params={"update": "CLEAR ALL"}, timeout=30), 400, "POST")
     _status(requests.put(url, data=b"x", timeout=30), 405, "PUT")
     _status(requests.post(url, data={"update": "CLEAR ALL"}, timeout=30), 403, "KG_UPDATE_TOKEN")
+    # a query sent as an update is named a query, token or not (a client guessed wrong)
+    _status(requests.post(url, data={"update": COUNTRIES}, timeout=30), 400,
+            "this is a query, not an update: send it as 'query'")
+    _status(requests.post(url, data=COUNTRIES.encode(), timeout=30,
+                          headers={"Content-Type": "application/sparql-update"}), 400,
+            "this is a query")
     _status(requests.post(url, data={"query": "SELECT * {} #" + "x" * 200_000}, timeout=30),
             413, "limit")
 

@@ -231,11 +231,16 @@ def _authorize() -> None:
 
 def _update(text: str, protocol_request: ProtocolRequest | None = None,
             status: int = 200) -> Response:
-    _authorize()
+    # what the text is comes first: a query sent as an update (a client that guessed the
+    # kind of a text from its words, comments included) is told so whoever sends it
     prefixes = state().queries.prefixes
     inspection = inspect_text(text, prefixes, "update")
     if inspection.kind != "update":
-        raise ProtocolError(400, "this is a query, not an update: send it as 'query'")
+        raise ProtocolError(400, "this is a query, not an update: send it as 'query' (a GET "
+                                 "or form parameter, or an application/sparql-query body); "
+                                 "'update' and application/sparql-update are for SPARQL "
+                                 "Update")
+    _authorize()
     refuse_remote_calls(inspection, state().config.allowed_services)
     using = protocol_request or ProtocolRequest()
     try:
