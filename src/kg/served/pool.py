@@ -96,7 +96,7 @@ class QueryProcess:
         # answer already there does not need)
         os.set_blocking(self._out, False)
         self.nice = nice
-        self._in = os.fdopen(jobs, "wb")
+        self._in = jobs
         self._buffer = bytearray()
         self._ready = False
 
@@ -168,9 +168,10 @@ class QueryProcess:
     def send(self, job: Job) -> None:
         self.wait_ready()
         data = dumps(job)
+        message = memoryview(HEADER.pack(len(data)) + data)
         try:
-            self._in.write(HEADER.pack(len(data)) + data)
-            self._in.flush()
+            while message:
+                message = message[os.write(self._in, message):]
         except (BrokenPipeError, OSError) as e:
             raise QueryProcessDied(memory=self._ran_out_of_memory()) from e
 
@@ -204,18 +205,26 @@ class QueryProcess:
         self._close()
 
     def _close(self) -> None:
-        for close in (self._in.close, lambda: os.close(self._out)):
+        self._close_jobs()
+        out, self._out = self._out, -1
+        if out >= 0:
             try:
-                close()
+                os.close(out)
+            except OSError:
+                pass
+
+    def _close_jobs(self) -> None:
+        """Close the pipe of jobs, once (its number may be another file's afterwards)."""
+        jobs, self._in = self._in, -1
+        if jobs >= 0:
+            try:
+                os.close(jobs)
             except OSError:
                 pass
 
     def stop(self) -> None:
         """End the process gently: it exits when its job pipe closes."""
-        try:
-            self._in.close()
-        except OSError:
-            pass
+        self._close_jobs()
         try:
             self.process.wait(timeout=5)
         except subprocess.TimeoutExpired:

@@ -62,23 +62,28 @@ def _error(status: int, message: str, headers: dict[str, str] | None = None) -> 
     return Response(message + "\n", status=status, mimetype="text/plain", headers=headers)
 
 
+#: the CORS headers of every answer of the protocol's paths
+_CORS = (("Access-Control-Allow-Origin", "*"),
+         ("Access-Control-Expose-Headers", f"ETag, {TRUNCATED_HEADER}"))
+
+
 @blueprint.after_app_request
 def _protocol_headers(response: Response) -> Response:
     if request.path not in ("/sparql", "/update", "/rdf-graph-store"):
         return response
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers["Access-Control-Expose-Headers"] = f"ETag, {TRUNCATED_HEADER}"
-    response.vary.update(("Accept", "Accept-Encoding"))
+    headers = response.headers
+    for name, value in _CORS:
+        headers[name] = value
+    if "Vary" in headers:
+        response.vary.update(("Accept", "Accept-Encoding"))
+    else:
+        headers["Vary"] = "Accept, Accept-Encoding"
     if (response.status_code == 200 and not response.direct_passthrough
-            and "gzip" in _accepted_encodings()
-            and response.content_length and response.content_length >= GZIP_MIN_BYTES):
+            and response.content_length and response.content_length >= GZIP_MIN_BYTES
+            and "gzip" in _encodings(request.headers.get("Accept-Encoding", ""))):
         response.set_data(gzip.compress(response.get_data(), compresslevel=5, mtime=0))
-        response.headers["Content-Encoding"] = "gzip"
+        headers["Content-Encoding"] = "gzip"
     return response
-
-
-def _accepted_encodings() -> frozenset[str]:
-    return _encodings(request.headers.get("Accept-Encoding", ""))
 
 
 @functools.lru_cache(maxsize=256)
@@ -143,7 +148,8 @@ def _protocol_errors(allow: str) -> Callable[[Callable[[], Response]], Callable[
 @blueprint.route("/sparql", methods=_METHODS, provide_automatic_options=False)
 @_protocol_errors("GET, HEAD, POST, OPTIONS")
 def endpoint() -> Response:
-    if request.method in ("GET", "HEAD") and not ({"query", "update"} & set(request.args)):
+    if request.method in ("GET", "HEAD") and not ("query" in request.args
+                                                  or "update" in request.args):
         return _bare_get()
     if (request.method in ("GET", "HEAD") and "query" in request.args
             and "format" not in request.args and prefers_page()):
@@ -167,13 +173,12 @@ def _query(protocol_request: ProtocolRequest) -> Response:
     if request.if_none_match.contains_weak(etag.removeprefix("W/").strip('"')):
         return Response(status=304, headers={"ETag": etag})
     answer = service.run(plan, request.remote_addr or "unknown")
-    response = Response(answer.body, status=answer.status, content_type=answer.media_type)
-    response.headers.update(answer.headers)
-    response.headers["ETag"] = answer.etag
+    headers = [*answer.headers.items(), ("ETag", answer.etag)]
     if "format" in request.values:
-        response.headers["Content-Disposition"] = (
-            f'inline; filename="result.{plan.format.extension}"')
-    return response
+        headers.append(("Content-Disposition",
+                        f'inline; filename="result.{plan.format.extension}"'))
+    return Response(answer.body, status=answer.status, headers=headers,
+                    content_type=answer.media_type)
 
 
 def _bare_get() -> Response:
