@@ -97,6 +97,7 @@ class AccessLog(Logger):
             and h.formatter is not None and h.formatter._fmt == self.access_fmt
             for h in handlers)
         self._waiting: deque[str] = deque()
+        self._writing = threading.Lock()
         self._writer: int | None = None  # the process whose thread writes the batches
 
     def access(self, resp: Any, req: Any, environ: dict[str, Any],
@@ -117,10 +118,11 @@ class AccessLog(Logger):
         line = (f'{environ.get("REMOTE_ADDR", "-")} - - {self.now()} "{request}" {status} '
                 f'{"-" if sent is None else sent} "{referrer}" "{agent}"')
         if not self._batched:
-            self._write([line])
+            self._write(line)
             return
         if self._writer != os.getpid():  # the first line of this process (a forked worker)
             self._writer = os.getpid()
+            self._writing = threading.Lock()  # of this process's threading (gevent's)
             atexit.register(self.write_waiting)
             threading.Thread(target=self._write_every, name="access-log", daemon=True).start()
         self._waiting.append(line)
@@ -128,22 +130,22 @@ class AccessLog(Logger):
             self.write_waiting()
 
     def write_waiting(self) -> None:
-        """Write the access lines that wait, as one batch."""
-        lines = []
-        while self._waiting:
-            lines.append(self._waiting.popleft())
-        if lines:
-            self._write(["\n".join(lines)])
+        """Write the access lines that wait, as one batch (one batch at a time: in order)."""
+        with self._writing:
+            lines = []
+            while self._waiting:
+                lines.append(self._waiting.popleft())
+            if lines:
+                self._write("\n".join(lines))
 
     def _write_every(self) -> None:
         while True:
             time.sleep(ACCESS_FLUSH_SECONDS)
             self.write_waiting()
 
-    def _write(self, lines: list[str]) -> None:
+    def _write(self, text: str) -> None:
         try:
-            for line in lines:
-                self.access_log.info(line)
+            self.access_log.info(text)
         except Exception:
             self.error(traceback.format_exc())
 
