@@ -256,12 +256,7 @@ def test_ctrl_c_stops_the_server_quietly_at_any_moment(release_dir: Path, tmp_pa
     (which import for about a third of a second), or once it answers: the server ends,
     prints no traceback, and leaves no process behind."""
     log = tmp_path / "serve.log"
-    port = free_port()
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            kg_command("--release-dir", str(release_dir), "serve", "--port", str(port),
-                       "--workers", "2"),
-            stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    process, port = _serve_in_a_session(release_dir, log)
     try:
         if after is None:
             wait_for(lambda: _answers(f"http://127.0.0.1:{port}/health"), 60, "/health")
@@ -281,19 +276,25 @@ def test_ctrl_c_stops_the_server_quietly_at_any_moment(release_dir: Path, tmp_pa
     assert "Traceback" not in log.read_text(errors="replace")
 
 
+def _serve_in_a_session(release_dir: Path, log: Path) -> tuple[subprocess.Popen[bytes], int]:
+    """``kg serve`` with two workers, in a session (and process group) of its own, as a
+    terminal starts it: its output in ``log``; the process and its port."""
+    port = free_port()
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            kg_command("--release-dir", str(release_dir), "serve", "--port", str(port),
+                       "--workers", "2"),
+            stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    return process, port
+
 
 def test_every_request_is_in_the_access_log_soon_and_at_the_stop(release_dir: Path,
                                                                  tmp_path: Path):
     """The access log is written in batches off the requests' path: each request's line is
     there within moments, and a Ctrl-C right after a burst loses none."""
     log = tmp_path / "serve.log"
-    port = free_port()
+    process, port = _serve_in_a_session(release_dir, log)
     url = f"http://127.0.0.1:{port}/health"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            kg_command("--release-dir", str(release_dir), "serve", "--port", str(port),
-                       "--workers", "2"),
-            stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         wait_for(lambda: _answers(url), 60, "/health")
         with requests.Session() as session:
