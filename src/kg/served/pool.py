@@ -206,21 +206,10 @@ class QueryProcess:
 
     def _close(self) -> None:
         self._close_jobs()
-        out, self._out = self._out, -1
-        if out >= 0:
-            try:
-                os.close(out)
-            except OSError:
-                pass
+        self._out = _closed(self._out)
 
     def _close_jobs(self) -> None:
-        """Close the pipe of jobs, once (its number may be another file's afterwards)."""
-        jobs, self._in = self._in, -1
-        if jobs >= 0:
-            try:
-                os.close(jobs)
-            except OSError:
-                pass
+        self._in = _closed(self._in)
 
     def stop(self) -> None:
         """End the process gently: it exits when its job pipe closes."""
@@ -231,6 +220,17 @@ class QueryProcess:
             self.kill()
             return
         self._close()
+
+
+def _closed(fd: int) -> int:
+    """Close the pipe ``fd`` unless it is closed already (-1); -1. A number is closed once:
+    another file may have it afterwards."""
+    if fd >= 0:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    return -1
 
 
 class QueryPool:
